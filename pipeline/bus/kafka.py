@@ -1,0 +1,172 @@
+"""KafkaBus: the bus on Apache Kafka, through kafka-python.
+
+Producer: acks=all with idempotence and unbounded retries inside a delivery timeout, so a broker
+hiccup neither loses nor duplicates a record, and records with the same key (the canonical URL
+hash) land in the same partition in order. Consumer: a member of a consumer group with automatic
+commits off; ``commit`` is called by the stage after it has handled the batch (at-least-once).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Sequence
+from urllib.parse import urlsplit
+
+from pipeline.bus import TOPICS, Message
+from pipeline.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+_HINT = "is the broker running? (deploy/services/start kafka, or check bus.url / YUQING_BUS_URL)"
+
+
+def bootstrap_servers(url: str) -> list[str]:
+    """``kafka://h1:9092,h2:9092`` → ``["h1:9092", "h2:9092"]`` (port 9092 when none is given)."""
+    netloc = urlsplit(url).netloc
+    servers = [s if ":" in s else f"{s}:9092" for s in netloc.split(",") if s]
+    if not servers:
+        raise BackendUnavailable(f"bus url {url!r} names no broker; expected kafka://HOST:PORT")
+    return servers
+
+
+class KafkaBus:
+    """The :class:`~pipeline.bus.Bus` on Kafka: ``KafkaBus("kafka://127.0.0.1:9092")``.
+
+    Creating one checks that the broker answers and creates yuqing's topics (with ``partitions``
+    partitions) if they do not exist; raises :class:`BackendUnavailable` otherwise, so a
+    deployment never runs without its bus.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        partitions: int = 3,
+        topic_prefix: str = "",
+        client_id: str = "yuqing",
+        replication_factor: int = 1,
+    ):
+        from kafka import KafkaProducer
+        from kafka.errors import KafkaError
+
+        self.url = url
+        self.servers = bootstrap_servers(url)
+        self.prefix = topic_prefix
+        self.client_id = client_id
+        self._futures: list = []
+        self.ensure_topics(TOPICS, partitions, replication_factor)
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.servers,
+                client_id=client_id,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                compression_type=None,
+                delivery_timeout_ms=60_000,
+            )
+        except KafkaError as exc:
+            raise BackendUnavailable(f"Kafka at {url}: {exc}; {_HINT}") from None
+
+    def ensure_topics(self, topics: Sequence[str], partitions: int, replication_factor: int = 1):
+        """Create the topics that do not exist yet; existing ones are left as they are."""
+        from kafka.admin import KafkaAdminClient, NewTopic
+        from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.servers, client_id=self.client_id, request_timeout_ms=15_000
+            )
+        except KafkaError as exc:
+            raise BackendUnavailable(f"Kafka at {self.url}: {exc}; {_HINT}") from None
+        try:
+            existing = set(admin.list_topics())
+            missing = [self.prefix + t for t in topics if self.prefix + t not in existing]
+            if missing:
+                try:
+                    admin.create_topics(
+                        [NewTopic(t, partitions, replication_factor) for t in missing],
+                        timeout_ms=15_000,
+                    )
+                except TopicAlreadyExistsError:
+                    pass  # another worker created it between list and create
+                log.info("created topics %s with %d partitions", missing, partitions)
+        except KafkaError as exc:
+            raise BackendUnavailable(f"Kafka at {self.url}: cannot create topics: {exc}") from None
+        finally:
+            admin.close()
+
+    def publish(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        self._futures.append(self._producer.send(self.prefix + topic, value=value, key=key))
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        from kafka.errors import KafkaError
+
+        futures, self._futures = self._futures, []
+        try:
+            self._producer.flush(timeout=timeout_s)
+        except KafkaError as exc:
+            raise BackendUnavailable(f"Kafka at {self.url}: flush failed: {exc}; {_HINT}") from None
+        failed = [f.exception for f in futures if f.failed()]
+        pending = sum(1 for f in futures if not f.is_done)
+        if failed or pending:
+            first = failed[0] if failed else "timed out"
+            raise BackendUnavailable(
+                f"Kafka at {self.url}: {len(failed) + pending} of {len(futures)} records not "
+                f"acknowledged ({first}); {_HINT}"
+            )
+
+    def consumer(self, topics: str | Sequence[str], group: str) -> "KafkaGroupConsumer":
+        names = [topics] if isinstance(topics, str) else list(topics)
+        return KafkaGroupConsumer(self, names, group)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._producer.close()
+
+
+class KafkaGroupConsumer:
+    """A consumer-group member on Kafka; see :class:`pipeline.bus.Consumer` for the contract."""
+
+    def __init__(self, bus: KafkaBus, topics: list[str], group: str):
+        from kafka import KafkaConsumer
+        from kafka.errors import KafkaError
+
+        self.bus = bus
+        self._strip = len(bus.prefix)
+        try:
+            self._consumer = KafkaConsumer(
+                *[bus.prefix + t for t in topics],
+                bootstrap_servers=bus.servers,
+                client_id=bus.client_id,
+                group_id=bus.prefix + group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                # A member that stops heart-beating hands its partitions over within this time.
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=1_000,
+            )
+        except KafkaError as exc:
+            raise BackendUnavailable(f"Kafka at {bus.url}: {exc}; {_HINT}") from None
+
+    def poll(self, max_records: int = 500, timeout_s: float = 1.0) -> list[Message]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            batches = self._consumer.poll(timeout_ms=remaining_ms, max_records=max_records)
+            out = [
+                Message(r.topic[self._strip:], r.partition, r.offset, r.key, r.value, r.timestamp)
+                for records in batches.values()
+                for r in records
+            ]
+            # poll() may return early with nothing while the group is (re)balancing.
+            if out or time.monotonic() >= deadline:
+                return out
+
+    def commit(self) -> None:
+        self._consumer.commit()
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

@@ -1,0 +1,198 @@
+"""LocalBus: the embedded bus, an append-only log in one SQLite file.
+
+It mirrors Kafka's model closely enough that the same contract tests pass on both: every topic has
+``partitions`` partitions, a record goes to the partition its key hashes to (so one key keeps its
+order), offsets count up per partition, and each consumer group keeps its committed offsets in the
+same file, so they survive a restart. A group has one member at a time here: the embedded setup
+runs every stage in one process, and scaling out is what Kafka is for.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import Sequence
+
+from pipeline.bus import Message
+from pipeline.errors import BackendUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    topic     TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    offset    INTEGER NOT NULL,
+    key       BLOB,
+    value     BLOB    NOT NULL,
+    ts_ms     INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition, offset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_offsets (
+    grp         TEXT    NOT NULL,
+    topic       TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic, partition)
+) WITHOUT ROWID;
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        # WAL lets a consumer read while a producer appends; NORMAL sync is durable across a
+        # process crash (only a power cut can lose the last transactions).
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(_SCHEMA)
+    except sqlite3.Error as exc:
+        raise BackendUnavailable(f"embedded bus {path}: cannot open: {exc}") from None
+    return conn
+
+
+def partition_for(key: bytes | None, partitions: int, counter: int) -> int:
+    """Stable partition of a key (crc32), round-robin for records without one."""
+    if key is None:
+        return counter % partitions
+    return zlib.crc32(key) % partitions
+
+
+class LocalBus:
+    """The embedded :class:`~pipeline.bus.Bus`: ``LocalBus(path, partitions=3)``.
+
+    Thread-safe; several processes may share the file (SQLite locking), though a consumer group
+    should have only one member at a time.
+    """
+
+    def __init__(self, path: str | Path, partitions: int = 3, topic_prefix: str = ""):
+        self.path = Path(path)
+        self.partitions = partitions
+        self.prefix = topic_prefix
+        self._conn = _connect(self.path)
+        self._lock = threading.Lock()
+        self._pending: list[tuple[str, bytes | None, bytes, int]] = []
+        self._counter = 0
+
+    def publish(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        with self._lock:
+            self._pending.append((self.prefix + topic, key, value, int(time.time() * 1000)))
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            if not pending:
+                return
+            try:
+                self._append(pending)
+            except sqlite3.Error as exc:
+                self._pending = pending + self._pending
+                raise BackendUnavailable(f"embedded bus {self.path}: write failed: {exc}") from None
+
+    def _append(self, pending: list[tuple[str, bytes | None, bytes, int]]) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            next_offsets: dict[tuple[str, int], int] = {}
+            rows = []
+            for topic, key, value, ts in pending:
+                partition = partition_for(key, self.partitions, self._counter)
+                self._counter += 1
+                slot = (topic, partition)
+                if slot not in next_offsets:
+                    (last,) = conn.execute(
+                        "SELECT MAX(offset) FROM log WHERE topic=? AND partition=?", slot
+                    ).fetchone()
+                    next_offsets[slot] = -1 if last is None else last
+                next_offsets[slot] += 1
+                rows.append((topic, partition, next_offsets[slot], key, value, ts))
+            conn.executemany("INSERT INTO log VALUES (?,?,?,?,?,?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def consumer(self, topics: str | Sequence[str], group: str) -> "LocalConsumer":
+        names = [topics] if isinstance(topics, str) else list(topics)
+        return LocalConsumer(self, names, group)
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        """Next offset to be written, per partition (for lag and tests)."""
+        rows = self._conn.execute(
+            "SELECT partition, MAX(offset) + 1 FROM log WHERE topic=? GROUP BY partition",
+            (self.prefix + topic,),
+        ).fetchall()
+        return dict(rows)
+
+    def close(self) -> None:
+        self.flush()
+        self._conn.close()
+
+
+class LocalConsumer:
+    """A consumer of :class:`LocalBus`; see :class:`pipeline.bus.Consumer` for the contract."""
+
+    def __init__(self, bus: LocalBus, topics: list[str], group: str):
+        self.bus = bus
+        self.group = group
+        self.topics = topics
+        self._conn = _connect(bus.path)
+        self._positions: dict[tuple[str, int], int] = {}
+        for topic in topics:
+            for partition in range(bus.partitions):
+                self._positions[(topic, partition)] = self._committed(topic, partition)
+
+    def _committed(self, topic: str, partition: int) -> int:
+        row = self._conn.execute(
+            "SELECT next_offset FROM group_offsets WHERE grp=? AND topic=? AND partition=?",
+            (self.group, self.bus.prefix + topic, partition),
+        ).fetchone()
+        return row[0] if row else 0
+
+    def poll(self, max_records: int = 500, timeout_s: float = 1.0) -> list[Message]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            batch = self._read(max_records)
+            if batch or time.monotonic() >= deadline:
+                return batch
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _read(self, max_records: int) -> list[Message]:
+        out: list[Message] = []
+        # Share the batch between partitions so a busy one does not starve the others.
+        share = max(1, max_records // len(self._positions))
+        for (topic, partition), position in self._positions.items():
+            if len(out) >= max_records:
+                break
+            rows = self._conn.execute(
+                "SELECT offset, key, value, ts_ms FROM log WHERE topic=? AND partition=? "
+                "AND offset>=? ORDER BY offset LIMIT ?",
+                (self.bus.prefix + topic, partition, position, min(share, max_records - len(out))),
+            ).fetchall()
+            for offset, key, value, ts in rows:
+                out.append(Message(topic, partition, offset, key, value, ts))
+            if rows:
+                self._positions[(topic, partition)] = rows[-1][0] + 1
+        return out
+
+    def commit(self) -> None:
+        rows = [
+            (self.group, self.bus.prefix + topic, partition, position)
+            for (topic, partition), position in self._positions.items()
+        ]
+        self._conn.execute("BEGIN IMMEDIATE")  # all partitions' offsets move together
+        try:
+            self._conn.executemany(
+                "INSERT INTO group_offsets VALUES (?,?,?,?) ON CONFLICT(grp, topic, partition) "
+                "DO UPDATE SET next_offset=excluded.next_offset",
+                rows,
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,270 @@
+"""``yuqing.yaml``: typed, validated settings for the bus, the index, the store and paths.
+
+Precedence, lowest first: defaults < YAML file < environment (``YUQING_*``) < command line.
+The defaults are the embedded setup: every backend is a SQLite file under ``paths.data_dir``, so
+yuqing runs on one machine with no servers. A mistake is reported as ``FILE:LINE: what is wrong``
+followed by what is allowed; the command line exits with code 2.
+
+Environment variables (deployment settings and secrets; read here and nowhere else):
+
+    YUQING_CONFIG          path of the YAML file when no --config is given
+    YUQING_DATA_DIR        paths.data_dir
+    YUQING_BUS_URL         bus.url       e.g. kafka://10.0.0.5:9092,10.0.0.6:9092
+    YUQING_INDEX_URL       index.url     e.g. https://es.example:9200
+    YUQING_INDEX_USERNAME  index.username
+    YUQING_INDEX_PASSWORD  index.password
+    YUQING_STORE_URL       store.url     e.g. postgresql://yuqing@db/yuqing
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from functools import partial
+from typing import Annotated, Any, Mapping
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from pipeline.errors import ConfigError
+
+DEFAULT_FILE = "yuqing.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_scheme(url: str | None, allowed: tuple[str, ...]) -> str | None:
+    if url is None:
+        return url
+    if "://" not in url:
+        raise ValueError(f"{url!r} is not a URL; use one of " + ", ".join(f"{s}://" for s in allowed))
+    scheme = urlsplit(url).scheme
+    if scheme not in allowed:
+        raise ValueError(
+            f"{url!r} has scheme {scheme or '(none)'!r}; use one of "
+            + ", ".join(f"{s}://" for s in allowed)
+        )
+    return url
+
+
+def _url(*schemes: str):
+    """A URL field that accepts only the given schemes (the backend registry's choices)."""
+    return Annotated[str | None, AfterValidator(partial(_check_scheme, allowed=schemes))]
+
+
+BusUrl = _url("sqlite", "kafka")
+IndexUrl = _url("sqlite", "http", "https")
+StoreUrl = _url("sqlite", "postgresql", "postgresql+psycopg")
+
+
+class BusSettings(_Section):
+    """Where articles and alerts travel: the embedded log or Kafka."""
+
+    url: BusUrl = Field(
+        default=None,
+        description="sqlite:///PATH for the embedded log (default: DATA_DIR/bus.sqlite3), "
+        "or kafka://HOST:PORT[,HOST:PORT...]",
+    )
+    topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
+    partitions: int = Field(default=3, ge=1, le=1000, description="for topics yuqing creates")
+    client_id: str = "yuqing"
+
+
+class IndexSettings(_Section):
+    """Where scored articles are searched: the embedded SQLite FTS5 index or Elasticsearch."""
+
+    url: IndexUrl = Field(
+        default=None,
+        description="sqlite:///PATH (default: DATA_DIR/index.sqlite3) or http(s)://HOST:PORT",
+    )
+    name: str = Field(default="yuqing-articles", pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
+class StoreSettings(_Section):
+    """The relational store for alerts, the workflow and the audit log."""
+
+    url: StoreUrl = Field(
+        default=None,
+        description="sqlite:///PATH (default: DATA_DIR/yuqing.sqlite3) or postgresql://...",
+    )
+
+
+class PathSettings(_Section):
+    data_dir: Path = Field(default=Path("data"), description="relative to the config file")
+
+
+class Settings(_Section):
+    """All of yuqing's settings. Build with :func:`load_settings`, which also resolves defaults."""
+
+    bus: BusSettings = Field(default_factory=BusSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
+    #: the file the settings came from, for messages; None when built from defaults only
+    source: str | None = Field(default=None, exclude=True)
+
+    def resolved(self, base: Path) -> "Settings":
+        """Fill in the embedded defaults: relative paths against ``base``, SQLite files under it."""
+        data = self.paths.data_dir if self.paths.data_dir.is_absolute() else base / self.paths.data_dir
+        data = data.resolve()
+
+        def embedded(url: str | None, filename: str) -> str:
+            return url or f"sqlite:///{data / filename}"
+
+        return self.model_copy(
+            update={
+                "paths": PathSettings(data_dir=data),
+                "bus": self.bus.model_copy(update={"url": embedded(self.bus.url, "bus.sqlite3")}),
+                "index": self.index.model_copy(
+                    update={"url": embedded(self.index.url, "index.sqlite3")}
+                ),
+                "store": self.store.model_copy(
+                    update={"url": embedded(self.store.url, "yuqing.sqlite3")}
+                ),
+            }
+        )
+
+
+_ENV = {
+    "YUQING_DATA_DIR": ("paths", "data_dir"),
+    "YUQING_BUS_URL": ("bus", "url"),
+    "YUQING_INDEX_URL": ("index", "url"),
+    "YUQING_INDEX_USERNAME": ("index", "username"),
+    "YUQING_INDEX_PASSWORD": ("index", "password"),
+    "YUQING_STORE_URL": ("store", "url"),
+}
+
+
+def load_settings(
+    path: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[tuple[str, str], Any] | None = None,
+) -> Settings:
+    """Read settings with the documented precedence and return them resolved.
+
+    ``path`` None means ``$YUQING_CONFIG``, else ``./yuqing.yaml`` if it exists, else defaults.
+    Raises :class:`ConfigError` listing every mistake as ``FILE:LINE: message``.
+    """
+    env = os.environ if env is None else env
+    if path is None:
+        path = env.get("YUQING_CONFIG") or (DEFAULT_FILE if Path(DEFAULT_FILE).exists() else None)
+
+    data: dict[str, Any] = {}
+    marks = _Marks(None)
+    if path is not None:
+        file = Path(path)
+        try:
+            raw = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{file}: no such file; create it or point --config elsewhere") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read: {exc}") from None
+        data, marks = _parse_yaml(raw, str(file))
+
+    layers = [(name, section, key) for name, (section, key) in _ENV.items() if env.get(name)]
+    for name, section, key in layers:
+        data.setdefault(section, {})
+        if isinstance(data[section], dict):
+            data[section][key] = env[name]
+            marks.set((section, key), f"environment {name}")
+    for (section, key), value in (overrides or {}).items():
+        data.setdefault(section, {})[key] = value
+        marks.set((section, key), "command line")
+
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err, marks) for err in exc.errors()]) from None
+    base = Path(path).resolve().parent if path is not None else Path.cwd()
+    return settings.model_copy(update={"source": str(path) if path else None}).resolved(base)
+
+
+class _Marks:
+    """Where each value of a YAML document was written, by its path of keys."""
+
+    def __init__(self, file: str | None):
+        self.file = file
+        self.places: dict[tuple, str] = {}
+
+    def set(self, loc: tuple, place: str) -> None:
+        self.places[loc] = place
+
+    def find(self, loc: tuple) -> str:
+        # The deepest known place on the path: a missing key is reported where its parent is.
+        for depth in range(len(loc), -1, -1):
+            if loc[:depth] in self.places:
+                return self.places[loc[:depth]]
+        return self.file or "settings"
+
+
+def _parse_yaml(raw: str, file: str) -> tuple[dict, _Marks]:
+    marks = _Marks(file)
+    try:
+        root = yaml.compose(raw, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    if data is None:
+        return {}, marks
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}:1: expected a mapping of sections (bus, index, store, paths)")
+
+    def walk(node: yaml.Node, loc: tuple) -> None:
+        marks.set(loc, f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}")
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                # The key's own position, for "unknown key" errors, under a private marker.
+                marks.set(loc + (key, "<key>"), f"{file}:{key_node.start_mark.line + 1}:"
+                          f"{key_node.start_mark.column + 1}")
+                walk(value_node, loc + (key,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, loc + (i,))
+
+    walk(root, ())
+    return data, marks
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [name for name in model.model_fields if name != "source"]
+
+
+def _describe(err: dict, marks: _Marks) -> str:
+    loc = tuple(err["loc"])
+    dotted = ".".join(str(p) for p in loc)
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        place = marks.find(loc + ("<key>",))
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{place}: {dotted}: unknown key{suggestion} Allowed here: {', '.join(allowed)}"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "required but missing"
+    return f"{marks.find(loc)}: {dotted}: {message}"
+
+
+def describe(settings: Settings) -> str:
+    """A short human summary of where things go; secrets are never printed."""
+    return (
+        f"bus={settings.bus.url} index={settings.index.url} (name {settings.index.name}) "
+        f"store={settings.store.url} data_dir={settings.paths.data_dir}"
+    )

@@ -1,0 +1,232 @@
+"""ElasticsearchIndex: the index on Elasticsearch, through the official client.
+
+Chinese full text works without the IK plugin: ``title_s``/``content_s`` (the normalised text) are
+analysed with the built-in CJK bigram filter *keeping unigrams*, so a one-character query still
+matches and a phrase query of bigrams finds any substring; ``words`` holds jieba's
+``cut_for_search`` words with a whitespace analyzer, so that whole-word matches rank first.
+Every filter field is a keyword, scores and levels are numbers. Document id = content hash, so a
+replayed record overwrites itself instead of adding a copy.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.errors import BackendUnavailable
+from pipeline.index import RECORD_FIELDS, Hit, Query, Rejected, SearchResult, document
+from pipeline.records import ScoredArticle
+
+log = logging.getLogger(__name__)
+
+_HINT = "is it running? (deploy/services/start elasticsearch, or check index.url / YUQING_INDEX_URL)"
+
+SETTINGS = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+    "analysis": {
+        "filter": {
+            "cjk_bigram_keep_unigrams": {"type": "cjk_bigram", "output_unigrams": True},
+        },
+        "analyzer": {
+            "zh_bigram": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["cjk_width", "lowercase", "cjk_bigram_keep_unigrams"],
+            },
+        },
+    },
+}
+
+_KEYWORD = {"type": "keyword"}
+_STORED_ONLY = {"type": "text", "index": False}
+
+MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {
+        "source_id": _KEYWORD,
+        "url": {"type": "keyword", "ignore_above": 2048},
+        "canonical_url": {"type": "keyword", "ignore_above": 2048},
+        "title": _STORED_ONLY,
+        "content": _STORED_ONLY,
+        "title_s": {"type": "text", "analyzer": "zh_bigram"},
+        "content_s": {"type": "text", "analyzer": "zh_bigram"},
+        "words": {"type": "text", "analyzer": "whitespace"},
+        "published": {"type": "date"},
+        "fetched": {"type": "date"},
+        "time": {"type": "date"},
+        "author": _KEYWORD,
+        "encoding": _KEYWORD,
+        "content_hash": _KEYWORD,
+        "script": _KEYWORD,
+        "relevance": {"type": "float"},
+        "sensitivity": {"type": "float"},
+        "level": {"type": "byte"},
+        "department": _KEYWORD,
+        "matched_rules": _KEYWORD,
+        "model_version": _KEYWORD,
+        "explanation": _KEYWORD,
+    },
+}
+
+_SORTS = {
+    "relevance": ["_score", {"time": "desc"}],
+    "newest": [{"time": "desc"}, {"content_hash": "desc"}],
+    "oldest": [{"time": "asc"}, {"content_hash": "asc"}],
+    "level": [{"level": "desc"}, {"time": "desc"}],
+}
+
+
+class ElasticsearchIndex:
+    """The :class:`~pipeline.index.Index` on Elasticsearch: ``ElasticsearchIndex(url, name)``.
+
+    Creating one checks that the node answers, installs the index template for ``name*`` and
+    creates ``name`` if missing; raises :class:`BackendUnavailable` otherwise.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        name: str = "yuqing-articles",
+        username: str | None = None,
+        password: str | None = None,
+        timeout_s: float = 30.0,
+    ):
+        from elasticsearch import Elasticsearch
+        from elasticsearch import exceptions as es_errors
+
+        self.url = url
+        self.name = name
+        self._pending: dict[str, ScoredArticle] = {}
+        auth = (username, password or "") if username else None
+        self.client = Elasticsearch(url, basic_auth=auth, request_timeout=timeout_s)
+        try:
+            info = self.client.info()
+            self._install()
+        except (es_errors.ApiError, es_errors.TransportError) as exc:
+            raise BackendUnavailable(f"Elasticsearch at {url}: {exc}; {_HINT}") from None
+        log.info("elasticsearch %s at %s, index %s", info["version"]["number"], url, name)
+
+    def _install(self) -> None:
+        self.client.indices.put_index_template(
+            name=f"{self.name}-template",
+            index_patterns=[f"{self.name}*"],
+            template={"settings": SETTINGS, "mappings": MAPPINGS},
+            priority=100,
+        )
+        if not self.client.indices.exists(index=self.name):
+            try:
+                self.client.indices.create(index=self.name)
+            except Exception as exc:  # created by another worker in between
+                if "resource_already_exists" not in str(exc):
+                    raise
+
+    def add(self, article: ScoredArticle) -> None:
+        self._pending[article.id] = article
+
+    def flush(self) -> list[Rejected]:
+        from elasticsearch import exceptions as es_errors
+        from elasticsearch.helpers import bulk
+
+        if not self._pending:
+            return []
+        pending, self._pending = self._pending, {}
+        actions = (
+            {"_op_type": "index", "_index": self.name, "_id": id, "_source": document(article)}
+            for id, article in pending.items()
+        )
+        try:
+            # Per-document refusals come back as errors; transport failures raise.
+            _, errors = bulk(self.client, actions, chunk_size=500, max_retries=3,
+                             raise_on_error=False, raise_on_exception=True)
+        except (es_errors.ApiError, es_errors.TransportError) as exc:
+            self._pending = {**pending, **self._pending}
+            raise BackendUnavailable(f"Elasticsearch at {self.url}: bulk failed: {exc}") from None
+        if errors:
+            log.warning("elasticsearch refused %d of %d documents", len(errors), len(pending))
+        return [_rejected(item) for item in errors]
+
+    def refresh(self) -> None:
+        self.client.indices.refresh(index=self.name)
+
+    def search(self, query: Query) -> SearchResult:
+        body = {
+            "query": self._query(query),
+            "sort": _SORTS[query.effective_sort()],
+            "from": query.offset,
+            "size": query.limit,
+            "track_total_hits": True,
+            "_source": sorted(RECORD_FIELDS),
+        }
+        found = self.client.search(index=self.name, body=body)
+        hits = [
+            Hit(ScoredArticle.model_validate(h["_source"]), h.get("_score"))
+            for h in found["hits"]["hits"]
+        ]
+        return SearchResult(total=found["hits"]["total"]["value"], hits=hits)
+
+    @staticmethod
+    def _query(query: Query) -> dict:
+        must = []
+        for term in query.terms():
+            # The term must occur in title or body; a whole-word match adds to the score.
+            must.append(
+                {
+                    "bool": {
+                        "should": [
+                            {"match_phrase": {"title_s": {"query": term, "boost": 4.0}}},
+                            {"match_phrase": {"content_s": {"query": term}}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
+        should = [{"match": {"words": {"query": t, "boost": 2.0}}} for t in query.terms()]
+        filters: list[dict] = []
+        if query.since or query.until:
+            span = {}
+            if query.since:
+                span["gte"] = query.since.isoformat()
+            if query.until:
+                span["lte"] = query.until.isoformat()
+            filters.append({"range": {"time": span}})
+        for field, values in (
+            ("source_id", query.sources),
+            ("level", query.levels),
+            ("department", query.departments),
+        ):
+            if values:
+                filters.append({"terms": {field: list(values)}})
+        if query.min_level is not None:
+            filters.append({"range": {"level": {"gte": query.min_level}}})
+        if not must and not filters:
+            return {"match_all": {}}
+        return {"bool": {"must": must, "should": should, "filter": filters}}
+
+    def get(self, id: str) -> ScoredArticle | None:
+        found = self.client.options(ignore_status=404).get(
+            index=self.name, id=id, source_includes=sorted(RECORD_FIELDS)
+        )
+        return ScoredArticle.model_validate(found["_source"]) if found.get("found") else None
+
+    def count(self) -> int:
+        return self.client.count(index=self.name)["count"]
+
+    def delete_index(self) -> None:
+        """Drop the index and its template (tests clean up with this)."""
+        self.client.options(ignore_status=404).indices.delete(index=self.name)
+        self.client.options(ignore_status=404).indices.delete_index_template(
+            name=f"{self.name}-template"
+        )
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.client.close()
+
+
+def _rejected(item: dict) -> Rejected:
+    op = next(iter(item.values()))
+    error = op.get("error", {})
+    reason = error.get("reason") if isinstance(error, dict) else str(error)
+    return Rejected(id=op.get("_id", "?"), reason=f"{op.get('status')}: {reason}")

@@ -1,0 +1,149 @@
+"""The records that flow between stages, and their versioned JSON form on the bus.
+
+    crawlers ──Article──▶ articles.raw ──▶ classify ──ScoredArticle──▶ articles.scored ──▶ index, alerts
+
+Records are frozen pydantic models: a stage that wants to change one makes a copy. On the bus every
+record is one JSON object carrying ``"schema": "<kind>/<version>"`` so that a consumer can refuse
+what it does not understand with a clear error instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline import text
+from pipeline.errors import RecordError
+
+Script = Literal["simplified", "traditional", "none"]
+
+#: The offices an item can be routed to; "" means not relevant. Issue: the office list becomes
+#: configurable with the alerting workflow; these three are the ones the rules name for monitoring.
+DEPARTMENTS = ("宣传部", "信访室", "案管室")
+
+
+class Article(BaseModel):
+    """One fetched article, as a crawler publishes it to ``articles.raw``.
+
+    Build one with :meth:`Article.create`, which derives the canonical URL, content hash and
+    script; the constructor validates but derives nothing. ``id`` is the content hash, so the same
+    text fetched twice is the same article everywhere (index, alerts, duplicates).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    SCHEMA: ClassVar[str] = "article/1"
+
+    source_id: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    canonical_url: str
+    title: str
+    content: str
+    published: AwareDatetime | None = None
+    fetched: AwareDatetime
+    author: str | None = None
+    encoding: str | None = None
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    script: Script
+
+    @property
+    def id(self) -> str:
+        return self.content_hash
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        source_id: str,
+        url: str,
+        title: str,
+        content: str,
+        published: datetime | None = None,
+        fetched: datetime | None = None,
+        author: str | None = None,
+        encoding: str | None = None,
+    ) -> Self:
+        """Build an article from what a crawler found; derived fields are computed here."""
+        return cls(
+            source_id=source_id,
+            url=url,
+            canonical_url=text.canonical_url(url),
+            title=title.strip(),
+            content=content.strip(),
+            published=published,
+            fetched=fetched or datetime.now(timezone.utc),
+            author=author,
+            encoding=encoding,
+            content_hash=text.content_hash(title, content),
+            script=text.detect_script(title + "\n" + content),
+        )
+
+    def key(self) -> bytes:
+        """Bus key: the hash of the canonical URL, so one story stays in one partition."""
+        return text.url_key(self.canonical_url)
+
+
+class ScoredArticle(Article):
+    """An article with the classifier's judgement, published to ``articles.scored``.
+
+    ``level``: 0 ignore, 1 一般 (daily briefing), 2 较大 (warn now), 3 重大 (report within the hour).
+    ``department``: the office the item is routed to, "" when not relevant.
+    ``explanation``: the terms and rules that weighed most, strongest first.
+    """
+
+    SCHEMA: ClassVar[str] = "scored/1"
+
+    relevance: float = Field(ge=0.0, le=1.0)
+    sensitivity: float = Field(ge=0.0, le=1.0)
+    level: int = Field(ge=0, le=3)
+    department: str = ""
+    matched_rules: tuple[str, ...] = ()
+    model_version: str = Field(min_length=1)
+    explanation: tuple[str, ...] = ()
+
+    @classmethod
+    def from_article(cls, article: Article, **scores) -> Self:
+        return cls(**article.model_dump(), **scores)
+
+
+_KINDS: dict[str, type[Article]] = {"article/1": Article, "scored/1": ScoredArticle}
+
+
+def encode(record: Article) -> bytes:
+    """The record as UTF-8 JSON with its schema tag, for the bus."""
+    body = record.model_dump(mode="json")
+    return json.dumps({"schema": record.SCHEMA, **body}, ensure_ascii=False).encode("utf-8")
+
+
+def decode(data: bytes, where: str, expect: type[Article] | None = None) -> Article:
+    """Read a record written by :func:`encode`.
+
+    ``where`` names the origin (topic, partition and offset, or file and line) and is part of the
+    :class:`RecordError` raised for anything unreadable: not UTF-8, not JSON, an unknown schema, a
+    record of another kind than ``expect``, or fields that fail validation.
+    """
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecordError(where, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(where, f"not JSON ({exc.msg} at char {exc.pos})") from None
+    if not isinstance(obj, dict):
+        raise RecordError(where, f"expected a JSON object, got {type(obj).__name__}")
+    schema = obj.pop("schema", None)
+    kind = _KINDS.get(schema)
+    if kind is None:
+        known = ", ".join(_KINDS)
+        raise RecordError(where, f"unknown schema {schema!r}; this version reads {known}")
+    if expect is not None and not issubclass(kind, expect):
+        raise RecordError(where, f"expected a {expect.__name__} record, got schema {schema!r}")
+    try:
+        return kind.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "record"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise RecordError(where, f"{schema}: {field}: {first['msg']}{more}") from None

@@ -1,0 +1,137 @@
+"""Chinese text helpers shared by every stage: script normalisation, tokens, hashes, canonical URLs.
+
+Downstream stages (search, classification, duplicate detection) work on *normalised* text:
+traditional characters converted to simplified with OpenCC, full-width ASCII folded, lower case.
+The original text is always kept on the record; normalisation is for matching only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+# One search unit: a single CJK character, or a run of letters/digits (an ASCII word, a number).
+_UNIT = re.compile(f"[{_CJK}]|[0-9a-z]+(?:[._-][0-9a-z]+)*")
+
+_opencc_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc  # imported lazily: start-up of commands that never touch text stays fast
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional characters to simplified (OpenCC ``t2s``); other text is unchanged."""
+    if not text:
+        return text
+    converter = _t2s()
+    with _opencc_lock:  # the binding is not documented as thread-safe
+        return converter.convert(text)
+
+
+def normalize(text: str) -> str:
+    """Text for matching: NFKC (folds full-width forms), simplified script, lower case."""
+    return to_simplified(unicodedata.normalize("NFKC", text or "")).lower()
+
+
+def detect_script(text: str) -> str:
+    """``traditional`` when converting to simplified changes a noticeable share of the CJK
+    characters, ``simplified`` when there are CJK characters and few change, ``none`` otherwise.
+
+    A share rather than "any change" because simplified pages quote the odd traditional character
+    (a name, a shop sign) and traditional pages contain many characters both scripts share.
+    """
+    sample = text[:4000]
+    cjk = _CJK_CHAR.findall(sample)
+    if not cjk:
+        return "none"
+    original = "".join(cjk)
+    converted = to_simplified(original)
+    changed = sum(1 for a, b in zip(original, converted) if a != b)
+    return "traditional" if changed / len(cjk) >= 0.03 and changed >= 2 else "simplified"
+
+
+def search_units(text: str) -> list[str]:
+    """Split normalised text into single CJK characters and ASCII words.
+
+    Searching for a phrase of these units is a substring search that never depends on how a word
+    segmenter happened to cut the text (jieba cuts 会昌县纪委监委 so that 纪委 is a word, but it
+    would not find 委监 or a one-character query).
+    """
+    return _UNIT.findall(normalize(text))
+
+
+_jieba_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)  # its start-up chatter goes to stderr otherwise
+    with resources.as_file(resources.files("pipeline") / "dicts" / "jijian.txt") as path:
+        jieba.load_userdict(str(path))
+    return jieba
+
+
+def search_words(text: str) -> list[str]:
+    """jieba ``cut_for_search`` words of the normalised text, without punctuation and spaces.
+
+    ``cut_for_search`` rather than ``cut`` because it also emits the shorter words inside long
+    ones (会昌县 gives 会昌 and 会昌县), so a query for the short word finds the long one.
+    """
+    jieba = _jieba()
+    with _jieba_lock:
+        words = jieba.lcut_for_search(normalize(text))
+    return [w for w in words if _UNIT.search(w)]
+
+
+def content_hash(title: str, content: str) -> str:
+    """Stable id of an article's text: sha256 over the normalised title and body.
+
+    Whitespace is collapsed first so that a re-fetch with different line breaks is the same text.
+    """
+    canon = " ".join(normalize(title).split()) + "\n" + " ".join(normalize(content).split())
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+# Query parameters that track the visitor rather than name the page.
+_TRACKING = re.compile(
+    r"^(utm_\w+|spm|from|share_token|share_source|scene|srcid|isappinstalled|wfr|vd_source|"
+    r"fbclid|gclid|yclid|mc_cid|mc_eid|_hsenc|_hsmi|ref|ref_src|timestamp|t)$",
+    re.IGNORECASE,
+)
+
+
+def canonical_url(url: str) -> str:
+    """The URL that names the page: scheme and host lower-cased, default port, fragment and
+    tracking parameters dropped, remaining parameters sorted.
+
+    Reposts of one page with different share parameters then key to the same partition and id.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
+    )
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def url_key(url: str) -> bytes:
+    """Partition key of a story: the first 16 bytes of sha256 of the canonical URL, hex."""
+    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:32].encode("ascii")
