@@ -74,6 +74,9 @@ def search_units(text: str) -> list[str]:
 _jieba_lock = threading.Lock()
 
 
+# pipeline/dicts/jijian.txt adds discipline-inspection terms to jieba. Its entries stay short on
+# purpose: cut_for_search re-emits only the 2- and 3-character dictionary words inside a long
+# word, so an entry such as 中央八项规定精神 would hide 八项规定 from the words field.
 @lru_cache(maxsize=1)
 def _jieba():
     import jieba

@@ -100,11 +100,13 @@ class ElasticsearchIndex:
         auth = (username, password or "") if username else None
         self.client = Elasticsearch(url, basic_auth=auth, request_timeout=timeout_s)
         try:
-            info = self.client.info()
+            # Cluster health rather than GET /: the minimal distribution has no root endpoint.
+            health = self.client.cluster.health(wait_for_status="yellow", timeout="30s")
             self._install()
         except (es_errors.ApiError, es_errors.TransportError) as exc:
             raise BackendUnavailable(f"Elasticsearch at {url}: {exc}; {_HINT}") from None
-        log.info("elasticsearch %s at %s, index %s", info["version"]["number"], url, name)
+        log.info("elasticsearch cluster %s (%s) at %s, index %s",
+                 health["cluster_name"], health["status"], url, name)
 
     def _install(self) -> None:
         self.client.indices.put_index_template(

@@ -1,0 +1,114 @@
+"""Shared fixtures: the backends each contract suite runs against.
+
+The real services are started by ``deploy/services/start`` (``.ci/run`` does it). A test that needs
+one which is not reachable is skipped on a developer's machine, and FAILS when ``CI=true``: a
+skipped real-service test in CI would hide exactly what the suite exists to prove.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+
+KAFKA_URL = os.environ.get("YUQING_KAFKA_URL", "kafka://127.0.0.1:9092")
+ES_URL = os.environ.get("YUQING_ES_URL", "http://127.0.0.1:9200")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str) -> None:
+    """Skip (or fail under CI=true) when the service at ``url`` does not answer."""
+    if _reachable(url):
+        return
+    message = f"{name} at {url} is not reachable; start it with deploy/services/start"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: real-service tests must not be skipped)")
+    pytest.skip(message)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test run uses, so tests on a shared broker or node never see each other."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(params=["local", pytest.param("kafka", marks=pytest.mark.kafka)])
+def bus_factory(request, tmp_path):
+    """Makes buses of one backend that share storage, as a restarted process would.
+
+    Calling it twice gives two clients of the same log (the same file, or the same topics),
+    which is how the contract tests simulate a restart.
+    """
+    opened = []
+    if request.param == "local":
+        from pipeline.bus.local import LocalBus
+
+        path = tmp_path / "bus.sqlite3"
+
+        def make():
+            bus = LocalBus(path, partitions=3)
+            opened.append(bus)
+            return bus
+    else:
+        require_service("Kafka", KAFKA_URL)
+        from pipeline.bus.kafka import KafkaBus
+
+        prefix = unique("test.") + "."
+
+        def make():
+            bus = KafkaBus(KAFKA_URL, partitions=3, topic_prefix=prefix)
+            opened.append(bus)
+            return bus
+
+    make.backend = request.param
+    yield make
+    for bus in opened:
+        try:
+            bus.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def index_factory(request, tmp_path):
+    """Makes indexes of one backend over the same storage (a second call = a restart)."""
+    opened = []
+    if request.param == "sqlite":
+        from pipeline.index.sqlite import SqliteIndex
+
+        def make():
+            index = SqliteIndex(tmp_path / "index.sqlite3")
+            opened.append(index)
+            return index
+    else:
+        require_service("Elasticsearch", ES_URL)
+        from pipeline.index.elasticsearch import ElasticsearchIndex
+
+        name = unique("test-")
+
+        def make():
+            index = ElasticsearchIndex(ES_URL, name=name)
+            opened.append(index)
+            return index
+
+    make.backend = request.param
+    yield make
+    if request.param == "elasticsearch" and opened:
+        opened[0].delete_index()
+    for index in opened:
+        try:
+            index.close()
+        except Exception:
+            pass

@@ -1,0 +1,77 @@
+"""yuqing.yaml: defaults, precedence, and mistakes reported as FILE:LINE with exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli.main import main
+from pipeline.config import load_settings
+from pipeline.errors import ConfigError
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "yuqing.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_the_embedded_setup_under_the_data_dir(tmp_path):
+    settings = load_settings(write(tmp_path, ""), env={})
+    data = tmp_path / "data"
+    assert settings.paths.data_dir == data
+    assert settings.bus.url == f"sqlite:///{data}/bus.sqlite3"
+    assert settings.index.url == f"sqlite:///{data}/index.sqlite3"
+    assert settings.store.url == f"sqlite:///{data}/yuqing.sqlite3"
+
+
+def test_environment_overrides_yaml_and_command_line_overrides_both(tmp_path):
+    path = write(tmp_path, "bus:\n  url: kafka://yaml:9092\nindex:\n  url: http://yaml:9200\n")
+    env = {"YUQING_BUS_URL": "kafka://env:9092", "YUQING_INDEX_PASSWORD": "s3cret"}
+    settings = load_settings(path, env=env, overrides={("index", "url"): "http://cli:9200"})
+    assert settings.bus.url == "kafka://env:9092"
+    assert settings.index.url == "http://cli:9200"
+    assert settings.index.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+
+
+def test_every_mistake_is_reported_with_its_line(tmp_path):
+    path = write(tmp_path, "bus:\n  url: redis://x\n  partitons: 3\nindex:\n  timeout_s: -1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    problems = caught.value.problems
+    assert problems[0].startswith(f"{path}:2:8: bus.url: 'redis://x' has scheme 'redis'")
+    assert "use one of sqlite://, kafka://" in problems[0]
+    assert problems[1].startswith(f"{path}:3:3: bus.partitons: unknown key; did you mean 'partitions'?")
+    assert problems[2].startswith(f"{path}:5:14: index.timeout_s:")
+    assert len(problems) == 3
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = write(tmp_path, "bus:\n  url: [kafka://x\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:3:1: not valid YAML"):
+        load_settings(path, env={})
+
+
+def test_a_bad_environment_value_names_the_variable(tmp_path):
+    with pytest.raises(ConfigError, match="^environment YUQING_INDEX_URL: index.url: 'es:9200' is not a URL"):
+        load_settings(write(tmp_path, ""), env={"YUQING_INDEX_URL": "es:9200"})
+
+
+def test_validate_command_exits_2_and_prints_file_line(tmp_path, capsys):
+    path = write(tmp_path, "index:\n  nmae: x\n")
+    assert main(["config", "validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:2:3: index.nmae: unknown key; did you mean 'name'?")
+
+
+def test_validate_command_accepts_a_good_file(tmp_path, capsys):
+    path = write(tmp_path, "bus:\n  url: kafka://127.0.0.1:9092\n")
+    assert main(["config", "validate", str(path)]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_a_missing_file_is_a_configuration_error(tmp_path, capsys):
+    assert main(["--config", str(tmp_path / "nope.yaml"), "config", "show"]) == 2
+    assert "no such file" in capsys.readouterr().err

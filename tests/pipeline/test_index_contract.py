@@ -1,0 +1,131 @@
+"""The index contract, run against every backend (SQLite FTS5 and the real Elasticsearch node)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.index import Query
+from pipeline.records import Article, ScoredArticle
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def scored(title, content, *, source="hclz", level=1, department="宣传部", day=1, hour=9,
+           url=None) -> ScoredArticle:
+    article = Article.create(
+        source_id=source,
+        url=url or f"http://example.cn/{abs(hash((title, content)))}",
+        title=title,
+        content=content,
+        published=datetime(2026, 11, day, hour, 0, tzinfo=BEIJING),
+    )
+    return ScoredArticle.from_article(
+        article, relevance=0.9 if level else 0.1, sensitivity=0.5, level=level,
+        department=department if level else "", model_version="test",
+    )
+
+
+MEETING = scored("会昌县纪委监委召开警示教育大会", "会议要求深入贯彻中央八项规定精神。", day=1)
+CASE = scored("赣州市某局原局长接受审查调查", "涉嫌严重违纪违法，目前正接受纪律审查和监察调查。",
+              source="jxlz", level=2, department="案管室", day=3)
+TAIWAN = scored("中國監察委員會通報一宗案件", "監察機關對一名官員立案調查。", source="cna", level=2,
+                department="案管室", day=5)
+BOARD = scored("反映村干部侵占补偿款", "我是某村村民，村支书截留征地补偿款。", source="board",
+               level=2, department="信访室", day=7)
+SPORTS = scored("赣州队主场取胜", "比赛第80分钟打进制胜球。", source="news", level=0, day=9)
+ALL = [MEETING, CASE, TAIWAN, BOARD, SPORTS]
+
+
+@pytest.fixture
+def index(index_factory):
+    index = index_factory()
+    for article in ALL:
+        index.add(article)
+    assert index.flush() == []
+    index.refresh()
+    return index
+
+
+def titles(result) -> set[str]:
+    return {hit.article.title for hit in result.hits}
+
+
+def test_a_word_inside_a_longer_name_is_found(index):
+    assert titles(index.search(Query(text="纪委"))) == {MEETING.title}
+
+
+def test_traditional_text_is_found_by_simplified_query_and_back(index):
+    assert titles(index.search(Query(text="监察"))) == {CASE.title, TAIWAN.title}
+    assert titles(index.search(Query(text="監察"))) == {CASE.title, TAIWAN.title}
+
+
+def test_a_term_that_segmenters_would_split_is_still_found(index):
+    assert titles(index.search(Query(text="八项规定"))) == {MEETING.title}
+
+
+def test_a_one_character_query_works(index):
+    assert titles(index.search(Query(text="赣"))) == {CASE.title, SPORTS.title}
+
+
+def test_terms_must_all_match_and_absent_words_match_nothing(index):
+    assert titles(index.search(Query(text="补偿款 村支书"))) == {BOARD.title}
+    assert index.search(Query(text="补偿款 纪律审查")).total == 0
+    assert index.search(Query(text="纪检")).total == 0  # 纪 and 检 occur, 纪检 does not
+
+
+def test_title_matches_rank_above_body_matches(index_factory):
+    index = index_factory()
+    in_body = scored("县里召开会议", "会议提到了巡察工作。" + "其他内容。" * 20, day=2)
+    in_title = scored("巡察组进驻县自然资源局", "为期一个月。", day=1)
+    index.add(in_body)
+    index.add(in_title)
+    index.flush()
+    index.refresh()
+    result = index.search(Query(text="巡察"))
+    assert [h.article.title for h in result.hits] == [in_title.title, in_body.title]
+
+
+def test_filters_on_source_level_department_and_time(index):
+    assert titles(index.search(Query(sources=("jxlz", "cna")))) == {CASE.title, TAIWAN.title}
+    assert titles(index.search(Query(min_level=2, departments=("信访室",)))) == {BOARD.title}
+    assert titles(index.search(Query(levels=(0,)))) == {SPORTS.title}
+    week = Query(since=datetime(2026, 11, 3, tzinfo=BEIJING), until=datetime(2026, 11, 6, tzinfo=BEIJING))
+    assert titles(index.search(week)) == {CASE.title, TAIWAN.title}
+
+
+def test_sorting_and_paging(index):
+    newest = index.search(Query(sort="newest", limit=2))
+    assert newest.total == 5
+    assert [h.article.title for h in newest.hits] == [SPORTS.title, BOARD.title]
+    page2 = index.search(Query(sort="oldest", offset=2, limit=2))
+    assert [h.article.title for h in page2.hits] == [TAIWAN.title, BOARD.title]
+    by_level = index.search(Query(sort="level", limit=5))
+    assert [h.article.level for h in by_level.hits] == [2, 2, 2, 1, 0]
+
+
+def test_reindexing_the_same_article_keeps_one_document(index_factory):
+    index = index_factory()
+    for _ in range(3):
+        index.add(CASE)
+        index.flush()
+    replay = index_factory()  # a replay after a restart goes through a new client
+    replay.add(CASE)
+    replay.flush()
+    replay.refresh()
+    assert replay.count() == 1
+    assert replay.search(Query(text="审查调查")).total == 1
+
+
+def test_an_article_reads_back_as_it_was_written(index):
+    stored = index.get(TAIWAN.id)
+    assert stored == TAIWAN
+    assert stored.script == "traditional"
+    assert index.get("0" * 64) is None
+
+
+def test_hits_carry_the_whole_record(index):
+    [hit] = index.search(Query(text="补偿款")).hits
+    assert hit.article == BOARD
+    assert hit.score is not None and hit.score > 0

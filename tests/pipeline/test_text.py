@@ -1,0 +1,30 @@
+"""Normalisation, search units and canonical URLs."""
+
+from pipeline import text
+
+
+def test_normalize_folds_traditional_full_width_and_case():
+    assert text.normalize("監察委員會 ＡＢＣ１２３") == "监察委员会 abc123"
+
+
+def test_search_units_are_characters_and_ascii_words():
+    assert text.search_units("纪委2026年GDP") == ["纪", "委", "2026", "年", "gdp"]
+
+
+def test_search_words_include_short_words_inside_long_ones():
+    words = text.search_words("会昌县纪委监委贯彻中央八项规定精神")
+    assert {"会昌", "会昌县", "纪委", "八项规定"} <= set(words)
+
+
+def test_detect_script():
+    assert text.detect_script("纪委监委通报") == "simplified"
+    assert text.detect_script("紀委監委通報") == "traditional"
+    assert text.detect_script("hello 123") == "none"
+    # one traditional character quoted in a simplified page does not flip the page
+    assert text.detect_script("在“臺”字招牌下，县纪委监委干部走访商户了解营商环境情况。") == "simplified"
+
+
+def test_canonical_url_drops_tracking_and_fragment_and_sorts_query():
+    assert (text.canonical_url("HTTPS://News.Example.CN:443/a/b.html?b=2&utm_medium=x&a=1#comments")
+            == "https://news.example.cn/a/b.html?a=1&b=2")
+    assert text.canonical_url("http://example.cn:8080") == "http://example.cn:8080/"

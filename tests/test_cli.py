@@ -1,0 +1,40 @@
+"""The command line as an operator meets it: the demo and search on the embedded default."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.cli.main import main
+
+
+def test_demo_runs_the_samples_end_to_end_and_search_finds_them(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "published 12 articles" in out and "indexed 12" in out
+    assert "level ≥ 2" in out
+    assert (tmp_path / "data" / "index.sqlite3").exists()
+
+    assert main(["search", "纪委", "--json"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert hits and all("纪委" in (h["title"] + h["content"]) or "紀委" in (h["title"] + h["content"])
+                        for h in hits)
+
+
+def test_demo_reports_bad_input_lines_and_keeps_the_good_ones(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "in.jsonl"
+    good = {"source_id": "s", "url": "http://example.cn/1", "title": "县纪委通报", "content": "正文"}
+    source.write_text(json.dumps(good, ensure_ascii=False) + "\n{broken\n"
+                      + json.dumps({"url": "http://example.cn/2"}) + "\n", encoding="utf-8")
+    assert main(["demo", "--input", str(source)]) == 1
+    out = capsys.readouterr().out
+    assert f"skipped {source}:2: JSONDecodeError" in out
+    assert f"skipped {source}:3: KeyError" in out
+    assert "published 1 articles" in out
+
+
+def test_an_unreachable_backend_exits_3_with_a_hint(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--index-url", "http://127.0.0.1:9", "search", "纪委"]) == 3
+    assert "deploy/services/start elasticsearch" in capsys.readouterr().err
