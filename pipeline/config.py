@@ -247,6 +247,12 @@ def _allowed_keys(loc: tuple) -> list[str]:
     return [name for name in model.model_fields if name != "source"]
 
 
+_PATTERN_WORDS = {
+    r"^[a-z0-9][a-z0-9._-]*$": "lower-case letters, digits, '.', '_' and '-' (an index name)",
+    r"^[A-Za-z0-9._-]*$": "letters, digits, '.', '_' and '-' (part of a topic name)",
+}
+
+
 def _describe(err: dict, marks: _Marks) -> str:
     loc = tuple(err["loc"])
     dotted = ".".join(str(p) for p in loc)
@@ -259,6 +265,9 @@ def _describe(err: dict, marks: _Marks) -> str:
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         message = "required but missing"
+    elif err["type"] == "string_pattern_mismatch":
+        allowed = _PATTERN_WORDS.get(err["ctx"]["pattern"], f"text matching {err['ctx']['pattern']}")
+        message = f"{err['input']!r} is not allowed; use {allowed}"
     return f"{marks.find(loc)}: {dotted}: {message}"
 
 

@@ -75,3 +75,13 @@ def test_validate_command_accepts_a_good_file(tmp_path, capsys):
 def test_a_missing_file_is_a_configuration_error(tmp_path, capsys):
     assert main(["--config", str(tmp_path / "nope.yaml"), "config", "show"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_value_of_the_wrong_shape_says_what_is_allowed(tmp_path):
+    path = write(tmp_path, "index:\n  name: Yuqing Articles\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert caught.value.problems == [
+        f"{path}:2:9: index.name: 'Yuqing Articles' is not allowed; use lower-case letters, "
+        "digits, '.', '_' and '-' (an index name)"
+    ]
