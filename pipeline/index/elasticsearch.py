@@ -100,7 +100,7 @@ class ElasticsearchIndex:
         auth = (username, password or "") if username else None
         self.client = Elasticsearch(url, basic_auth=auth, request_timeout=timeout_s)
         try:
-            # Cluster health rather than GET /: the minimal distribution has no root endpoint.
+            # Cluster health rather than GET /: it also waits until the node can take writes.
             health = self.client.cluster.health(wait_for_status="yellow", timeout="30s")
             self._install()
         except (es_errors.ApiError, es_errors.TransportError) as exc:
