@@ -1,6 +1,7 @@
 # The two commands of the README, and the pieces they are made of.
 #   make demo   set up, then run the main job on the embedded default (no servers)
 #   make test   set up, start Kafka and Elasticsearch on loopback, run every test, stop them
+#               (PYTEST_ARGS="-k kafka" passes arguments to pytest)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -24,7 +25,7 @@ demo: install
 	$(BIN)/yuqing demo
 
 test: install
-	bash deploy/run-tests
+	bash deploy/run-tests $(PYTEST_ARGS)
 
 services-start:
 	deploy/services/start
