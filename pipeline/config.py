@@ -18,19 +18,22 @@ Environment variables (deployment settings and secrets; read here and nowhere el
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from functools import partial
 from typing import Annotated, Any, Mapping
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from pipeline.errors import ConfigError
+from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, validation_problems
 
 DEFAULT_FILE = "yuqing.yaml"
+
+
+PATTERN_WORDS[r"^[a-z0-9][a-z0-9._-]*$"] = "lower-case letters, digits, '.', '_' and '-' (an index name)"
+PATTERN_WORDS[r"^[A-Za-z0-9._-]*$"] = "letters, digits, '.', '_' and '-' (part of a topic name)"
 
 
 class _Section(BaseModel):
@@ -157,7 +160,7 @@ def load_settings(
         path = env.get("YUQING_CONFIG") or (DEFAULT_FILE if Path(DEFAULT_FILE).exists() else None)
 
     data: dict[str, Any] = {}
-    marks = _Marks(None)
+    marks = Marks(None)
     if path is not None:
         file = Path(path)
         try:
@@ -166,7 +169,11 @@ def load_settings(
             raise ConfigError(f"{file}: no such file; create it or point --config elsewhere") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: cannot read: {exc}") from None
-        data, marks = _parse_yaml(raw, str(file))
+        data, marks = parse_yaml(raw, str(file))
+        if data is None:
+            data = {}
+        elif not isinstance(data, dict):
+            raise ConfigError(f"{file}:1: expected a mapping of sections (bus, index, store, paths)")
 
     layers = [(name, section, key) for name, (section, key) in _ENV.items() if env.get(name)]
     for name, section, key in layers:
@@ -181,94 +188,9 @@ def load_settings(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(err, marks) for err in exc.errors()]) from None
+        raise ConfigError(validation_problems(exc, marks, Settings)) from None
     base = Path(path).resolve().parent if path is not None else Path.cwd()
     return settings.model_copy(update={"source": str(path) if path else None}).resolved(base)
-
-
-class _Marks:
-    """Where each value of a YAML document was written, by its path of keys."""
-
-    def __init__(self, file: str | None):
-        self.file = file
-        self.places: dict[tuple, str] = {}
-
-    def set(self, loc: tuple, place: str) -> None:
-        self.places[loc] = place
-
-    def find(self, loc: tuple) -> str:
-        # The deepest known place on the path: a missing key is reported where its parent is.
-        for depth in range(len(loc), -1, -1):
-            if loc[:depth] in self.places:
-                return self.places[loc[:depth]]
-        return self.file or "settings"
-
-
-def _parse_yaml(raw: str, file: str) -> tuple[dict, _Marks]:
-    marks = _Marks(file)
-    try:
-        root = yaml.compose(raw, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
-    if data is None:
-        return {}, marks
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}:1: expected a mapping of sections (bus, index, store, paths)")
-
-    def walk(node: yaml.Node, loc: tuple) -> None:
-        marks.set(loc, f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}")
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = key_node.value
-                # The key's own position, for "unknown key" errors, under a private marker.
-                marks.set(loc + (key, "<key>"), f"{file}:{key_node.start_mark.line + 1}:"
-                          f"{key_node.start_mark.column + 1}")
-                walk(value_node, loc + (key,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, loc + (i,))
-
-    walk(root, ())
-    return data, marks
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    model: type[BaseModel] = Settings
-    for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return [name for name in model.model_fields if name != "source"]
-
-
-_PATTERN_WORDS = {
-    r"^[a-z0-9][a-z0-9._-]*$": "lower-case letters, digits, '.', '_' and '-' (an index name)",
-    r"^[A-Za-z0-9._-]*$": "letters, digits, '.', '_' and '-' (part of a topic name)",
-}
-
-
-def _describe(err: dict, marks: _Marks) -> str:
-    loc = tuple(err["loc"])
-    dotted = ".".join(str(p) for p in loc)
-    if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        place = marks.find(loc + ("<key>",))
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{place}: {dotted}: unknown key{suggestion} Allowed here: {', '.join(allowed)}"
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "missing":
-        message = "required but missing"
-    elif err["type"] == "string_pattern_mismatch":
-        allowed = _PATTERN_WORDS.get(err["ctx"]["pattern"], f"text matching {err['ctx']['pattern']}")
-        message = f"{err['input']!r} is not allowed; use {allowed}"
-    return f"{marks.find(loc)}: {dotted}: {message}"
 
 
 def describe(settings: Settings) -> str:
