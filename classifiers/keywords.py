@@ -55,8 +55,9 @@ class KeywordScorer:
     relevant_at: float = 0.5
     warn_at: float = 0.6
 
-    def score(self, article: Article) -> ScoredArticle:
-        body = text.normalize(article.title + "\n" + article.content)
+    def assess(self, raw: str) -> tuple[float, float, int, str, tuple[str, ...]]:
+        """(relevance, sensitivity, level, department, terms that weighed most) of a text."""
+        body = text.normalize(raw)
         for phrase in EXCLUSIONS:
             body = body.replace(phrase, " ")
         rel_terms = _found(body, RELEVANCE_TERMS)
@@ -79,15 +80,21 @@ class KeywordScorer:
             set(rel_terms) | set(sens_terms),
             key=lambda t: -(RELEVANCE_TERMS.get(t, 0) + SENSITIVITY_TERMS.get(t, 0)),
         )
+        return round(relevance, 4), round(sensitivity, 4), level, department, tuple(weighed[:8])
+
+    def score(self, article: Article) -> ScoredArticle:
+        relevance, sensitivity, level, department, why = self.assess(
+            article.title + "\n" + article.content)
         return ScoredArticle.from_article(
-            article,
-            relevance=round(relevance, 4),
-            sensitivity=round(sensitivity, 4),
-            level=level,
-            department=department,
-            model_version=self.version,
-            explanation=tuple(weighed[:8]),
-        )
+            article, relevance=relevance, sensitivity=sensitivity, level=level,
+            department=department, model_version=self.version, explanation=why)
+
+    def judge(self, raw: str):
+        """The evaluation's view of a text (classifiers.training.Output)."""
+        from classifiers.training import Output
+
+        relevance, sensitivity, level, department, _ = self.assess(raw)
+        return Output(relevance, sensitivity, level, department)
 
 
 def _found(body: str, terms: dict[str, float]) -> list[str]:

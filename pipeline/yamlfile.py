@@ -9,6 +9,7 @@ with the nearest valid key suggested for a misspelt one.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 
@@ -130,4 +131,10 @@ def validation_problems(exc: ValidationError, marks: Marks, model: type[BaseMode
             words = PATTERN_WORDS.get(pattern, f"text matching {pattern}")
             message = f"{err['input']!r} is not allowed; use {words}"
         problems.append(f"{marks.find(full)}: {dotted}: {message}")
-    return problems
+    return sorted(problems, key=_position)
+
+
+def _position(problem: str) -> tuple[int, int]:
+    """(line, column) of a ``FILE:LINE:COL: ...`` problem, so they are listed in file order."""
+    match = re.match(r"[^:]*:(\d+):(\d+):", problem)
+    return (int(match[1]), int(match[2])) if match else (0, 0)

@@ -19,6 +19,7 @@ def register(sub) -> None:
     parser.add_argument("--input", metavar="FILE.jsonl",
                         help="articles to use instead of the samples (source_id, url, title, "
                         "content, published)")
+    parser.add_argument("--model", metavar="VERSION", help="model version (default: the current one)")
     parser.set_defaults(run=run)
 
 
@@ -44,8 +45,8 @@ def load_articles(lines: list[str], name: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from classifiers.keywords import KeywordScorer
     from pipeline import flow
+    from pipeline.cli.classify_cmd import open_scorer
     from pipeline.backends import open_bus, open_index
     from pipeline.cli.main import settings_from
     from pipeline.cli.search import format_hit
@@ -64,11 +65,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped {problem}")
 
     print(f"yuqing demo — {describe(settings)}")
+    scorer = open_scorer(args)
+    print(f"classifier: {scorer.version} with the shipped keyword schemes")
     bus = open_bus(settings)
     index = open_index(settings)
     try:
         published = flow.publish_articles(bus, articles)
-        scored = flow.classify(bus, KeywordScorer())
+        scored = flow.classify(bus, scorer)
         indexed = flow.index_scored(bus, index)
         index.refresh()
     finally:

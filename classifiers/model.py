@@ -1,0 +1,193 @@
+"""The trained model: TF-IDF over jieba words and word pairs, one logistic regression per head.
+
+Heads, each scored on every article:
+
+    relevant   does it concern discipline-inspection work?               (binary, calibrated)
+    sensitive  negative opinion, accusation, scandal, incident?          (binary, calibrated)
+    warn       level >= 2 (较大 or 重大)?                                  (binary, calibrated)
+    major      level 3 (重大)?                                            (binary, calibrated)
+    department 宣传部 / 信访室 / 案管室, trained on relevant texts only    (multinomial)
+
+Binary heads are calibrated with Platt scaling fitted on out-of-fold scores of the training split,
+so 0.8 means roughly "eight in ten such texts were labelled so". The level follows from the
+calibrated probabilities and thresholds chosen on the same out-of-fold scores (recall first for
+level >= 2). A model is saved as plain arrays and a vocabulary (``model.npz``, ``vocab.json``) plus
+``metadata.json``, not as a pickle of scikit-learn objects, so it loads across library versions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from classifiers.tokenize import Backend, available_backend, tokens
+
+BINARY_HEADS = ("relevant", "sensitive", "warn", "major")
+DEPARTMENTS = ("宣传部", "信访室", "案管室")
+#: Text beyond this many characters adds little to the judgement and only costs time: a 1 MB page
+#: is scored on its title and the head of its body.
+MAX_CHARS = 6000
+
+
+def features(words: list[str]) -> list[str]:
+    """Words and adjacent word pairs: pairs catch 接受/审查 or 开除/党籍 as phrases."""
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+@dataclass
+class Vectorizer:
+    """TF-IDF with sublinear term frequency and L2 normalisation over a fixed vocabulary."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    _names: list[str] | None = field(default=None, repr=False)
+
+    def names(self) -> list[str]:
+        """Feature names in column order."""
+        if self._names is None:
+            names = [""] * len(self.vocabulary)
+            for f, i in self.vocabulary.items():
+                names[i] = f
+            self._names = names
+        return self._names
+
+    def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
+        rows, cols, vals = [], [], []
+        for i, words in enumerate(docs):
+            counts: dict[int, int] = {}
+            for f in features(words):
+                j = self.vocabulary.get(f)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            w = tf * self.idf[idx]
+            w /= np.linalg.norm(w) or 1.0
+            rows.extend([i] * len(idx))
+            cols.extend(idx.tolist())
+            vals.extend(w.tolist())
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.idf)))
+
+
+@dataclass
+class Prediction:
+    """Calibrated probabilities of one text, the level and office they imply, and why."""
+
+    relevant: float
+    sensitive: float
+    warn: float
+    major: float
+    department_probs: dict[str, float]
+    level: int
+    department: str
+    top_terms: tuple[str, ...]
+
+
+@dataclass
+class TextModel:
+    """A trained model. ``predict(texts)`` → one :class:`Prediction` per text.
+
+    Built by :func:`classifiers.training.train` or :meth:`load`; raises ``ValueError`` on load when
+    the files are missing or do not fit together.
+    """
+
+    version: str
+    vectorizer: Vectorizer
+    coef: dict[str, np.ndarray]  # head → weights (binary heads: 1-D; department: 2-D)
+    intercept: dict[str, np.ndarray]
+    platt: dict[str, tuple[float, float]]  # binary head → (a, b): p = 1 / (1 + exp(-(a*s + b)))
+    thresholds: dict[str, float]
+    metadata: dict = field(default_factory=dict)
+    backend: Backend = field(default_factory=available_backend)
+
+    # -- scoring ---------------------------------------------------------------------------
+    def words(self, text: str) -> list[str]:
+        return tokens(text[:MAX_CHARS], self.backend)
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        docs = [self.words(t) for t in texts]
+        X = self.vectorizer.transform(docs)
+        probs = {}
+        for head in BINARY_HEADS:
+            score = X @ self.coef[head] + self.intercept[head][0]
+            a, b = self.platt[head]
+            probs[head] = 1.0 / (1.0 + np.exp(-(a * score + b)))
+        dep_scores = X @ self.coef["department"].T + self.intercept["department"]
+        dep_scores -= dep_scores.max(axis=1, keepdims=True)
+        dep_probs = np.exp(dep_scores)
+        dep_probs /= dep_probs.sum(axis=1, keepdims=True)
+        out = []
+        for i in range(len(texts)):
+            p = {h: float(probs[h][i]) for h in BINARY_HEADS}
+            level = self.level_of(p)
+            department = DEPARTMENTS[int(dep_probs[i].argmax())] if level else ""
+            out.append(Prediction(
+                relevant=p["relevant"], sensitive=p["sensitive"], warn=p["warn"],
+                major=p["major"],
+                department_probs={d: float(dep_probs[i, k]) for k, d in enumerate(DEPARTMENTS)},
+                level=level, department=department, top_terms=self._why(X.getrow(i)),
+            ))
+        return out
+
+    def level_of(self, p: dict[str, float]) -> int:
+        t = self.thresholds
+        if p["relevant"] < t["relevant"] and p["warn"] < t["warn"]:
+            return 0
+        if p["major"] >= t["major"]:
+            return 3
+        if p["warn"] >= t["warn"]:
+            return 2
+        return 1
+
+    def _why(self, row: sparse.csr_matrix, n: int = 8) -> tuple[str, ...]:
+        """The features that pushed relevance and warning up the most, strongest first."""
+        if row.nnz == 0:
+            return ()
+        weight = self.coef["relevant"][row.indices] + self.coef["warn"][row.indices]
+        contrib = row.data * weight
+        order = np.argsort(-contrib)
+        names = self.vectorizer.names()
+        return tuple(names[row.indices[k]] for k in order[:n] if contrib[k] > 0)
+
+    # -- files -----------------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = {"idf": self.vectorizer.idf.astype(np.float32)}
+        for head, w in self.coef.items():
+            arrays[f"coef_{head}"] = w.astype(np.float32)
+            arrays[f"intercept_{head}"] = self.intercept[head].astype(np.float64)
+        np.savez_compressed(directory / "model.npz", **arrays)
+        names = self.vectorizer.names()
+        (directory / "vocab.json").write_text(json.dumps(names, ensure_ascii=False), "utf-8")
+        meta = {**self.metadata, "version": self.version, "platt": self.platt,
+                "thresholds": self.thresholds}
+        (directory / "metadata.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "TextModel":
+        try:
+            meta = json.loads((directory / "metadata.json").read_text("utf-8"))
+            names = json.loads((directory / "vocab.json").read_text("utf-8"))
+            arrays = np.load(directory / "model.npz")
+        except FileNotFoundError as exc:
+            raise ValueError(f"{directory}: not a model ({exc.filename} is missing)") from None
+        vectorizer = Vectorizer({f: i for i, f in enumerate(names)},
+                                arrays["idf"].astype(np.float64))
+        heads = (*BINARY_HEADS, "department")
+        coef = {h: arrays[f"coef_{h}"].astype(np.float64) for h in heads}
+        if any(c.shape[-1] != len(names) for c in coef.values()):
+            raise ValueError(f"{directory}: weights and vocabulary do not match")
+        model = cls(
+            version=meta["version"], vectorizer=vectorizer, coef=coef,
+            intercept={h: arrays[f"intercept_{h}"] for h in heads},
+            platt={h: tuple(v) for h, v in meta["platt"].items()},
+            thresholds=meta["thresholds"], metadata=meta,
+        )
+        return model

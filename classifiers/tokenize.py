@@ -1,0 +1,94 @@
+"""Words for the classifier: normalise, segment with jieba (or rjieba), drop stopwords.
+
+Two backends give the same tokens (tested on the whole corpus): ``jieba`` (the reference, pure
+Python, about 0.2 M characters a second here) and ``rjieba`` (a Rust port with the same dictionary,
+about 30 times faster). Both load the discipline-inspection dictionary ``pipeline/dicts/jijian.txt``,
+so 留置, 双开, 八项规定 and 吃拿卡要 are single words. The two differ only in how they cut runs of
+ASCII (rjieba keeps 2024-03-02 and 5t whole), so non-Chinese tokens are post-processed into plain
+runs of digits or of letters, which is also what the features want.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+from typing import Callable, Literal
+
+from pipeline import text
+
+Backend = Literal["jieba", "rjieba"]
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KEEP = re.compile(f"[{_CJK}]")
+_ALNUM = re.compile(r"[0-9]+|[a-z]+")
+_lock = threading.Lock()
+
+
+def _dictionary() -> list[tuple[str, int, str]]:
+    raw = (resources.files("pipeline") / "dicts" / "jijian.txt").read_text(encoding="utf-8")
+    entries = []
+    for line in raw.splitlines():
+        parts = line.split()
+        if parts:
+            entries.append((parts[0], int(parts[1]) if len(parts) > 1 else 1,
+                            parts[2] if len(parts) > 2 else ""))
+    return entries
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    raw = (resources.files("classifiers") / "dicts" / "stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in raw.split() if not w.startswith("#"))
+
+
+@lru_cache(maxsize=2)
+def _segmenter(backend: Backend) -> Callable[[str], list[str]]:
+    if backend == "rjieba":
+        import rjieba
+
+        for word, freq, tag in _dictionary():
+            rjieba.add_word(word, freq, tag or None)
+        return rjieba.cut
+    if backend == "jieba":
+        import jieba
+
+        jieba.setLogLevel(60)
+        tokenizer = jieba.Tokenizer()
+        for word, freq, tag in _dictionary():
+            tokenizer.add_word(word, freq, tag or None)
+
+        def cut(s: str) -> list[str]:
+            with _lock:  # jieba's lazy initialisation is not thread-safe
+                return tokenizer.lcut(s)
+
+        return cut
+    raise ValueError(f"unknown tokenizer backend {backend!r}; use 'jieba' or 'rjieba'")
+
+
+def available_backend() -> Backend:
+    """``rjieba`` when it is installed (it is a dependency), else ``jieba``."""
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        return "jieba"
+    return "rjieba"
+
+
+def tokens(raw: str, backend: Backend = "jieba") -> list[str]:
+    """Words of ``raw`` after normalisation; punctuation, spaces and stopwords dropped."""
+    stop = stopwords()
+    out: list[str] = []
+    for token in _segmenter(backend)(text.normalize(raw)):
+        # 某 stands in for a withheld name (张某某, 某县, 某局长): it says nothing about the topic,
+        # and the corpus, written with invented names, uses it far more than real pages do.
+        token = token.lstrip("某")
+        if not token:
+            continue
+        if _KEEP.search(token):
+            if token not in stop:
+                out.append(token)
+        else:
+            out.extend(t for t in _ALNUM.findall(token) if t not in stop)
+    return out
