@@ -18,13 +18,15 @@ level >= 2). A model is saved as plain arrays and a vocabulary (``model.npz``, `
 from __future__ import annotations
 
 import json
+from itertools import repeat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from classifiers.tokenize import Backend, available_backend, tokens
+from classifiers.tokenize import Backend, available_backend, words_of_normalized
+from pipeline import text
 
 BINARY_HEADS = ("relevant", "sensitive", "warn", "major")
 DEPARTMENTS = ("宣传部", "信访室", "案管室")
@@ -35,7 +37,7 @@ MAX_CHARS = 6000
 
 def features(words: list[str]) -> list[str]:
     """Words and adjacent word pairs: pairs catch 接受/审查 or 开除/党籍 as phrases."""
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return words + list(map(" ".join, zip(words, words[1:])))
 
 
 @dataclass
@@ -56,23 +58,24 @@ class Vectorizer:
         return self._names
 
     def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        for i, words in enumerate(docs):
-            counts: dict[int, int] = {}
-            for f in features(words):
-                j = self.vocabulary.get(f)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            w = tf * self.idf[idx]
-            w /= np.linalg.norm(w) or 1.0
-            rows.extend([i] * len(idx))
-            cols.extend(idx.tolist())
-            vals.extend(w.tolist())
-        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.idf)))
+        get = self.vocabulary.get
+        indptr, indices, values = [0], [], []
+        for words in docs:
+            ids = np.fromiter(map(get, features(words), repeat(-1)), dtype=np.int64)
+            ids = ids[ids >= 0]
+            if ids.size:
+                cols, counts = np.unique(ids, return_counts=True)
+                w = (1.0 + np.log(counts)) * self.idf[cols]
+                w /= np.linalg.norm(w)
+                indices.append(cols)
+                values.append(w)
+                indptr.append(indptr[-1] + cols.size)
+            else:
+                indptr.append(indptr[-1])
+        return sparse.csr_matrix(
+            (np.concatenate(values) if values else np.zeros(0),
+             np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64), indptr),
+            shape=(len(docs), len(self.idf)))
 
 
 @dataclass
@@ -107,11 +110,12 @@ class TextModel:
     backend: Backend = field(default_factory=available_backend)
 
     # -- scoring ---------------------------------------------------------------------------
-    def words(self, text: str) -> list[str]:
-        return tokens(text[:MAX_CHARS], self.backend)
-
     def predict(self, texts: list[str]) -> list[Prediction]:
-        docs = [self.words(t) for t in texts]
+        return self.predict_normalized([text.normalize(t[:MAX_CHARS]) for t in texts])
+
+    def predict_normalized(self, texts: list[str]) -> list[Prediction]:
+        """:meth:`predict` for texts already through ``pipeline.text.normalize``."""
+        docs = [words_of_normalized(t[:MAX_CHARS], self.backend) for t in texts]
         X = self.vectorizer.transform(docs)
         probs = {}
         for head in BINARY_HEADS:

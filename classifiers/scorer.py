@@ -15,6 +15,10 @@ from pipeline import text
 from pipeline.records import Article, ScoredArticle
 
 
+#: The schemes look this far into a text (the model reads less: classifiers.model.MAX_CHARS).
+RULE_CHARS = 50_000
+
+
 @dataclass(frozen=True)
 class Judgement:
     """What the scorer concluded about one text (the classify command prints these fields)."""
@@ -39,8 +43,10 @@ class ModelScorer:
         self.version = model.version
 
     def judge_many(self, texts: list[str]) -> list[Judgement]:
-        predictions = self.model.predict(texts)
-        return [self._combine(p, self._hits(t)) for p, t in zip(predictions, texts)]
+        # Normalise once for both: the model reads the head of the text, the schemes read more.
+        normalized = [text.normalize(t[:RULE_CHARS]) for t in texts]
+        predictions = self.model.predict_normalized(normalized)
+        return [self._combine(p, self._hits(n)) for p, n in zip(predictions, normalized)]
 
     def score(self, article: Article) -> ScoredArticle:
         [judgement] = self.judge_many([article.title + "\n" + article.content])
@@ -56,10 +62,8 @@ class ModelScorer:
             department=j.department, matched_rules=j.matched_rules, model_version=self.version,
             explanation=j.explanation)
 
-    def _hits(self, raw: str) -> list[Hit]:
-        if self.rules is None:
-            return []
-        return self.rules.match(text.normalize(raw[:200_000]))
+    def _hits(self, normalized: str) -> list[Hit]:
+        return self.rules.match(normalized) if self.rules is not None else []
 
     @staticmethod
     def _combine(p: Prediction, hits: list[Hit]) -> Judgement:

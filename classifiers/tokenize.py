@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from itertools import chain
 from functools import lru_cache
 from importlib import resources
 from typing import Callable, Literal
@@ -78,17 +79,37 @@ def available_backend() -> Backend:
 
 def tokens(raw: str, backend: Backend = "jieba") -> list[str]:
     """Words of ``raw`` after normalisation; punctuation, spaces and stopwords dropped."""
+    return words_of_normalized(text.normalize(raw), backend)
+
+
+def words_of_normalized(normalized: str, backend: Backend = "jieba") -> list[str]:
+    """:func:`tokens` for text that already went through ``pipeline.text.normalize``."""
+    return list(chain.from_iterable(map(_KEPT.__getitem__, _segmenter(backend)(normalized))))
+
+
+def _keep(token: str) -> tuple[str, ...]:
+    """What one segmenter token contributes to the words (often nothing)."""
+    # 某 stands in for a withheld name (张某某, 某县, 某局长): it says nothing about the topic,
+    # and the corpus, written with invented names, uses it far more than real pages do.
+    token = token.lstrip("某")
     stop = stopwords()
-    out: list[str] = []
-    for token in _segmenter(backend)(text.normalize(raw)):
-        # 某 stands in for a withheld name (张某某, 某县, 某局长): it says nothing about the topic,
-        # and the corpus, written with invented names, uses it far more than real pages do.
-        token = token.lstrip("某")
-        if not token:
-            continue
-        if _KEEP.search(token):
-            if token not in stop:
-                out.append(token)
-        else:
-            out.extend(t for t in _ALNUM.findall(token) if t not in stop)
-    return out
+    if _KEEP.search(token):
+        return () if token in stop else (token,)
+    return tuple(t for t in _ALNUM.findall(token) if t not in stop)
+
+
+class _Memo(dict):
+    """token → its contribution, computed once: a page has ~800 tokens but few new ones, so the
+    per-token work runs in C (dict lookups) instead of a Python loop. Bounded, since numbers and
+    names make the set of distinct tokens open-ended."""
+
+    LIMIT = 500_000
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        kept = self[token] = _keep(token)
+        return kept
+
+
+_KEPT = _Memo()

@@ -7,6 +7,7 @@ held-out split stays untouched until :func:`evaluate`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -121,7 +122,11 @@ def train(examples: list[Example], params: TrainParams = TrainParams(),
 
     hash_ = data_hash(examples)
     created = datetime.now(timezone.utc)
-    version = f"tfidf-lr-{created:%Y%m%d}-{hash_[:8]}"
+    weights = hashlib.sha256()
+    for head in sorted(coef):
+        weights.update(np.ascontiguousarray(coef[head], dtype=np.float32).tobytes())
+    # Data and weights both name the model: the same data through changed code is another model.
+    version = f"tfidf-lr-{created:%Y%m%d}-{hash_[:6]}-{weights.hexdigest()[:6]}"
     metadata = {
         "created": created.isoformat(timespec="seconds"),
         "data_hash": hash_,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import unicodedata
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -39,9 +38,19 @@ def to_simplified(text: str) -> str:
         return converter.convert(text)
 
 
+# Full-width letters and digits (ＡＢＣ１２３) to ASCII: the part of NFKC that matching needs
+# (punctuation is dropped by every consumer anyway). Checked with a regex first because almost
+# no page has them, and every article is normalised for search and classification.
+_WIDE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B)}
+
+
 def normalize(text: str) -> str:
-    """Text for matching: NFKC (folds full-width forms), simplified script, lower case."""
-    return to_simplified(unicodedata.normalize("NFKC", text or "")).lower()
+    """Text for matching: full-width letters and digits folded, simplified script, lower case."""
+    text = text or ""
+    if _WIDE.search(text):
+        text = text.translate(_WIDTH)
+    return to_simplified(text).lower()
 
 
 def detect_script(text: str) -> str:
