@@ -108,6 +108,7 @@ class TextModel:
     thresholds: dict[str, float]
     metadata: dict = field(default_factory=dict)
     backend: Backend = field(default_factory=available_backend)
+    _why_cache: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     # -- scoring ---------------------------------------------------------------------------
     def predict(self, texts: list[str]) -> list[Prediction]:
@@ -135,7 +136,7 @@ class TextModel:
                 relevant=p["relevant"], sensitive=p["sensitive"], warn=p["warn"],
                 major=p["major"],
                 department_probs={d: float(dep_probs[i, k]) for k, d in enumerate(DEPARTMENTS)},
-                level=level, department=department, top_terms=self._why(X.getrow(i)),
+                level=level, department=department, top_terms=self._why(X, i),
             ))
         return out
 
@@ -149,15 +150,22 @@ class TextModel:
             return 2
         return 1
 
-    def _why(self, row: sparse.csr_matrix, n: int = 8) -> tuple[str, ...]:
-        """The features that pushed relevance and warning up the most, strongest first."""
-        if row.nnz == 0:
+    def _why(self, X: sparse.csr_matrix, i: int, n: int = 8) -> tuple[str, ...]:
+        """The features of row ``i`` that pushed relevance and warning up most, strongest first."""
+        start, end = X.indptr[i], X.indptr[i + 1]
+        if start == end:
             return ()
-        weight = self.coef["relevant"][row.indices] + self.coef["warn"][row.indices]
-        contrib = row.data * weight
-        order = np.argsort(-contrib)
+        cols = X.indices[start:end]
+        contrib = X.data[start:end] * self._why_weights[cols]
+        order = np.argsort(-contrib)[:n]
         names = self.vectorizer.names()
-        return tuple(names[row.indices[k]] for k in order[:n] if contrib[k] > 0)
+        return tuple(names[cols[k]] for k in order if contrib[k] > 0)
+
+    @property
+    def _why_weights(self) -> np.ndarray:
+        if self._why_cache is None:
+            self._why_cache = self.coef["relevant"] + self.coef["warn"]
+        return self._why_cache
 
     # -- files -----------------------------------------------------------------------------
     def save(self, directory: Path) -> None:

@@ -20,6 +20,7 @@ are for, so a mistyped rule cannot hide an item.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -87,18 +88,42 @@ class RuleSet:
             self.schemes.append((scheme, lists[:3], lists[3]))
         if problems:
             raise ConfigError(problems)
+        self._finder, self._inside = _finder({w for _, conds, excl in self.schemes
+                                              for words in (*conds, excl) for w in words})
+
+    def present(self, body: str) -> set[str]:
+        """Every scheme word that occurs in ``body``, found in one scan.
+
+        One alternation of all words, longest first, finds the longest word at each match; a
+        word that starts inside a match and runs past it is looked for at those few positions;
+        the shorter words inside a found word come from a table built once. (A lookahead pattern
+        would find overlaps by itself but is several times slower.)
+        """
+        if self._finder is None:
+            return set()
+        found: set[str] = set()
+        for m in self._finder.finditer(body):
+            found.add(m.group())
+            for pos in range(m.start() + 1, m.end()):
+                inner = self._finder.match(body, pos)
+                if inner:
+                    found.add(inner.group())
+        for word in list(found):
+            found.update(self._inside[word])
+        return found
 
     def match(self, body: str) -> list[Hit]:
         """``body`` must already be normalised (pipeline.text.normalize)."""
+        present = self.present(body)
         hits = []
         for scheme, conditions, exclusions in self.schemes:
-            if any(w in body for w in exclusions):
+            if any(w in present for w in exclusions):
                 continue
             found: list[str] = []
             for words in conditions:
                 if not words:
                     continue
-                matched = [w for w in words if w in body]
+                matched = [w for w in words if w in present]
                 if not matched:
                     break
                 found += matched
@@ -106,6 +131,16 @@ class RuleSet:
                 if found or not any(conditions):
                     hits.append(Hit(scheme, tuple(found)))
         return hits
+
+
+def _finder(words: set[str]):
+    words = {w for w in words if w}
+    if not words:
+        return None, {}
+    ordered = sorted(words, key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, ordered)))
+    inside = {w: [v for v in words if v != w and v in w] for w in words}
+    return pattern, inside
 
 
 def _expand(words: tuple[str, ...], groups: dict[str, tuple[str, ...]]):

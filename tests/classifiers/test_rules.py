@@ -65,3 +65,12 @@ def test_an_unknown_group_is_an_error(tmp_path):
 
 def test_the_shipped_rules_load():
     assert len(load_rules().schemes) >= 4
+
+
+def test_overlapping_and_nested_words_are_all_found(tmp_path):
+    rules = load_rules(write(tmp_path, "schemes:\n  - name: x\n    subjects: [审查调查]\n"
+                             "    events: [调查组]\n  - name: y\n    events: [违纪违法]\n"
+                             "    subjects: [严重违纪违法]\n"))
+    assert rules.present(normalize("成立审查调查组，查处严重违纪违法")) == {
+        "审查调查", "调查组", "严重违纪违法", "违纪违法"}
+    assert [h.scheme.name for h in rules.match(normalize("成立审查调查组，查处严重违纪违法"))] == ["x", "y"]
