@@ -89,6 +89,9 @@ class KeywordScorer:
             article, relevance=relevance, sensitivity=sensitivity, level=level,
             department=department, model_version=self.version, explanation=why)
 
+    def score_many(self, articles: list[Article]) -> list[ScoredArticle]:
+        return [self.score(a) for a in articles]
+
     def judge(self, raw: str):
         """The evaluation's view of a text (classifiers.training.Output)."""
         from classifiers.training import Output

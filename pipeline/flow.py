@@ -24,11 +24,17 @@ log = logging.getLogger(__name__)
 
 
 class Scorer(Protocol):
-    """Anything that turns an Article into a ScoredArticle (the classifier, the keyword baseline)."""
+    """Anything that turns Articles into ScoredArticles (the classifier, the keyword baseline).
+
+    ``score_many`` scores a batch at once (much faster for the model) and returns one record per
+    article, in order.
+    """
 
     version: str
 
     def score(self, article: Article) -> ScoredArticle: ...
+
+    def score_many(self, articles: list[Article]) -> list[ScoredArticle]: ...
 
 
 @dataclass
@@ -89,19 +95,44 @@ def _handle_batch(
 
 def classify(bus: Bus, scorer: Scorer, group: str = "classify", max_batches: int | None = None,
              idle_s: float = 1.0) -> StepCount:
-    """Score ``articles.raw`` into ``articles.scored`` until no record arrives for ``idle_s``."""
+    """Score ``articles.raw`` into ``articles.scored`` until no record arrives for ``idle_s``.
+
+    A batch is decoded first (unreadable records are dead-lettered), then scored in one call; if
+    that call fails, its articles are scored one by one so only the poison one is dead-lettered.
+    """
     count = StepCount()
     consumer = bus.consumer(topics.RAW, group)
 
-    def handle(message: Message) -> None:
-        article = decode(message.value, message.where, expect=Article)
-        scored = scorer.score(article)
-        bus.publish(topics.SCORED, encode(scored), key=message.key)
-        count.written += 1
+    def step(batch: list[Message]) -> None:
+        decoded: list[tuple[Message, Article]] = []
+
+        def keep(message: Message) -> None:
+            decoded.append((message, decode(message.value, message.where, expect=Article)))
+
+        _handle_batch(bus, "classify", batch, keep, count)
+        try:
+            results = scorer.score_many([a for _, a in decoded])
+        except Exception:
+            log.exception("classify: batch scoring failed; scoring one by one")
+            results = None
+        for i, (message, article) in enumerate(decoded):
+            if results is not None:
+                scored = results[i]
+            else:
+                try:
+                    scored = scorer.score(article)
+                except Exception as exc:
+                    bus.publish(topics.DEADLETTER, dead_letter(
+                        "classify", message.where, f"{type(exc).__name__}: {exc}", message.value),
+                        key=message.key)
+                    count.dead += 1
+                    continue
+            bus.publish(topics.SCORED, encode(scored), key=message.key)
+            count.written += 1
+        bus.flush()
 
     try:
-        _drain(consumer, lambda batch: (_handle_batch(bus, "classify", batch, handle, count),
-                                        bus.flush()), max_batches, idle_s)
+        _drain(consumer, step, max_batches, idle_s)
     finally:
         consumer.close()
     return count

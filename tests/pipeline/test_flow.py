@@ -74,3 +74,21 @@ def test_a_crash_before_commit_replays_without_duplicates(bus_factory, index_fac
     index.refresh()
     assert again.read == 13
     assert index.count() == 13
+
+
+class _FailsOnOne(KeywordScorer):
+    """The baseline, except that it cannot score one particular article."""
+
+    def score(self, article):
+        if "第3号" in article.title:
+            raise ValueError("cannot score this one")
+        return super().score(article)
+
+
+def test_an_article_the_scorer_cannot_handle_is_dead_lettered_alone(bus_factory):
+    bus = bus_factory()
+    flow.publish_articles(bus, ARTICLES[:5])
+    classified = flow.classify(bus, _FailsOnOne(), idle_s=3.0)
+    assert (classified.written, classified.dead) == (4, 1)
+    [letter] = drain(bus.consumer(DEADLETTER, "ops"), 1)
+    assert json.loads(letter.value)["reason"] == "ValueError: cannot score this one"
