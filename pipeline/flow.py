@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol
 
 from pipeline import bus as topics
 from pipeline.bus import Bus, Message
-from pipeline.errors import Drop, Quarantine, RecordError
+from pipeline.errors import BackendUnavailable, Drop, Quarantine, RecordError
 from pipeline.index import Index
 from pipeline.records import Article, ScoredArticle, decode, encode
 
@@ -93,15 +95,15 @@ def _handle_batch(
             count.dead += 1
 
 
-def classify(bus: Bus, scorer: Scorer, group: str = "classify", max_batches: int | None = None,
-             idle_s: float = 1.0) -> StepCount:
-    """Score ``articles.raw`` into ``articles.scored`` until no record arrives for ``idle_s``.
+Step = Callable[[list[Message]], None]
 
-    A batch is decoded first (unreadable records are dead-lettered), then scored in one call; if
+
+def classify_step(bus: Bus, scorer: Scorer, count: StepCount) -> Step:
+    """Score a batch of ``articles.raw`` into ``articles.scored``.
+
+    The batch is decoded first (unreadable records are dead-lettered), then scored in one call; if
     that call fails, its articles are scored one by one so only the poison one is dead-lettered.
     """
-    count = StepCount()
-    consumer = bus.consumer(topics.RAW, group)
 
     def step(batch: list[Message]) -> None:
         decoded: list[tuple[Message, Article]] = []
@@ -131,27 +133,24 @@ def classify(bus: Bus, scorer: Scorer, group: str = "classify", max_batches: int
             count.written += 1
         bus.flush()
 
-    try:
-        _drain(consumer, step, max_batches, idle_s)
-    finally:
-        consumer.close()
-    return count
+    return step
 
 
-def index_scored(bus: Bus, index: Index, group: str = "index", max_batches: int | None = None,
-                 idle_s: float = 1.0) -> StepCount:
-    """Index ``articles.scored`` until no record arrives for ``idle_s``; refusals are dead-lettered."""
-    count = StepCount()
-    consumer = bus.consumer(topics.SCORED, group)
-    origins: dict[str, Message] = {}
+def index_step(bus: Bus, index: Index, count: StepCount) -> Step:
+    """Index a batch of ``articles.scored``; documents the index refuses are dead-lettered.
 
-    def handle(message: Message) -> None:
-        scored = decode(message.value, message.where, expect=ScoredArticle)
-        index.add(scored)
-        origins[scored.id] = message
+    When the index cannot be reached, ``flush`` raises BackendUnavailable and keeps the batch;
+    the worker then backs off and the batch is delivered again (ids make that harmless).
+    """
 
     def step(batch: list[Message]) -> None:
-        origins.clear()
+        origins: dict[str, Message] = {}
+
+        def handle(message: Message) -> None:
+            scored = decode(message.value, message.where, expect=ScoredArticle)
+            index.add(scored)
+            origins[scored.id] = message
+
         _handle_batch(bus, "index", batch, handle, count)
         rejected = index.flush()
         for refusal in rejected:
@@ -163,20 +162,112 @@ def index_scored(bus: Bus, index: Index, group: str = "index", max_batches: int 
         count.written += len(origins) - len(rejected)
         bus.flush()
 
-    try:
-        _drain(consumer, step, max_batches, idle_s)
-    finally:
-        consumer.close()
+    return step
+
+
+def alert_step(bus: Bus, count: StepCount, min_level: int = 1) -> Step:
+    """Put scored articles of ``min_level`` or above on the ``alerts`` topic (the alert queue)."""
+
+    def step(batch: list[Message]) -> None:
+        def handle(message: Message) -> None:
+            scored = decode(message.value, message.where, expect=ScoredArticle)
+            if scored.level < min_level:
+                raise Drop("below_alert_level")
+            bus.publish(topics.ALERTS, message.value, key=message.key)
+            count.written += 1
+
+        _handle_batch(bus, "alert", batch, handle, count)
+        bus.flush()
+
+    return step
+
+
+STEPS = {
+    # name: (input topic, default consumer group)
+    "classify": (topics.RAW, "classify"),
+    "index": (topics.SCORED, "index"),
+    "alert": (topics.SCORED, "alert"),
+}
+
+
+@dataclass
+class Worker:
+    """Run one step over its topic: poll, handle, make the output durable, then commit.
+
+    ``run(stop)`` loops until ``stop`` is set (SIGTERM: the batch in hand is finished and
+    committed first) or, with ``until_idle``, until no record arrives for ``idle_s``. When a
+    backend is unavailable the batch is not committed; the worker waits (exponential backoff with
+    jitter, up to ``max_backoff_s``), reopens its consumer so it resumes from the last commit,
+    and tries again. Nothing is lost and nothing is indexed twice.
+    """
+
+    bus: Bus
+    topic: str
+    group: str
+    step: Step
+    batch_size: int = 500
+    idle_s: float = 1.0
+    max_backoff_s: float = 30.0
+    failures: int = 0
+
+    def run(self, stop: threading.Event | None = None, until_idle: bool = False,
+            max_batches: int | None = None) -> None:
+        stop = stop or threading.Event()
+        consumer = self.bus.consumer(self.topic, self.group)
+        batches = 0
+        try:
+            while not stop.is_set() and (max_batches is None or batches < max_batches):
+                try:
+                    batch = consumer.poll(max_records=self.batch_size, timeout_s=self.idle_s)
+                    if not batch:
+                        # Idle only counts once the group has handed this member its
+                        # partitions; before that, an empty poll says nothing.
+                        if until_idle and consumer.assigned():
+                            return
+                        continue
+                    self.step(batch)
+                    consumer.commit()  # only after the step's output is durable
+                    batches += 1
+                    self.failures = 0
+                except BackendUnavailable as exc:
+                    self.failures += 1
+                    wait = min(self.max_backoff_s, 0.5 * 2 ** min(self.failures, 10))
+                    wait *= random.uniform(0.5, 1.0)
+                    log.warning("%s: %s; retrying in %.1fs", self.group, exc, wait)
+                    consumer.close()
+                    if stop.wait(wait):
+                        return
+                    consumer = self.bus.consumer(self.topic, self.group)
+        finally:
+            consumer.close()
+
+
+def _run_step(bus: Bus, name: str, step: Step, group: str | None, max_batches: int | None,
+              idle_s: float) -> None:
+    topic, default_group = STEPS[name]
+    Worker(bus, topic, group or default_group, step, idle_s=idle_s).run(
+        until_idle=True, max_batches=max_batches)
+
+
+def classify(bus: Bus, scorer: Scorer, group: str | None = None, max_batches: int | None = None,
+             idle_s: float = 1.0) -> StepCount:
+    """Score ``articles.raw`` until no record arrives for ``idle_s`` (the demo and tests)."""
+    count = StepCount()
+    _run_step(bus, "classify", classify_step(bus, scorer, count), group, max_batches, idle_s)
     return count
 
 
-def _drain(consumer, step: Callable[[list[Message]], object], max_batches: int | None,
-           idle_s: float) -> None:
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        batch = consumer.poll(max_records=500, timeout_s=idle_s)
-        if not batch:
-            return
-        step(batch)
-        consumer.commit()  # only after the step's output is durable: at-least-once
-        batches += 1
+def index_scored(bus: Bus, index: Index, group: str | None = None,
+                 max_batches: int | None = None, idle_s: float = 1.0) -> StepCount:
+    """Index ``articles.scored`` until no record arrives for ``idle_s``."""
+    count = StepCount()
+    _run_step(bus, "index", index_step(bus, index, count), group, max_batches, idle_s)
+    return count
+
+
+def alert(bus: Bus, min_level: int = 1, group: str | None = None,
+          max_batches: int | None = None, idle_s: float = 1.0) -> StepCount:
+    """Queue alerts from ``articles.scored`` until no record arrives for ``idle_s``."""
+    count = StepCount()
+    _run_step(bus, "alert", alert_step(bus, count, min_level), group, max_batches, idle_s)
+    return count

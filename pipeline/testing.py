@@ -3,9 +3,40 @@ them; none of this is a stand-in for a backend)."""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
+from urllib.parse import urlsplit
 
 from pipeline.bus import Consumer, Message
+
+#: Where the real services listen in tests (deploy/run-tests exports these).
+KAFKA_URL = os.environ.get("YUQING_KAFKA_URL", "kafka://127.0.0.1:9092")
+ES_URL = os.environ.get("YUQING_ES_URL", "http://127.0.0.1:9200")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_service(name: str, url: str) -> None:
+    """Skip the calling test when the service at ``url`` does not answer, and FAIL it under
+    ``CI=true``: a skipped real-service test in CI would hide what the suite exists to prove."""
+    import pytest
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+            return
+    except OSError:
+        pass
+    message = f"{name} at {url} is not reachable; start it with deploy/services/start"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: real-service tests must not be skipped)")
+    pytest.skip(message)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test run uses, so tests on a shared broker or node never see each other."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 #: Kafka needs a moment to assign a new group its partitions: poll in a loop until then.
 PATIENCE_S = 30.0
@@ -23,3 +54,87 @@ def drain(consumer: Consumer, expected: int, timeout_s: float = PATIENCE_S) -> l
 def settle(consumer: Consumer, quiet_s: float = 2.0) -> list[Message]:
     """Whatever else arrives within ``quiet_s``: used to show that nothing more comes."""
     return consumer.poll(max_records=500, timeout_s=quiet_s)
+
+
+class TcpProxy:
+    """A loopback TCP forwarder whose link can be cut and restored, to test outages of a real
+    service (Elasticsearch, Kafka) without stopping it: ``with TcpProxy(host, port) as p:``
+    then point the client at ``p.url(scheme)``; ``p.cut()`` drops every connection and refuses
+    new ones until ``p.restore()``."""
+
+    def __init__(self, host: str, port: int):
+        import socket
+        import threading
+
+        self.target = (host, port)
+        self._socket = socket
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._up = threading.Event()
+        self._up.set()
+        self._closing = False
+        self._conns: set = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, scheme: str) -> str:
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def cut(self) -> None:
+        self._up.clear()
+        with self._lock:
+            for conn in list(self._conns):
+                self._close(conn)
+            self._conns.clear()
+
+    def restore(self) -> None:
+        self._up.set()
+
+    def close(self) -> None:
+        self._closing = True
+        self.cut()
+        self._listener.close()
+
+    def __enter__(self) -> "TcpProxy":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._closing:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if not self._up.is_set():
+                self._close(client)
+                continue
+            try:
+                upstream = self._socket.create_connection(self.target, timeout=5)
+            except OSError:
+                self._close(client)
+                continue
+            with self._lock:
+                self._conns.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._close(src)
+            self._close(dst)
+
+    def _close(self, conn) -> None:
+        try:
+            conn.shutdown(self._socket.SHUT_RDWR)
+        except OSError:
+            pass
+        conn.close()

@@ -7,41 +7,9 @@ skipped real-service test in CI would hide exactly what the suite exists to prov
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
-from urllib.parse import urlsplit
-
 import pytest
 
-KAFKA_URL = os.environ.get("YUQING_KAFKA_URL", "kafka://127.0.0.1:9092")
-ES_URL = os.environ.get("YUQING_ES_URL", "http://127.0.0.1:9200")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    host, port = parts.hostname, parts.port
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, url: str) -> None:
-    """Skip (or fail under CI=true) when the service at ``url`` does not answer."""
-    if _reachable(url):
-        return
-    message = f"{name} at {url} is not reachable; start it with deploy/services/start"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: real-service tests must not be skipped)")
-    pytest.skip(message)
-
-
-def unique(prefix: str) -> str:
-    """A name no other test run uses, so tests on a shared broker or node never see each other."""
-    return f"{prefix}{uuid.uuid4().hex[:10]}"
+from pipeline.testing import ES_URL, KAFKA_URL, require_service, unique
 
 
 @pytest.fixture(params=["local", pytest.param("kafka", marks=pytest.mark.kafka)])

@@ -54,6 +54,11 @@ class Consumer(Protocol):
 
     def close(self) -> None: ...
 
+    def assigned(self) -> bool:
+        """True once this member has partitions to read (a Kafka group may take a session
+        timeout to hand over the partitions of a member that died)."""
+        ...
+
 
 class Bus(Protocol):
     """Publish records to topics and open consumers on them.

@@ -168,5 +168,8 @@ class KafkaGroupConsumer:
     def commit(self) -> None:
         self._consumer.commit()
 
+    def assigned(self) -> bool:
+        return bool(self._consumer.assignment())
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)

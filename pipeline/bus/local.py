@@ -194,5 +194,8 @@ class LocalConsumer:
             self._conn.execute("ROLLBACK")
             raise
 
+    def assigned(self) -> bool:
+        return True  # a group has one member here: every partition is its own
+
     def close(self) -> None:
         self._conn.close()

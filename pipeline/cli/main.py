@@ -12,7 +12,7 @@ import sys
 
 from pipeline.errors import BackendUnavailable, ConfigError
 
-COMMANDS = ("config_cmd", "demo", "search", "classify_cmd", "model_cmd")
+COMMANDS = ("config_cmd", "demo", "search", "classify_cmd", "model_cmd", "worker", "deadletter_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

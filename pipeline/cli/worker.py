@@ -1,0 +1,114 @@
+"""``yuqing worker classify|index|alert`` and ``yuqing run``: the stream workers.
+
+A worker runs one step against the configured bus (Kafka in a deployment): several instances of
+a step in one consumer group share its partitions, which is how a deployment grows past one
+machine. ``yuqing run`` runs every step in one process, on the embedded default. SIGTERM or
+Ctrl-C finishes the batch in hand, commits it, and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def register(sub) -> None:
+    worker = sub.add_parser("worker", help="run one stream step (classify, index or alert)")
+    worker.add_argument("step", choices=["classify", "index", "alert"])
+    _common(worker)
+    worker.set_defaults(run=run_worker)
+
+    run = sub.add_parser("run", help="run every step in one process until stopped (embedded default)")
+    _common(run)
+    run.set_defaults(run=run_all)
+
+
+def _common(parser) -> None:
+    parser.add_argument("--group", help="consumer group (default: the step's name)")
+    parser.add_argument("--batch", type=int, default=500, help="records per batch (default 500)")
+    parser.add_argument("--min-level", type=int, default=1, choices=range(4),
+                        help="alert step: lowest level put on the alert queue (default 1)")
+    parser.add_argument("--until-idle", action="store_true",
+                        help="stop when no record has arrived for a few seconds (batch jobs, tests)")
+    parser.add_argument("--model", metavar="VERSION", help="classify step: model version")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum, _frame):
+        log.warning("signal %s: finishing the current batch, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def build_worker(name: str, args: argparse.Namespace, bus, settings, count):
+    from pipeline import flow
+
+    topic, default_group = flow.STEPS[name]
+    if name == "classify":
+        from pipeline.cli.classify_cmd import open_scorer
+
+        step = flow.classify_step(bus, open_scorer(args), count)
+    elif name == "index":
+        from pipeline.backends import open_index
+
+        step = flow.index_step(bus, open_index(settings), count)
+    else:
+        step = flow.alert_step(bus, count, args.min_level)
+    group = args.group if (args.group and name == getattr(args, "step", name)) else default_group
+    return flow.Worker(bus, topic, group, step, batch_size=args.batch,
+                       idle_s=3.0 if args.until_idle else 1.0)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from pipeline import flow
+    from pipeline.backends import open_bus
+    from pipeline.cli.main import settings_from
+
+    settings = settings_from(args)
+    bus = open_bus(settings)
+    count = flow.StepCount()
+    stop = _stop_on_signals()
+    try:
+        build_worker(args.step, args, bus, settings, count).run(stop, until_idle=args.until_idle)
+    finally:
+        bus.close()
+    print(f"{args.step}: read {count.read}, written {count.written}, dead letters {count.dead}, "
+          f"dropped {sum(count.dropped.values())}")
+    return 0
+
+
+def run_all(args: argparse.Namespace) -> int:
+    from pipeline import flow
+    from pipeline.backends import open_bus
+    from pipeline.cli.main import settings_from
+
+    settings = settings_from(args)
+    bus = open_bus(settings)
+    stop = _stop_on_signals()
+    counts = {name: flow.StepCount() for name in flow.STEPS}
+    workers = {name: build_worker(name, args, bus, settings, counts[name]) for name in flow.STEPS}
+    threads = [threading.Thread(target=w.run, args=(stop,), kwargs={"until_idle": args.until_idle},
+                                name=f"yuqing-{name}", daemon=True)
+               for name, w in workers.items()]
+    print(f"yuqing run: {', '.join(flow.STEPS)} on bus {settings.bus.url}; Ctrl-C to stop")
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(timeout=0.5)
+    finally:
+        stop.set()
+        bus.close()
+    for name, c in counts.items():
+        print(f"{name}: read {c.read}, written {c.written}, dead letters {c.dead}")
+    return 0
