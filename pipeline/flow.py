@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol
 
 from pipeline import bus as topics
+from pipeline import metrics
 from pipeline.bus import Bus, Message
 from pipeline.errors import BackendUnavailable, Drop, Quarantine, RecordError
 from pipeline.index import Index
@@ -82,17 +83,24 @@ def publish_articles(bus: Bus, articles: Iterable[Article]) -> int:
 def _handle_batch(
     bus: Bus, stage: str, batch: list[Message], handle: Callable[[Message], None], count: StepCount
 ) -> None:
+    metrics.CONSUMED.labels(stage).inc(len(batch))
     for message in batch:
         count.read += 1
         try:
             handle(message)
         except Drop as signal:
             count.dropped[signal.reason] = count.dropped.get(signal.reason, 0) + 1
+            metrics.DROPPED.labels(stage, signal.reason).inc()
         except (Quarantine, RecordError) as exc:
             log.warning("%s: %s: %s", stage, message.where, exc)
-            bus.publish(topics.DEADLETTER, dead_letter(stage, message.where, str(exc), message.value),
-                        key=message.key)
-            count.dead += 1
+            _dead(bus, stage, message, str(exc), count)
+
+
+def _dead(bus: Bus, stage: str, message: Message, reason: str, count: StepCount) -> None:
+    bus.publish(topics.DEADLETTER, dead_letter(stage, message.where, reason, message.value),
+                key=message.key)
+    count.dead += 1
+    metrics.DEADLETTERED.labels(stage).inc()
 
 
 Step = Callable[[list[Message]], None]
@@ -117,6 +125,7 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount) -> Step:
         except Exception:
             log.exception("classify: batch scoring failed; scoring one by one")
             results = None
+        written = 0
         for i, (message, article) in enumerate(decoded):
             if results is not None:
                 scored = results[i]
@@ -124,14 +133,13 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount) -> Step:
                 try:
                     scored = scorer.score(article)
                 except Exception as exc:
-                    bus.publish(topics.DEADLETTER, dead_letter(
-                        "classify", message.where, f"{type(exc).__name__}: {exc}", message.value),
-                        key=message.key)
-                    count.dead += 1
+                    _dead(bus, "classify", message, f"{type(exc).__name__}: {exc}", count)
                     continue
             bus.publish(topics.SCORED, encode(scored), key=message.key)
             count.written += 1
+            written += 1
         bus.flush()
+        metrics.PRODUCED.labels("classify").inc(written)
 
     return step
 
@@ -154,12 +162,9 @@ def index_step(bus: Bus, index: Index, count: StepCount) -> Step:
         _handle_batch(bus, "index", batch, handle, count)
         rejected = index.flush()
         for refusal in rejected:
-            message = origins[refusal.id]
-            bus.publish(topics.DEADLETTER,
-                        dead_letter("index", message.where, refusal.reason, message.value),
-                        key=message.key)
-        count.dead += len(rejected)
+            _dead(bus, "index", origins[refusal.id], refusal.reason, count)
         count.written += len(origins) - len(rejected)
+        metrics.PRODUCED.labels("index").inc(len(origins) - len(rejected))
         bus.flush()
 
     return step
@@ -175,9 +180,15 @@ def alert_step(bus: Bus, count: StepCount, min_level: int = 1) -> Step:
                 raise Drop("below_alert_level")
             bus.publish(topics.ALERTS, message.value, key=message.key)
             count.written += 1
+            queued.append(scored.fetched)
 
+        queued: list = []
         _handle_batch(bus, "alert", batch, handle, count)
         bus.flush()
+        now = datetime.now(timezone.utc)
+        metrics.PRODUCED.labels("alert").inc(len(queued))
+        for fetched in queued:
+            metrics.FETCH_TO_ALERT.observe(max(0.0, (now - fetched).total_seconds()))
 
     return step
 
@@ -209,6 +220,10 @@ class Worker:
     idle_s: float = 1.0
     max_backoff_s: float = 30.0
     failures: int = 0
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = self.name or self.group
 
     def run(self, stop: threading.Event | None = None, until_idle: bool = False,
             max_batches: int | None = None) -> None:
@@ -225,12 +240,17 @@ class Worker:
                         if until_idle and consumer.assigned():
                             return
                         continue
-                    self.step(batch)
+                    with metrics.BATCH_SECONDS.labels(self.name).time():
+                        self.step(batch)
                     consumer.commit()  # only after the step's output is durable
+                    lag = consumer.lag()
+                    if lag is not None:
+                        metrics.LAG.labels(self.name).set(lag)
                     batches += 1
                     self.failures = 0
                 except BackendUnavailable as exc:
                     self.failures += 1
+                    metrics.BACKEND_ERRORS.labels(self.name).inc()
                     wait = min(self.max_backoff_s, 0.5 * 2 ** min(self.failures, 10))
                     wait *= random.uniform(0.5, 1.0)
                     log.warning("%s: %s; retrying in %.1fs", self.group, exc, wait)
@@ -245,7 +265,7 @@ class Worker:
 def _run_step(bus: Bus, name: str, step: Step, group: str | None, max_batches: int | None,
               idle_s: float) -> None:
     topic, default_group = STEPS[name]
-    Worker(bus, topic, group or default_group, step, idle_s=idle_s).run(
+    Worker(bus, topic, group or default_group, step, idle_s=idle_s, name=name).run(
         until_idle=True, max_batches=max_batches)
 
 

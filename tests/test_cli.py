@@ -38,3 +38,24 @@ def test_an_unreachable_backend_exits_3_with_a_hint(tmp_path, capsys, monkeypatc
     monkeypatch.chdir(tmp_path)
     assert main(["--index-url", "http://127.0.0.1:9", "search", "纪委"]) == 3
     assert "deploy/services/start elasticsearch" in capsys.readouterr().err
+
+
+def test_search_results_export_to_csv_and_excel(tmp_path, capsys, monkeypatch):
+    import csv
+
+    from openpyxl import load_workbook
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    assert main(["search", "--min-level", "2", "--export", "warn.csv"]) == 0
+    assert main(["search", "--min-level", "2", "--export", "warn.xlsx"]) == 0
+    out = capsys.readouterr().out
+    assert "exported" in out
+    with open(tmp_path / "warn.csv", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["时间", "级别", "办理部门"]
+    assert len(rows) > 1 and all(int(r[1]) >= 2 for r in rows[1:])
+    sheet = load_workbook(tmp_path / "warn.xlsx").active
+    assert [c.value for c in sheet[1]][:3] == ["时间", "级别", "办理部门"]
+    assert sheet.max_row == len(rows)
+    assert main(["search", "--export", "x.pdf"]) == 2

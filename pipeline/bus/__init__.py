@@ -59,6 +59,10 @@ class Consumer(Protocol):
         timeout to hand over the partitions of a member that died)."""
         ...
 
+    def lag(self) -> int | None:
+        """Records published but not yet polled by this member, when known."""
+        ...
+
 
 class Bus(Protocol):
     """Publish records to topics and open consumers on them.

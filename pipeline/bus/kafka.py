@@ -171,5 +171,14 @@ class KafkaGroupConsumer:
     def assigned(self) -> bool:
         return bool(self._consumer.assignment())
 
+    def lag(self) -> int | None:
+        total = 0
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is None:  # not known until a fetch for that partition returned
+                return None
+            total += max(0, high - self._consumer.position(tp))
+        return total
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)

@@ -197,5 +197,13 @@ class LocalConsumer:
     def assigned(self) -> bool:
         return True  # a group has one member here: every partition is its own
 
+    def lag(self) -> int | None:
+        total = 0
+        for topic in self.topics:
+            ends = self.bus.end_offsets(topic)
+            total += sum(max(0, ends.get(p, 0) - self._positions[(topic, p)])
+                         for p in range(self.bus.partitions))
+        return total
+
     def close(self) -> None:
         self._conn.close()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -32,13 +34,15 @@ def register(sub) -> None:
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="one JSON object per hit")
+    parser.add_argument("--export", type=Path, metavar="FILE",
+                        help="write every hit (up to 10,000) to FILE.csv or FILE.xlsx")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.backends import open_index
     from pipeline.cli.main import settings_from
-    from pipeline.index import Query
+    from pipeline.index import MAX_WINDOW, Query
 
     try:
         query = Query(text=args.query, since=args.since, until=args.until,
@@ -48,9 +52,21 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"yuqing search: {exc}")
         return 2
+    if args.export and args.export.suffix.lower() not in (".csv", ".xlsx"):
+        print(f"yuqing search: {args.export}: export to .csv or .xlsx")
+        return 2
     index = open_index(settings_from(args))
     try:
         result = index.search(query)
+        if args.export:
+            from pipeline.export import export
+
+            everything = index.search(replace(query, offset=0, limit=MAX_WINDOW))
+            written = export((h.article for h in everything.hits), args.export)
+            more = f" (of {everything.total}; narrow the query for the rest)" \
+                if everything.total > written else ""
+            print(f"exported {written} articles to {args.export}{more}")
+            return 0
     finally:
         index.close()
     if args.json:

@@ -35,6 +35,8 @@ def _common(parser) -> None:
     parser.add_argument("--until-idle", action="store_true",
                         help="stop when no record has arrived for a few seconds (batch jobs, tests)")
     parser.add_argument("--model", metavar="VERSION", help="classify step: model version")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")
 
 
 def _stop_on_signals() -> threading.Event:
@@ -47,6 +49,14 @@ def _stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
     return stop
+
+
+def _serve_metrics(args: argparse.Namespace) -> None:
+    if args.metrics_port:
+        from pipeline import metrics
+
+        metrics.serve(args.metrics_port)
+        print(f"metrics: http://127.0.0.1:{args.metrics_port}/metrics")
 
 
 def build_worker(name: str, args: argparse.Namespace, bus, settings, count):
@@ -65,7 +75,7 @@ def build_worker(name: str, args: argparse.Namespace, bus, settings, count):
         step = flow.alert_step(bus, count, args.min_level)
     group = args.group if (args.group and name == getattr(args, "step", name)) else default_group
     return flow.Worker(bus, topic, group, step, batch_size=args.batch,
-                       idle_s=3.0 if args.until_idle else 1.0)
+                       idle_s=3.0 if args.until_idle else 1.0, name=name)
 
 
 def run_worker(args: argparse.Namespace) -> int:
@@ -74,6 +84,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from pipeline.cli.main import settings_from
 
     settings = settings_from(args)
+    _serve_metrics(args)
     bus = open_bus(settings)
     count = flow.StepCount()
     stop = _stop_on_signals()
@@ -92,6 +103,7 @@ def run_all(args: argparse.Namespace) -> int:
     from pipeline.cli.main import settings_from
 
     settings = settings_from(args)
+    _serve_metrics(args)
     bus = open_bus(settings)
     stop = _stop_on_signals()
     counts = {name: flow.StepCount() for name in flow.STEPS}

@@ -121,3 +121,22 @@ def test_a_record_that_does_not_parse_is_an_error_naming_its_offset(bus_factory)
     assert f"@{first.offset}" in str(caught.value) and "not JSON" in str(caught.value)
     assert decode(second.value, second.where) == good  # the consumer goes on with the next one
     consumer.close()
+
+
+def test_lag_counts_what_is_published_but_not_yet_polled(bus_factory):
+    bus = bus_factory()
+    for i in range(9):
+        bus.publish(RAW, f"m{i}".encode(), key=f"k{i}".encode())
+    bus.flush()
+    consumer = bus.consumer(RAW, "lagging")
+    got = drain(consumer, 9)
+    assert len(got) == 9 and consumer.lag() == 0
+    for i in range(4):
+        bus.publish(RAW, f"n{i}".encode(), key=b"one-story")  # one partition
+    bus.flush()
+    first: list = []
+    while not first:
+        first = consumer.poll(max_records=1, timeout_s=1.0)
+    assert len(first) == 1
+    assert consumer.lag() == 3  # Kafka knows the high-water mark once a fetch returned
+    consumer.close()

@@ -92,3 +92,25 @@ def test_an_article_the_scorer_cannot_handle_is_dead_lettered_alone(bus_factory)
     assert (classified.written, classified.dead) == (4, 1)
     [letter] = drain(bus.consumer(DEADLETTER, "ops"), 1)
     assert json.loads(letter.value)["reason"] == "ValueError: cannot score this one"
+
+
+def test_steps_count_what_they_do_in_prometheus_metrics(tmp_path):
+    from prometheus_client import REGISTRY
+
+    from pipeline.bus.local import LocalBus
+    from pipeline.index.sqlite import SqliteIndex
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {s: sample("yuqing_consumed_total", stage=s) for s in ("classify", "index", "alert")}
+    dropped = sample("yuqing_dropped_total", stage="alert", reason="below_alert_level")
+    bus = LocalBus(tmp_path / "bus.sqlite3")
+    flow.publish_articles(bus, ARTICLES)
+    flow.classify(bus, KeywordScorer(), idle_s=0.5)
+    flow.index_scored(bus, SqliteIndex(tmp_path / "index.sqlite3"), idle_s=0.5)
+    flow.alert(bus, min_level=2, idle_s=0.5)
+    for stage in ("classify", "index", "alert"):
+        assert sample("yuqing_consumed_total", stage=stage) - before[stage] == 13
+    assert sample("yuqing_dropped_total", stage="alert", reason="below_alert_level") - dropped == 1
+    assert sample("yuqing_fetch_to_alert_seconds_count") >= 12
