@@ -1,0 +1,171 @@
+"""Publication times as Chinese sites write them, to the minute, in Beijing time unless stated.
+
+:func:`parse_published` reads one string (``2020-01-09 07:43``, ``发表时间:2020-01-09 07:43``,
+``2020年1月9日 07:43``, ``3小时前``, ``昨天 10:20``, ISO 8601, RFC 822, Unix seconds ...).
+:func:`parse_published_detail` also says whether the string carried a time of day or only a date,
+which is what lets the page-level finder (:mod:`crawlers.extract.dates`) prefer a visible time with
+minutes over a meta tag that only has the day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+__all__ = ["SHANGHAI", "ParsedTime", "parse_published", "parse_published_detail", "to_shanghai", "DATE_RE"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_TIME = (r"(?:(?P<ampm>上午|下午|晚上|凌晨|中午|早上|AM|PM|am|pm)\s*)?"
+         r"(?P<H>[0-2]?\d)[:：时](?P<M>[0-5]\d)(?:[:：分](?P<S>[0-5]\d))?秒?"
+         r"(?:\s*(?P<ampm2>AM|PM|am|pm))?")
+# Year-month-day with -, /, . or 年月日; the year may have two digits (微博: 24-5-13 17:07).
+DATE_RE = re.compile(
+    r"(?P<y>(?:19|20)\d{2}|(?<![\d.])\d{2})\s*(?P<sep>[-/.年])\s*(?P<m>1[0-2]|0?[1-9])\s*[-/.月]\s*"
+    r"(?P<d>3[01]|[12]\d|0?[1-9])(?![\d])\s*日?"
+    r"(?:\s*(?:[T ,，]|星期.|周.|週.|禮拜.|礼拜.)?\s*" + _TIME + r")?"
+)
+_ISO_ZONE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)$")
+_RELATIVE = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|分鐘|小时|小時|天|日|周|週)前")
+_DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天|今日|昨日)\s*(?:" + _TIME + r")?")
+_MONTH_DAY = re.compile(r"(?<!\d)(?P<m>1[0-2]|0?[1-9])\s*[-月]\s*(?P<d>3[01]|[12]\d|0?[1-9])日?\s+" + _TIME)
+_UNIX = re.compile(r"^\d{10}(?:\d{3})?$")
+
+
+@dataclass(frozen=True)
+class ParsedTime:
+    """A parsed publication time: ``value`` is tz-aware; ``has_time`` is false for a date only."""
+
+    value: datetime
+    has_time: bool
+
+
+def parse_published(raw: str, now: datetime | None = None, tz: tzinfo = SHANGHAI) -> datetime | None:
+    """The moment ``raw`` names, tz-aware (``tz`` unless the string has a zone), or None.
+
+    A date without a time of day is midnight of that day. Relative forms (``3小时前``, ``昨天``)
+    are taken from ``now`` (default: the current time). Never raises on odd input.
+    """
+    parsed = parse_published_detail(raw, now, tz)
+    return parsed.value if parsed else None
+
+
+def parse_published_detail(raw: str, now: datetime | None = None,
+                           tz: tzinfo = SHANGHAI) -> ParsedTime | None:
+    """Like :func:`parse_published`, with whether a time of day was given."""
+    if not raw or not isinstance(raw, str):
+        return None
+    text = raw.strip().replace("\u00a0", " ").replace("&#x2B;", "+")
+    if len(text) > 400:
+        text = text[:400]
+    now = (now or datetime.now(tz)).astimezone(tz) if (now is None or now.tzinfo) else now.replace(tzinfo=tz)
+    for reader in (_read_unix, _read_iso, _read_rfc822):
+        result = reader(text, tz)
+        if result:
+            return result
+    if "刚刚" in text or "剛剛" in text:
+        return ParsedTime(now.replace(second=0, microsecond=0), True)
+    return _read_relative(text, now) or _read_absolute(text, now, tz)
+
+
+def _read_unix(text: str, tz: tzinfo) -> ParsedTime | None:
+    if not _UNIX.match(text):
+        return None
+    seconds = int(text) / (1000 if len(text) == 13 else 1)
+    moment = datetime.fromtimestamp(seconds, tz)
+    return ParsedTime(moment, True) if 1990 <= moment.year <= 2100 else None
+
+
+def _read_iso(text: str, tz: tzinfo) -> ParsedTime | None:
+    candidate = text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", text) else text
+    if not _ISO_ZONE.match(candidate):
+        return None
+    try:
+        moment = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ParsedTime(moment, True)
+
+
+def _read_rfc822(text: str, tz: tzinfo) -> ParsedTime | None:
+    if not re.match(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}", text):
+        return None
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return ParsedTime(moment if moment.tzinfo else moment.replace(tzinfo=tz), True)
+
+
+def _read_relative(text: str, now: datetime) -> ParsedTime | None:
+    match = _RELATIVE.search(text)
+    if match:
+        n = int(match["n"])
+        unit = match["unit"]
+        delta = {"秒": timedelta(seconds=n), "分钟": timedelta(minutes=n), "分鐘": timedelta(minutes=n),
+                 "小时": timedelta(hours=n), "小時": timedelta(hours=n), "天": timedelta(days=n),
+                 "日": timedelta(days=n), "周": timedelta(weeks=n), "週": timedelta(weeks=n)}[unit]
+        moment = (now - delta).replace(second=0, microsecond=0)
+        # "3天前" names a day, not a minute.
+        return ParsedTime(moment, unit not in ("天", "日", "周", "週"))
+    match = _DAY_WORD.search(text)
+    if match:
+        back = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}[match["word"]]
+        day = (now - timedelta(days=back)).date()
+        return _combine(day, match, now.tzinfo)
+    match = _MONTH_DAY.search(text)  # "05-13 17:07" on forums: this year, or last if in the future
+    if match and not DATE_RE.search(text):
+        try:
+            day = date(now.year, int(match["m"]), int(match["d"]))
+        except ValueError:
+            return None
+        if day > now.date():
+            day = day.replace(year=now.year - 1)
+        return _combine(day, match, now.tzinfo)
+    return None
+
+
+def _read_absolute(text: str, now: datetime, tz: tzinfo) -> ParsedTime | None:
+    match = DATE_RE.search(text)
+    if not match:
+        return None
+    year = int(match["y"])
+    if year < 100:
+        if match["sep"] == "年" or match["sep"] == ".":
+            return None  # "105年" is the ROC calendar, "12.5.3" a version number: not ours to guess
+        year += 2000
+        if year > now.year + 1:
+            return None
+    try:
+        day = date(year, int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+    return _combine(day, match, tz)
+
+
+def _combine(day: date, match: re.Match, tz: tzinfo | None) -> ParsedTime | None:
+    hour_text = match.groupdict().get("H")
+    if hour_text is None:
+        return ParsedTime(datetime(day.year, day.month, day.day, tzinfo=tz or SHANGHAI), False)
+    hour, minute = int(hour_text), int(match["M"])
+    second = int(match["S"] or 0)
+    ampm = (match.groupdict().get("ampm") or match.groupdict().get("ampm2") or "").lower()
+    if ampm in ("下午", "晚上", "pm") and hour < 12:
+        hour += 12
+    elif ampm in ("上午", "凌晨", "早上", "am") and hour == 12:
+        hour = 0
+    elif ampm == "中午" and hour < 11:
+        hour += 12
+    if hour > 23:
+        return None
+    return ParsedTime(datetime(day.year, day.month, day.day, hour, minute, second,
+                               tzinfo=tz or SHANGHAI), True)
+
+
+def to_shanghai(moment: datetime) -> datetime:
+    """``moment`` seen on a Beijing clock (for display and comparison with page text)."""
+    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+

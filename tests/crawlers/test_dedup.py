@@ -1,0 +1,110 @@
+"""Story clusters: exact duplicates, reposts with small edits, and what must stay apart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from crawlers.normalize.dates import SHANGHAI
+from crawlers.normalize.dedup import NEAR_DISTANCE, StoryClusters, hamming, simhash
+
+# Our own texts: a county commission notice and what reposting sites do to it.
+BASE = """近日，清河县纪委监委通报了三起违反中央八项规定精神的典型问题。
+一是县农业农村局原副局长张某某违规收受礼金问题。二〇二三年春节前后，张某某先后四次收受管理服务对象所送礼金共计八千元。张某某受到党内警告处分，违纪所得予以收缴。
+二是城关镇党委委员李某某公车私用问题。二〇二三年五月，李某某驾驶公务用车前往外地办理私事，往返三百余公里，产生的燃油费和过路费由单位报销。李某某受到党内警告处分并退赔相关费用。
+三是县水利局干部王某某违规接受宴请问题。二〇二三年八月，王某某在工程验收期间接受施工单位安排的宴请，席间饮用高档白酒。王某某受到政务警告处分。
+县纪委监委指出，上述问题暴露出一些党员干部纪律意识淡薄，心存侥幸。各级党组织要引以为戒，持之以恒纠治四风，对顶风违纪行为发现一起查处一起，决不姑息。"""
+
+REPOST_WITH_EXTRAS = ("来源：清河县纪委监委 作者：宣传部 字号：大 中 小 打印 关闭\n首页 > 要闻\n" + BASE +
+                      "\n网友纷纷留言表示，小节不守终将酿成大错，希望相关部门继续加大监督力度。")
+REPOST_EDITED = BASE.replace("近日，", "日前，").replace("决不姑息", "绝不手软").replace(
+    "席间饮用高档白酒", "席间饮酒")
+REPOST_TRADITIONAL = "近日，清河縣紀委監委通報了三起違反中央八項規定精神的典型問題。" + BASE.split("\n", 1)[1]
+REFORMATTED = "  ".join(BASE.split("\n")) + "\n\n"
+
+SAME_TOPIC = """日前，青山区纪委监委对四起违反中央八项规定精神问题进行了通报曝光。
+区住建局原科长赵某某借婚礼之机收受下属和服务对象礼金二万余元，受到党内严重警告处分。
+街道办事处副主任孙某某违规使用公务加油卡为私家车加油十余次，受到政务记过处分，违规款项已全部退缴。
+区卫健委工作人员周某某在公务接待中超标准安排宴请并虚开发票报销，受到党内警告处分。
+区纪委监委强调，节日期间是四风问题易发多发的时段，全区党员干部要严守纪律红线，自觉抵制歪风邪气。"""
+
+UNRELATED = """本周末全县将迎来一次明显降温过程，气象部门预计最低气温降至零下三度，部分乡镇有小到中雪。
+请市民注意添衣保暖，驾驶员出行时减速慢行，农户做好大棚蔬菜防冻工作。"""
+
+T0 = datetime(2024, 3, 5, 9, 30, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def clusters(tmp_path):
+    with StoryClusters(tmp_path / "clusters.sqlite3") as store:
+        yield store
+
+
+@pytest.mark.parametrize("repost", [REPOST_WITH_EXTRAS, REPOST_EDITED, REPOST_TRADITIONAL])
+def test_reposts_with_small_edits_are_near_in_simhash(repost):
+    assert hamming(simhash(BASE), simhash(repost)) <= NEAR_DISTANCE
+
+
+@pytest.mark.parametrize("other", [SAME_TOPIC, UNRELATED])
+def test_different_articles_are_far_even_on_the_same_topic(other):
+    assert hamming(simhash(BASE), simhash(other)) > NEAR_DISTANCE + 6
+
+
+def test_the_first_article_starts_a_story(clusters):
+    first = clusters.assign("a1", BASE, T0, "qinghe-jw")
+    assert first.is_new and first.repost_count == 0
+    assert (first.cluster_id, first.first_source, first.first_seen) == ("a1", "qinghe-jw", T0)
+
+
+def test_an_exact_duplicate_joins_the_story_and_is_marked_exact(clusters):
+    clusters.assign("a1", BASE, T0, "qinghe-jw")
+    again = clusters.assign("a2", REFORMATTED, T0 + timedelta(hours=1), "portal")
+    assert again.exact and not again.is_new
+    assert again.cluster_id == "a1" and again.repost_count == 1
+
+
+def test_reposts_join_the_story_and_count_as_spread(clusters):
+    clusters.assign("a1", BASE, T0, "qinghe-jw")
+    for n, (text, source) in enumerate([(REPOST_WITH_EXTRAS, "portal"), (REPOST_EDITED, "forum"),
+                                        (REPOST_TRADITIONAL, "hk-news")], start=1):
+        result = clusters.assign(f"r{n}", text, T0 + timedelta(hours=n), source)
+        assert result.cluster_id == "a1" and not result.is_new and not result.exact
+        assert result.repost_count == n
+    assert result.first_source == "qinghe-jw"
+
+
+def test_articles_on_the_same_topic_form_stories_of_their_own(clusters):
+    clusters.assign("a1", BASE, T0, "qinghe-jw")
+    other = clusters.assign("b1", SAME_TOPIC, T0, "qingshan-jw")
+    weather = clusters.assign("c1", UNRELATED, T0, "weather")
+    assert other.is_new and other.cluster_id == "b1"
+    assert weather.is_new and weather.cluster_id == "c1"
+
+
+def test_the_first_source_is_the_earliest_seen_even_when_it_arrives_later(clusters):
+    clusters.assign("late", REPOST_WITH_EXTRAS, T0 + timedelta(hours=5), "portal")
+    early = clusters.assign("orig", BASE, T0, "qinghe-jw")
+    assert early.first_source == "qinghe-jw" and early.first_seen == T0
+    assert early.repost_count == 1
+
+
+def test_assigning_the_same_article_again_is_idempotent(clusters):
+    clusters.assign("a1", BASE, T0, "qinghe-jw")
+    clusters.assign("r1", REPOST_EDITED, T0, "forum")
+    replay = clusters.assign("r1", REPOST_EDITED, T0, "forum")
+    assert replay.cluster_id == "a1" and replay.repost_count == 1 and not replay.is_new
+
+
+def test_clusters_survive_a_restart(tmp_path):
+    path = tmp_path / "clusters.sqlite3"
+    with StoryClusters(path) as store:
+        store.assign("a1", BASE, T0, "qinghe-jw")
+    with StoryClusters(path) as store:
+        result = store.assign("r1", REPOST_WITH_EXTRAS, T0 + timedelta(minutes=5), "portal")
+    assert result.cluster_id == "a1" and result.repost_count == 1
+
+
+def test_a_naive_seen_at_is_refused(clusters):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        clusters.assign("a1", BASE, datetime(2024, 3, 5, 9, 30), "qinghe-jw")
