@@ -12,7 +12,8 @@ import sys
 
 from pipeline.errors import BackendUnavailable, ConfigError
 
-COMMANDS = ("config_cmd", "demo", "search", "classify_cmd", "model_cmd", "worker", "deadletter_cmd")
+COMMANDS = ("config_cmd", "demo", "search", "classify_cmd", "model_cmd", "sources_cmd", "crawl",
+            "eval_cmd", "worker", "deadletter_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,242 @@
+"""Feeds and news sitemaps, from bytes to small frozen records (third-party output wrapped here).
+
+* :func:`parse_feed` reads RSS 2.0, Atom and RSS 1.0 with feedparser. A malformed feed (feedparser's
+  ``bozo``) still yields what could be read; the problem is returned in ``ParsedFeed.problem`` for
+  the caller to log with the source id and URL. feedparser never sees the network: the fetcher
+  gives it bytes. It removes entity declarations it does not consider safe and turns off external
+  entities, and the expat it runs on limits entity amplification, so an entity-expansion feed
+  does not exhaust memory (tests/crawlers/test_feeds.py shows it).
+* :func:`parse_sitemap` reads ``<urlset>`` (with Google News ``news:`` fields) and
+  ``<sitemapindex>`` with defusedxml, which refuses DTDs with entities outright: a sitemap has
+  no business declaring any.
+
+Entry identity (:attr:`FeedEntry.entry_id`) is the guid/id when the feed gives one, else the link,
+else a hash of title and date: some feeds give every item the same link and only the guid
+tells them apart, others give no guid at all.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import feedparser
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+__all__ = ["FeedEntry", "ParsedFeed", "SitemapEntry", "ParsedSitemap", "parse_feed", "parse_sitemap",
+           "html_to_text"]
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed. ``content`` is the fullest text the feed carries (content, else
+    summary), as plain text; ``published`` is aware (UTC when the feed said nothing else)."""
+
+    entry_id: str
+    link: str
+    title: str
+    content: str
+    published: datetime | None
+    published_raw: str | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What was read from a feed: ``kind`` like ``rss20``/``atom10``/``rss10``, ``problem`` the
+    parser's complaint when the feed is malformed (entries may still be there)."""
+
+    kind: str
+    title: str
+    entries: tuple[FeedEntry, ...]
+    problem: str | None = None
+    encoding: str | None = None
+
+
+_BLOCK = re.compile(r"</?(p|div|br|li|tr|h[1-6]|section|article)\b[^>]*>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+# Raw control characters (broken CMS exports) never reach the bus.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text from a feed's HTML fragment: block tags become line breaks, entities decoded."""
+    markup = _CONTROL.sub("", markup)
+    if "<" not in markup and "&" not in markup:
+        return markup.strip()
+    text = _TAG.sub("", _BLOCK.sub("\n", markup))
+    lines = (_SPACES.sub(" ", line).strip() for line in html.unescape(text).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+# A date string that names its zone; without one, feedparser would take it as UTC while Chinese
+# sites mean Beijing time.
+_HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d|\b(?:GMT|UTC?|[ECMP][SD]T))\s*$", re.I)
+
+
+def _published(entry: Any) -> tuple[datetime | None, str | None]:
+    raw = entry.get("published") or entry.get("updated") or entry.get("dc_date")
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if raw and not _HAS_ZONE.search(raw.strip()):
+        local = _parse_date(raw)
+        if local is not None:
+            return local, raw
+    if parsed:
+        # feedparser normalises to UTC struct_time; timegm keeps it UTC
+        return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc), raw
+    if raw:
+        return _parse_date(raw), raw
+    return None, None
+
+
+def _parse_date(raw: str) -> datetime | None:
+    """Dates feedparser cannot read (``2024年3月5日 10:20``, ``2024-03-05 10:20``): normalisation's
+    parser, which assumes Asia/Shanghai."""
+    try:
+        from crawlers.normalize.dates import parse_published
+    except ImportError:  # normalisation not installed yet: keep the entry, without a date
+        return None
+    try:
+        return parse_published(raw)
+    except Exception:  # a date we cannot read must not lose the entry
+        return None
+
+
+def _entry(entry: Any) -> FeedEntry | None:
+    link = (entry.get("link") or "").strip()
+    title = html_to_text(entry.get("title") or "")
+    contents = entry.get("content") or []
+    body = max((c.get("value", "") for c in contents), key=len, default="")
+    summary = entry.get("summary") or entry.get("description") or ""
+    text = html_to_text(body if len(body) >= len(summary) else summary)
+    published, raw = _published(entry)
+    guid = (entry.get("id") or "").strip()
+    if not (link or title or text):
+        return None
+    entry_id = guid or link or "sha256:" + hashlib.sha256(
+        f"{title}\n{raw or ''}\n{text[:200]}".encode()).hexdigest()
+    return FeedEntry(entry_id=entry_id, link=link, title=title, content=text, published=published,
+                     published_raw=raw, author=(entry.get("author") or None))
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None,
+               encoding: str | None = None) -> ParsedFeed:
+    """Parse feed bytes fetched from ``url``. ``encoding`` overrides a wrong declared charset.
+
+    Never raises on bad input: an unreadable document gives no entries and a ``problem``.
+    """
+    data = body
+    if encoding:
+        text = body.decode(encoding, "replace")
+        # re-encode as UTF-8 and say so, whatever the XML declaration claimed
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+        data = ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8")
+    headers = {"content-location": url, "content-type": "application/xml"}
+    if content_type and not encoding:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=True)
+    entries = tuple(e for e in (_entry(raw) for raw in parsed.entries) if e is not None)
+    problem = None
+    exc = parsed.get("bozo_exception")
+    # a feed served as text/html is common and harmless: not worth a warning every round
+    if parsed.get("bozo") and not isinstance(exc, feedparser.NonXMLContentType):
+        problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
+    if not entries and not parsed.get("version") and problem is None:
+        problem = "not a feed (no RSS, Atom or RSS 1.0 document found)"
+    return ParsedFeed(kind=parsed.get("version") or "unknown",
+                      title=html_to_text(parsed.feed.get("title", "")), entries=entries,
+                      problem=problem, encoding=parsed.get("encoding") or None)
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """One ``<url>`` of a sitemap; ``title``/``published`` from ``news:news`` when present."""
+
+    url: str
+    lastmod: datetime | None
+    title: str | None
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class ParsedSitemap:
+    """A ``<urlset>`` (``entries``) or a ``<sitemapindex>`` (``sitemaps``: child sitemap URLs,
+    newest first when they carry lastmod)."""
+
+    entries: tuple[SitemapEntry, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    problem: str | None = None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _w3c_date(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    text = raw.strip().replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return _parse_date(text)
+    if when.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        when = when.replace(tzinfo=ZoneInfo("Asia/Shanghai"))  # Chinese sites' local time
+    return when
+
+
+def _child_text(node: Any, name: str) -> str | None:
+    for child in node.iter():
+        if _local(child.tag) == name and child.text:
+            return child.text.strip()
+    return None
+
+
+def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
+    """Parse sitemap bytes from ``url``; never raises on bad input (``problem`` says why)."""
+    if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file
+        import gzip
+        import io
+
+        try:
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(50_000_000)
+        except OSError as exc:
+            return ParsedSitemap(problem=f"bad gzip: {exc}")
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True,
+                                 forbid_external=True)
+    except DefusedXmlException as exc:
+        return ParsedSitemap(problem=f"refused: {type(exc).__name__} (entities are not allowed)")
+    except SafeET.ParseError as exc:
+        return ParsedSitemap(problem=f"not well-formed XML: {exc}")
+    kind = _local(root.tag)
+    if kind == "sitemapindex":
+        found = []
+        for node in root:
+            loc = _child_text(node, "loc")
+            if loc:
+                found.append((_w3c_date(_child_text(node, "lastmod")), loc))
+        epoch = datetime.min.replace(tzinfo=timezone.utc)
+        found.sort(key=lambda pair: pair[0] or epoch, reverse=True)
+        return ParsedSitemap(sitemaps=tuple(loc for _, loc in found))
+    if kind != "urlset":
+        return ParsedSitemap(problem=f"root element <{kind}> is neither <urlset> nor <sitemapindex>")
+    entries = []
+    for node in root:
+        loc = _child_text(node, "loc")
+        if not loc:
+            continue
+        entries.append(SitemapEntry(url=loc, lastmod=_w3c_date(_child_text(node, "lastmod")),
+                                    title=_child_text(node, "title"),
+                                    published=_w3c_date(_child_text(node, "publication_date"))))
+    return ParsedSitemap(entries=tuple(entries))

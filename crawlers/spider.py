@@ -1,0 +1,364 @@
+"""One generic, configuration-driven Scrapy spider for ``html`` sources, and how the service runs it.
+
+    list page ──list_links──▶ next list page (at most max_pages)
+        └──▶ article pages not seen before ──extract_page──▶ item ──PublishArticles──▶ articles.raw
+
+The spider reads the same :class:`~crawlers.sources.Source` as the pollers and uses the same page
+functions (``crawlers.pages``), so ``yuqing sources test`` shows what it will find. Scrapy's
+AutoThrottle, retries, download timeout and maximum size are on, robots.txt as the source says.
+:class:`SafetyMiddleware` refuses private addresses (also after redirects, which Scrapy sends
+through the middlewares again) and reports anti-bot challenges as ``blocked``.
+
+Twisted's reactor cannot be restarted inside a process, so :class:`ScrapyRunner` runs each
+spider round in a subprocess (``python -m crawlers.spider``): a spider that crashes or hangs is
+killed and recorded against its source, and never stops the crawl service or other sources. The
+subprocess publishes through the item pipeline, flushes, marks the entries seen, and reports
+what it did as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawlers.base import BlockedError, FetchError, UnsafeURLError
+from crawlers.fetch import USER_AGENT, looks_like_challenge
+from crawlers.pages import decode_page, extract_page, list_links
+from crawlers.poll import PollResult
+from crawlers.safety import check_url
+from crawlers.sources import Source
+from pipeline import bus as topics
+from pipeline.records import Article, encode
+
+__all__ = ["GenericSpider", "PublishArticles", "SafetyMiddleware", "SnapshotMiddleware",
+           "ScrapyRunner", "BusSpec", "scrapy_settings"]
+
+log = logging.getLogger(__name__)
+
+
+class GenericSpider(scrapy.Spider):
+    """Crawls one ``html`` source: list pages (bounded) to article pages not seen before.
+
+    ``state`` (a :class:`~crawlers.state.StateStore`, or None) says which article URLs were
+    published before. Items are plain dicts with the fields of :meth:`Article.create` plus
+    ``entry_id``; :class:`PublishArticles` appends what it published to ``published``.
+    """
+
+    name = "yuqing"
+
+    def __init__(self, source: Source, state=None, bus=None, snapshots=None, **kwargs):
+        super().__init__(**kwargs)
+        self.source = source
+        self.state = state
+        self.bus = bus
+        self.snapshots = snapshots
+        self.scheduled: set[str] = set()
+        self.published: list[str] = []
+        self.taken = 0
+        self.list_pages_ok = 0
+        self.failures: list[tuple[str, str]] = []  # (reason, message)
+        self.warnings: list[str] = []
+
+    async def start(self):  # Scrapy >= 2.13
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self):  # Scrapy < 2.13 calls this one directly
+        for url in self.source.start_urls:
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.list_failed,
+                                 cb_kwargs={"page": 1}, dont_filter=True)
+
+    def _text(self, response) -> tuple[str, str]:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        return decode_page(response.body, content_type, self.source.encoding)
+
+    def parse_list(self, response, page: int):
+        self.list_pages_ok += 1
+        text, _ = self._text(response)
+        links, next_url = list_links(text, response.url, self.source.extraction)
+        fresh = self.state.unseen(self.source.id, links) if self.state is not None else links
+        for link in fresh:
+            if link in self.scheduled or self.taken >= self.source.max_items:
+                continue
+            self.scheduled.add(link)
+            self.taken += 1
+            yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
+        if next_url and page < self.source.max_pages:
+            yield scrapy.Request(next_url, callback=self.parse_list, errback=self.list_failed,
+                                 cb_kwargs={"page": page + 1})
+
+    def parse_article(self, response):
+        text, encoding = self._text(response)
+        page = extract_page(text, response.url, self.source.extraction)
+        if not (page.title or page.content):
+            self.warnings.append(f"page_empty: {self.source.id}: {response.url}: no title and no "
+                                 "text found; check the source's selectors")
+            return
+        yield {"entry_id": response.request.url, "url": response.url, "title": page.title,
+               "content": page.content, "published": page.published, "author": page.author,
+               "encoding": encoding}
+
+    @staticmethod
+    def _reason(failure) -> tuple[str, str]:
+        from scrapy.spidermiddlewares.httperror import HttpError
+        from twisted.internet.error import TimeoutError as TwistedTimeout
+
+        exc = failure.value
+        if isinstance(exc, _Refused):
+            return exc.reason, exc.message
+        if isinstance(exc, HttpError):
+            status = exc.response.status
+            reason = "rate_limited" if status == 429 else "unavailable" if status >= 500 else \
+                "http_error"
+            return reason, f"HTTP {status}"
+        if isinstance(exc, TwistedTimeout) or "timeout" in type(exc).__name__.lower():
+            return "timeout", f"{type(exc).__name__}"
+        return "connect", f"{type(exc).__name__}: {exc}"
+
+    def list_failed(self, failure):
+        reason, message = self._reason(failure)
+        self.failures.append((reason, f"{failure.request.url}: {message}"))
+
+    def article_failed(self, failure):
+        reason, message = self._reason(failure)
+        self.warnings.append(f"page_failed: {self.source.id}: {failure.request.url}: "
+                             f"{reason}: {message}")
+
+
+class _Refused(IgnoreRequest):
+    """A request refused by :class:`SafetyMiddleware`, with its fetch reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class SafetyMiddleware:
+    """Downloader middleware: only http(s) to public addresses unless the source is internal
+    (checked on every request, redirects included), and anti-bot challenges reported as
+    ``blocked`` instead of parsed."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        spider = self.crawler.spider
+        try:
+            check_url(spider.source.id, request.url, spider.source.internal)
+        except FetchError as exc:
+            raise _Refused(exc.reason, exc.detail) from None
+        return None
+
+    def process_response(self, request, response, spider=None):
+        if looks_like_challenge(response.status, response.body):
+            raise _Refused("blocked", f"HTTP {response.status} anti-bot challenge; yuqing does "
+                           "not solve these: ask the site for access or disable the source")
+        return response
+
+
+class SnapshotMiddleware:
+    """Downloader middleware: evidence of every page the spider read, as the pollers keep it
+    (a gzip snapshot addressed by content, and the fetch in the state store's log)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        spider = self.crawler.spider
+        if spider.snapshots is not None and response.status == 200 and \
+                not response.url.endswith("/robots.txt"):
+            digest = spider.snapshots.put(response.body)
+            if spider.state is not None:
+                spider.state.record_fetch(spider.source.id, response.url, digest,
+                                          datetime.now().astimezone())
+        return response
+
+
+class PublishArticles:
+    """Item pipeline: each item becomes an :class:`Article` published to ``articles.raw``
+    (keyed by ``article.key()``); at the end the bus is flushed and only then the entries are
+    marked seen. The bus is the spider's ``bus`` (Scrapy copies its settings, and a client
+    with open connections cannot be copied); off (``NotConfigured``) unless ``YUQING_PUBLISH``."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.pending: list[str] = []
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("YUQING_PUBLISH"):
+            raise NotConfigured("YUQING_PUBLISH is off: nothing to publish to")
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        spider = self.crawler.spider
+        article = Article.create(source_id=spider.source.id, url=item["url"], title=item["title"],
+                                 content=item["content"], published=item["published"],
+                                 author=item["author"], encoding=item["encoding"])
+        spider.bus.publish(topics.RAW, encode(article), key=article.key())
+        self.pending.append(item["entry_id"])
+        return item
+
+    def close_spider(self, spider=None):
+        spider = self.crawler.spider
+        spider.bus.flush()  # raises BackendUnavailable: then nothing is marked seen
+        if spider.state is not None and self.pending:
+            spider.state.mark_seen(spider.source.id, self.pending, datetime.now().astimezone())
+        spider.published.extend(self.pending)
+        self.pending = []
+
+
+def scrapy_settings(source: Source, **extra) -> dict:
+    """Scrapy settings for one source: polite, bounded, robots as the source says."""
+    return {
+        "USER_AGENT": USER_AGENT,
+        "ROBOTSTXT_OBEY": source.robots,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 60.0 / source.rate_limit_per_minute,
+        "DOWNLOAD_DELAY": 60.0 / source.rate_limit_per_minute,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": 2,
+        "DOWNLOAD_TIMEOUT": source.timeout_s,
+        "DOWNLOAD_MAXSIZE": source.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "REDIRECT_MAX_TIMES": 5,
+        "DEFAULT_REQUEST_HEADERS": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                                    **source.headers},
+        # SafetyMiddleware first on the way out, last on the way back (closest to the wire)
+        "DOWNLOADER_MIDDLEWARES": {SafetyMiddleware: 50, SnapshotMiddleware: 60},
+        "ITEM_PIPELINES": {PublishArticles: 300},
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "CLOSESPIDER_TIMEOUT": max(source.deadline_s * (source.max_pages + 2), 120),
+        **extra,
+    }
+
+
+# -- the subprocess ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BusSpec:
+    """How a subprocess opens the same bus: ``sqlite:///PATH`` or ``kafka://...`` and a prefix."""
+
+    url: str
+    partitions: int = 3
+    prefix: str = ""
+
+    @classmethod
+    def of(cls, bus) -> "BusSpec":
+        if hasattr(bus, "path"):
+            return cls(f"sqlite:///{Path(bus.path).resolve()}", bus.partitions, bus.prefix)
+        return cls(bus.url, 3, bus.prefix)
+
+    def open(self):
+        from pipeline.backends import open_bus
+        from pipeline.config import BusSettings, Settings
+
+        return open_bus(Settings(bus=BusSettings(url=self.url, partitions=self.partitions,
+                                                 topic_prefix=self.prefix)))
+
+
+class ScrapyRunner:
+    """Runs one round of an ``html`` source with Scrapy in a subprocess; see the module docstring.
+
+    :meth:`run` returns a :class:`PollResult` whose articles are already published (``published``)
+    or raises :class:`FetchError` when no list page could be read (``blocked`` as BlockedError).
+    """
+
+    def __init__(self, bus: BusSpec, state_path: str | Path, snapshots: str | Path | None = None,
+                 timeout_s: float = 900.0):
+        self.bus = bus
+        self.state_path = Path(state_path)
+        self.snapshots = Path(snapshots) if snapshots is not None else None
+        self.timeout_s = timeout_s
+
+    def run(self, source: Source, now: datetime) -> PollResult:
+        with tempfile.TemporaryDirectory(prefix="yuqing-spider-") as tmp:
+            job = Path(tmp) / "job.json"
+            report = Path(tmp) / "report.json"
+            job.write_text(json.dumps({"source": source.model_dump(mode="json"),
+                                       "bus": self.bus.__dict__, "state": str(self.state_path),
+                                       "snapshots": str(self.snapshots) if self.snapshots else None}),
+                           encoding="utf-8")
+            try:
+                done = subprocess.run([sys.executable, "-m", "crawlers.spider", str(job), str(report)],
+                                      capture_output=True, text=True, timeout=self.timeout_s,
+                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            except subprocess.TimeoutExpired:
+                raise FetchError(source.id, source.start_urls[0], "deadline",
+                                 f"spider still running after {self.timeout_s:g}s; killed") from None
+            if done.returncode != 0 or not report.exists():
+                tail = (done.stderr or "").strip().splitlines()[-3:]
+                raise FetchError(source.id, source.start_urls[0], "parse",
+                                 f"spider exited with {done.returncode}: {' | '.join(tail)}")
+            outcome = json.loads(report.read_text(encoding="utf-8"))
+        if outcome["list_pages_ok"] == 0:
+            reason, message = (outcome["failures"] or [("parse", "no list page was read")])[0]
+            error = BlockedError if reason == "blocked" else \
+                UnsafeURLError if reason in ("unsafe_address", "bad_scheme") else FetchError
+            raise error(source.id, source.start_urls[0], reason, message)
+        return PollResult(source.id, "ok", warnings=outcome["warnings"],
+                          published=outcome["published"])
+
+
+def _crawl(job_path: Path, report_path: Path) -> None:
+    """The subprocess: one round of one source, then a JSON report."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.snapshots import SnapshotStore
+    from crawlers.state import StateStore
+
+    job = json.loads(job_path.read_text(encoding="utf-8"))
+    source = Source.model_validate(job["source"])
+    bus = BusSpec(**job["bus"]).open()
+    state = StateStore(job["state"])
+    try:
+        process = CrawlerProcess(scrapy_settings(source, YUQING_PUBLISH=True),
+                                 install_root_handler=False)
+        crawler = process.create_crawler(GenericSpider)
+        snapshots = SnapshotStore(job["snapshots"]) if job.get("snapshots") else None
+        process.crawl(crawler, source=source, state=state, bus=bus, snapshots=snapshots)
+        process.start()
+        spider = crawler.spider
+        report = {"published": len(spider.published), "list_pages_ok": spider.list_pages_ok,
+                  "failures": spider.failures, "warnings": spider.warnings}
+    finally:
+        state.close()
+        bus.close()
+    report_path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.spider",
+                                     description="one Scrapy round of one html source (internal)")
+    parser.add_argument("job")
+    parser.add_argument("report")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _crawl(Path(args.job), Path(args.report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

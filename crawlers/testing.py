@@ -1,0 +1,191 @@
+"""A local HTTP server for tests of anything that fetches: fixture files plus scripted misbehaviour.
+
+Shipped in the package (not hidden in tests/) so every suite that crawls can use it::
+
+    with FixtureServer(Path("tests/crawlers/fixtures")) as server:
+        server.route("/busy", status=429, headers={"Retry-After": "120"})
+        server.route("/slow", body=b"x" * 100, trickle_s=0.2)
+        fetcher.fetch(source, server.url("/feeds/rss20.xml"))
+
+Links in fixture files are written as ``http://yuqing.test/...`` and served as the server's own
+address. It listens on 127.0.0.1 only, on a free port; sources pointed at it must say ``internal: true``.
+Files are served from ``root`` by path; a :meth:`route` overrides or adds a path. Every request
+is recorded in :attr:`requests` (path and headers) so tests can check what a client sent.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = ["FixtureServer", "Route"]
+
+_TYPES = {".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
+          ".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
+
+
+@dataclass
+class Route:
+    """A scripted answer. ``etag``/``last_modified`` make the route answer 304 to a matching
+    conditional GET; ``trickle_s`` sends the body one byte at a time with that pause; ``declare_length`` False omits
+    Content-Length so a client must count the bytes itself."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    trickle_s: float = 0.0
+    declare_length: bool = True  # False: no Content-Length, the body ends when the server closes
+    trickle_headers: bool = False  # trickle the status line and headers too
+    hits: int = 0
+
+
+class FixtureServer:
+    """Threaded HTTP/1.1 server on 127.0.0.1; use as a context manager or call start/stop."""
+
+    #: Fixture files write their own site's address as this; it is served as the real origin, so
+    #: links inside feeds and pages point back at the running server.
+    PLACEHOLDER = b"http://yuqing.test"
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else None
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- configuration -----------------------------------------------------------------------
+
+    def route(self, path: str, body: bytes | str = b"", status: int = 200, **kwargs) -> Route:
+        """Answer ``path`` (with its query string, if any) as scripted; returns the route."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        route = Route(status=status, body=data, **kwargs)
+        self.routes[path] = route
+        return route
+
+    def redirect(self, path: str, to: str, status: int = 302) -> Route:
+        return self.route(path, status=status, headers={"Location": to})
+
+    def url(self, path: str = "/") -> str:
+        assert self._server is not None, "start the server first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    @property
+    def origin(self) -> str:
+        return self.url("")
+
+    def hits(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for p, _ in self.requests if p == path)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "FixtureServer":
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without this, Nagle's algorithm and the
+            # client's delayed ACK add 40 ms to every response
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                server._answer(self)
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address) -> None:
+                # a client that gave up mid-response is what size and deadline tests provoke
+                import sys
+
+                if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                    super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="fixture-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FixtureServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- answering ---------------------------------------------------------------------------
+
+    def _find(self, path: str) -> Route | None:
+        if path in self.routes:
+            return self.routes[path]
+        bare = urlsplit(path).path
+        if bare in self.routes:
+            return self.routes[bare]
+        if self.root is not None:
+            file = (self.root / bare.lstrip("/")).resolve()
+            if file.is_file() and self.root.resolve() in file.parents:
+                kind = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or \
+                    "application/octet-stream"
+                body = file.read_bytes().replace(self.PLACEHOLDER, self.origin.encode())
+                return Route(body=body, headers={"Content-Type": kind})
+        return None
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        with self._lock:
+            self.requests.append((handler.path, headers))
+        route = self._find(handler.path)
+        if route is None:
+            route = Route(status=404, body=b"not found", headers={"Content-Type": "text/plain"})
+        route.hits += 1
+        status, body = route.status, route.body
+        if (route.etag and headers.get("if-none-match") == route.etag) or (
+                route.last_modified and headers.get("if-modified-since") == route.last_modified):
+            status, body = 304, b""
+        try:
+            if route.trickle_headers:
+                head = (f"HTTP/1.1 {status} OK\r\nContent-Length: {len(body)}\r\n"
+                        + "".join(f"{k}: {v}\r\n" for k, v in route.headers.items()) + "\r\n")
+                for byte in head.encode("latin-1") + body:
+                    handler.wfile.write(bytes([byte]))
+                    handler.wfile.flush()
+                    time.sleep(route.trickle_s or 0.05)
+                return
+            handler.send_response(status)
+            for name, value in route.headers.items():
+                handler.send_header(name, value)
+            if route.etag:
+                handler.send_header("ETag", route.etag)
+            if route.last_modified:
+                handler.send_header("Last-Modified", route.last_modified)
+            if route.declare_length:
+                handler.send_header("Content-Length", str(len(body)))
+            else:
+                handler.send_header("Connection", "close")
+                handler.close_connection = True
+            handler.end_headers()
+            if route.trickle_s:
+                for i in range(len(body)):
+                    handler.wfile.write(body[i:i + 1])
+                    handler.wfile.flush()
+                    time.sleep(route.trickle_s)
+            else:
+                handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (size limit, deadline): that is what such tests check

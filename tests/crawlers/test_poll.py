@@ -1,0 +1,154 @@
+"""One round of one source against the fixture server: what is new, what is not, what it reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawlers.base import FetchError
+from crawlers.poll import PollSource
+from crawlers.state import StateStore
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 3, 5, 4, 0, tzinfo=timezone.utc)
+SELECTORS = {"title": "h1.title", "body": "div.TRS_Editor", "date": "div.info"}
+
+
+def publish(result, state: StateStore) -> list[str]:
+    """What the service does after publishing and flushing: mark the entries seen."""
+    state.mark_seen(result.source_id, [c.entry_id for c in result.candidates], NOW)
+    state.record_success(result.source_id, NOW, status=result.status,
+                         new_items=len(result.candidates), validators=result.validators)
+    return [c.article.title for c in result.candidates]
+
+
+def test_entries_seen_once_are_not_published_again_even_after_a_restart(
+        fixture_server, fetcher, make_source, tmp_path):
+    source = make_source("/feeds/rss20.xml")
+    state = StateStore(tmp_path / "state.sqlite3")
+    first = PollSource(fetcher, state).run(source, NOW)
+    assert first.status == "ok" and len(publish(first, state)) == 3
+    assert first.candidates[0].article.source_id == "fixture"
+    state.close()
+    restarted = StateStore(tmp_path / "state.sqlite3")
+    again = PollSource(fetcher, restarted).run(source, NOW)
+    # same bytes as last time: recognised by the content hash, nothing parsed
+    assert (again.status, again.candidates) == ("unchanged", [])
+    restarted.close()
+
+
+def test_a_feed_answering_304_is_not_parsed(fixture_server, fetcher, make_source, crawl_state):
+    fixture_server.route("/feed", body=(fixture_server.root / "feeds" / "atom.xml").read_bytes(),
+                         etag='"a1"')
+    source = make_source("/feed")
+    publish(PollSource(fetcher, crawl_state).run(source, NOW), crawl_state)
+    again = PollSource(fetcher, crawl_state).run(source, NOW)
+    assert again.status == "not_modified" and fixture_server.requests[-1][1]["if-none-match"] == '"a1"'
+
+
+def test_a_changed_feed_with_the_same_etag_is_still_read(fixture_server, fetcher, make_source,
+                                                         crawl_state):
+    rss = (fixture_server.root / "feeds" / "rss20.xml").read_text(encoding="utf-8")
+    route = fixture_server.route("/feed", body=rss, headers={"ETag": '"same"'})
+    source = make_source("/feed")
+    assert len(publish(PollSource(fetcher, crawl_state).run(source, NOW), crawl_state)) == 3
+    newer = rss.replace("<item>", """<item>
+    <title>示范县纪委监委通报两起形式主义官僚主义典型问题</title>
+    <link>http://yuqing.test/gzdt/202603/t20260305_9.html</link>
+    <guid>http://yuqing.test/gzdt/202603/t20260305_9.html</guid>
+    <description>通报指出，有关单位在督查检查中层层加码，增加基层负担。</description>
+    <pubDate>Thu, 05 Mar 2026 11:40:00 +0800</pubDate>
+  </item>
+  <item>""", 1)
+    route.body = newer.encode("utf-8")
+    result = PollSource(fetcher, crawl_state).run(source, NOW)
+    assert result.status == "ok"
+    assert publish(result, crawl_state) == ["示范县纪委监委通报两起形式主义官僚主义典型问题"]
+
+
+def test_full_text_is_fetched_when_the_feed_carries_a_summary(fixture_server, fetcher, make_source):
+    source = make_source("/feeds/summary_only.xml", fetch_full_text=True, extraction=SELECTORS)
+    (candidate,) = PollSource(fetcher).run(source, NOW).candidates
+    assert candidate.article.content.startswith("据示范县纪委监委消息")
+    assert "县纪委监委将依规依纪依法对其作出处理。" in candidate.article.content
+    summary = PollSource(fetcher).run(make_source("/feeds/summary_only.xml", id="s2"), NOW)
+    assert summary.candidates[0].article.content == "示范县某局原局长接受审查调查……"
+
+
+def test_gbk_and_big5_pages_reach_the_article_without_mojibake(fixture_server, fetcher, make_source):
+    fixture_server.route("/enc/list.html", '<ul class="l"><li><a href="/sites/gbk.html">甲</a></li>'
+                                           '<li><a href="/sites/big5.html">乙</a></li></ul>')
+    source = make_source("/enc/list.html", type="html", extraction={"items": "ul.l li"})
+    gbk, big5 = (c.article for c in PollSource(fetcher).run(source, NOW).candidates)
+    assert gbk.title == "某乡镇卫生院违规发放津贴补贴问题的通报"
+    assert gbk.encoding in ("gbk", "gb18030", "gb2312")
+    assert "以加班费名义向职工发放补贴共计三万余元" in gbk.content
+    assert gbk.published == datetime(2026, 3, 3, 11, 5, tzinfo=SHANGHAI)
+    assert big5.title == "某區議員涉嫌收受利益被廉政公署起訴" and big5.script == "traditional"
+    assert big5.encoding.startswith("big5") and "\ufffd" not in big5.content
+
+
+@pytest.mark.parametrize("max_pages,expected", [(1, 2), (3, 4)])
+def test_list_pages_are_followed_to_the_next_page_within_max_pages(
+        fixture_server, fetcher, make_source, max_pages, expected):
+    source = make_source("/sites/list.html", type="html", max_pages=max_pages,
+                         extraction={"items": "ul.list li", **SELECTORS})
+    result = PollSource(fetcher).run(source, NOW)
+    assert len(result.candidates) == expected and not result.warnings
+    first = result.candidates[0].article
+    assert first.published == datetime(2026, 3, 5, 10, 20, tzinfo=SHANGHAI)
+    assert first.url == fixture_server.url("/sites/t20260305_1.html")
+
+
+def test_automatic_link_discovery_stays_on_the_site(fixture_server, fetcher, make_source):
+    result = PollSource(fetcher).run(make_source("/sites/list.html", type="html"), NOW)
+    assert [c.entry_id.rsplit("/", 1)[1] for c in result.candidates] == [
+        "t20260305_1.html", "t20260304_2.html", "t20260302_3.html", "t20260301_4.html"]
+
+
+def test_a_sitemap_index_leads_to_article_pages_and_a_dead_page_is_only_a_warning(
+        fixture_server, fetcher, make_source):
+    source = make_source("/feeds/sitemap_index.xml", type="sitemap", extraction=SELECTORS)
+    result = PollSource(fetcher).run(source, NOW)
+    assert [c.article.title for c in result.candidates] == [
+        "示范县某局原局长接受纪律审查和监察调查", "示范县开展群众身边不正之风和腐败问题集中整治回头看"]
+    (warning,) = result.warnings
+    assert warning.startswith("page_failed: fixture: ") and "t20250101_9.html: http_error" in warning
+
+
+def test_a_malformed_feed_yields_what_it_can_with_a_warning_naming_source_and_url(
+        fixture_server, fetcher, make_source, caplog):
+    source = make_source("/feeds/malformed.xml")
+    result = PollSource(fetcher).run(source, NOW)
+    assert len(result.candidates) == 2
+    assert f"feed_malformed: fixture: {source.url}: SAXParseException" in caplog.text
+
+
+def test_a_document_that_is_no_feed_fails_the_round(fixture_server, fetcher, make_source):
+    fixture_server.route("/notfeed", "<html><body>维护中</body></html>")
+    with pytest.raises(FetchError) as caught:
+        PollSource(fetcher).run(make_source("/notfeed"), NOW)
+    assert caught.value.reason == "parse"
+
+
+def test_a_feed_shell_with_no_entries_is_a_soft_failure_not_no_news(fixture_server, fetcher,
+                                                                     make_source):
+    fixture_server.route("/err.xml", '<?xml version="1.0"  encoding="utf-8" ?>\n<rss version="2.0">'
+                                     "<channel><ERROR><msg>服务器临时错误</msg></ERROR></channel></rss>")
+    with pytest.raises(FetchError) as caught:
+        PollSource(fetcher).run(make_source("/err.xml"), NOW)
+    assert caught.value.reason == "empty"
+
+
+def test_a_sitemap_index_that_stays_the_same_still_leads_to_new_articles(
+        fixture_server, fetcher, make_source, crawl_state):
+    source = make_source("/feeds/sitemap_index.xml", type="sitemap", extraction=SELECTORS)
+    assert len(publish(PollSource(fetcher, crawl_state).run(source, NOW), crawl_state)) == 2
+    news = (fixture_server.root / "feeds" / "sitemap_news.xml").read_text(encoding="utf-8")
+    fixture_server.route("/feeds/sitemap_news.xml", news.replace(
+        "</urlset>", "<url><loc>http://yuqing.test/sites/t20260302_3.html</loc></url></urlset>"
+    ).replace("http://yuqing.test", fixture_server.origin))
+    again = PollSource(fetcher, crawl_state).run(source, NOW)
+    assert publish(again, crawl_state) == ["示范县召开2026年党风廉政建设工作会议"]

@@ -1,0 +1,102 @@
+"""The Scrapy spider for html sources, run as the service runs it (a subprocess per round)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from crawlers.base import BlockedError, FetchError, UnsafeURLError
+from crawlers.snapshots import SnapshotStore
+from crawlers.sources import Source
+from crawlers.state import StateStore
+from crawlers.spider import BusSpec, ScrapyRunner, scrapy_settings
+from pipeline.bus import RAW
+from pipeline.bus.local import LocalBus
+from pipeline.records import Article, decode
+from pipeline.testing import drain, settle
+
+NOW = datetime(2026, 3, 5, 4, 0, tzinfo=timezone.utc)
+SELECTORS = {"items": "ul.list li", "title": "h1.title", "body": "div.TRS_Editor",
+             "date": "div.info"}
+
+
+def local_runner(tmp_path) -> ScrapyRunner:
+    """For tests where the bus does not matter (nothing is published)."""
+    return ScrapyRunner(BusSpec.of(LocalBus(tmp_path / "bus.sqlite3")), tmp_path / "state.sqlite3")
+
+
+def test_list_pages_to_articles_on_the_bus_once(bus_factory, fixture_server, make_source, tmp_path):
+    bus = bus_factory()
+    runner = ScrapyRunner(BusSpec.of(bus), tmp_path / "state.sqlite3", tmp_path / "snapshots")
+    source = make_source("/sites/list.html", type="html", id="county-list", extraction=SELECTORS)
+    first = runner.run(source, NOW)
+    assert first.published == 4 and first.warnings == []
+    # evidence: every page read (2 list pages, 4 articles) kept and logged, as the pollers do
+    assert len(list((tmp_path / "snapshots").rglob("*.gz"))) == 6
+    state = StateStore(tmp_path / "state.sqlite3")
+    (when, digest), = state.snapshots_of(fixture_server.url("/sites/t20260305_1.html"))
+    assert SnapshotStore(tmp_path / "snapshots").get(digest).startswith(b"<!DOCTYPE html>")
+    state.close()
+    consumer = bus.consumer(RAW, "test-spider")
+    got = [decode(m.value, m.where, expect=Article) for m in drain(consumer, 4)]
+    assert sorted(a.title for a in got) == sorted([
+        "示范县某局原局长接受纪律审查和监察调查", "示范县开展群众身边不正之风和腐败问题集中整治回头看",
+        "示范县召开2026年党风廉政建设工作会议", "示范县纪委监委举办新任纪检监察干部培训班"])
+    assert {a.source_id for a in got} == {"county-list"}
+    consumer.commit()
+    assert runner.run(source, NOW).published == 0  # seen: the state store survives the process
+    assert settle(consumer) == []
+    consumer.close()
+
+
+def test_pagination_is_bounded_and_automatic_extraction_works(bus_factory, fixture_server,
+                                                              make_source, tmp_path):
+    runner = ScrapyRunner(BusSpec.of(bus_factory()), tmp_path / "state.sqlite3")
+    source = make_source("/sites/list.html", type="html", max_pages=1)  # no selectors at all
+    assert runner.run(source, NOW).published == 2
+
+
+def test_an_anti_bot_list_page_is_reported_as_blocked(fixture_server, make_source,
+                                                      tmp_path):
+    fixture_server.route("/jsl/", status=521,
+                         body=(fixture_server.root / "sites" / "challenge.html").read_bytes())
+    runner = local_runner(tmp_path)
+    with pytest.raises(BlockedError) as caught:
+        runner.run(make_source("/jsl/", type="html"), NOW)
+    assert caught.value.reason == "blocked"
+
+
+def test_a_private_address_is_refused_unless_the_source_is_internal(fixture_server,
+                                                                    tmp_path):
+    runner = local_runner(tmp_path)
+    public = Source(id="public", name="p", type="html", url=fixture_server.url("/sites/list.html"))
+    with pytest.raises(UnsafeURLError) as caught:
+        runner.run(public, NOW)
+    assert caught.value.reason == "unsafe_address"
+    assert fixture_server.hits("/sites/list.html") == 0
+
+
+def test_a_dead_list_page_fails_the_round_with_its_reason(fixture_server, make_source,
+                                                          tmp_path):
+    runner = local_runner(tmp_path)
+    with pytest.raises(FetchError) as caught:
+        runner.run(make_source("/no/such/list.html", type="html"), NOW)
+    assert caught.value.reason == "http_error" and "HTTP 404" in caught.value.detail
+
+
+def test_a_spider_that_crashes_is_a_failure_of_its_source_only(fixture_server, make_source, tmp_path):
+    # a bus the subprocess cannot open: the round fails with the reason, nothing else happens
+    runner = ScrapyRunner(BusSpec("sqlite:////proc/forbidden/bus.sqlite3"), tmp_path / "s.sqlite3")
+    with pytest.raises(FetchError) as caught:
+        runner.run(make_source("/sites/list.html", type="html"), NOW)
+    assert caught.value.reason == "parse" and "spider exited with" in caught.value.detail
+
+
+def test_scrapy_settings_keep_the_limits_on():
+    source = Source(id="s", name="s", type="html", url="https://www.example.gov.cn/",
+                    rate_limit_per_minute=12, max_bytes=2_000_000, robots=False)
+    settings = scrapy_settings(source)
+    assert settings["AUTOTHROTTLE_ENABLED"] and settings["RETRY_ENABLED"]
+    assert (settings["DOWNLOAD_DELAY"], settings["DOWNLOAD_MAXSIZE"], settings["ROBOTSTXT_OBEY"]) == (
+        5.0, 2_000_000, False)
