@@ -18,14 +18,14 @@ level >= 2). A model is saved as plain arrays and a vocabulary (``model.npz``, `
 from __future__ import annotations
 
 import json
-from itertools import repeat
+from itertools import chain, repeat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from classifiers.tokenize import Backend, available_backend, words_of_normalized
+from classifiers.tokenize import Backend, available_backend
 from pipeline import text
 
 BINARY_HEADS = ("relevant", "sensitive", "warn", "major")
@@ -58,24 +58,91 @@ class Vectorizer:
         return self._names
 
     def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
+        """TF-IDF rows of word lists (training and tests; scoring uses :class:`FastFeatures`)."""
         get = self.vocabulary.get
-        indptr, indices, values = [0], [], []
-        for words in docs:
-            ids = np.fromiter(map(get, features(words), repeat(-1)), dtype=np.int64)
-            ids = ids[ids >= 0]
-            if ids.size:
-                cols, counts = np.unique(ids, return_counts=True)
-                w = (1.0 + np.log(counts)) * self.idf[cols]
-                w /= np.linalg.norm(w)
-                indices.append(cols)
-                values.append(w)
-                indptr.append(indptr[-1] + cols.size)
-            else:
-                indptr.append(indptr[-1])
-        return sparse.csr_matrix(
-            (np.concatenate(values) if values else np.zeros(0),
-             np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64), indptr),
-            shape=(len(docs), len(self.idf)))
+        return self.weigh([np.fromiter(map(get, f, repeat(-1)), dtype=np.int64, count=len(f))
+                           for f in map(features, docs)])
+
+    def weigh(self, per_doc: list[np.ndarray]) -> sparse.csr_matrix:
+        """TF-IDF rows from each document's feature ids (-1 for features not in the vocabulary).
+
+        Counting, weighting and normalising happen once for the whole batch: per-document numpy
+        calls would cost more than the arithmetic.
+        """
+        lengths = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(per_doc))
+        ids = np.concatenate(per_doc) if per_doc else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(per_doc)), lengths)
+        known = ids >= 0
+        counts = sparse.csr_matrix((np.ones(int(known.sum())), (rows[known], ids[known])),
+                                   shape=(len(per_doc), len(self.idf)))
+        counts.sum_duplicates()
+        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.diags(1.0 / norms) @ counts
+
+
+class _TokenIds(dict):
+    """token → vocabulary ids of the words it yields; looked up in C, computed once per token."""
+
+    LIMIT = 500_000  # numbers and names make the set of tokens open-ended
+
+    def __init__(self, unigram: dict[str, int], kept):
+        super().__init__()
+        self.unigram = unigram
+        self.kept = kept
+
+    def __missing__(self, token: str) -> tuple[int, ...]:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        get = self.unigram.get
+        ids = self[token] = tuple(get(w, -1) for w in self.kept[token])
+        return ids
+
+
+class FastFeatures:
+    """Feature ids of normalised text without building feature strings.
+
+    Each segmenter token maps (once, memoised) to the vocabulary ids of the words it yields, -1
+    for words outside the vocabulary; a word pair's id is then found with integer arithmetic and
+    a binary search over the vocabulary's pairs, for the whole document at once. Gives exactly
+    :meth:`Vectorizer.transform`'s features (tested), at a fraction of the cost: a pair can only
+    be in the vocabulary when both its words are, since each of them occurs wherever it does.
+    """
+
+    def __init__(self, vectorizer: Vectorizer, backend: Backend):
+        from classifiers.tokenize import _KEPT, _segmenter
+
+        self.vectorizer = vectorizer
+        self.cut = _segmenter(backend)
+        self.kept = _KEPT
+        self.unigram = {f: i for f, i in vectorizer.vocabulary.items() if " " not in f}
+        self.width = len(vectorizer.vocabulary)
+        pairs = []
+        for f, i in vectorizer.vocabulary.items():
+            if " " in f:
+                a, b = f.split(" ", 1)
+                ia, ib = self.unigram.get(a), self.unigram.get(b)
+                if ia is not None and ib is not None:
+                    pairs.append((ia * self.width + ib, i))
+        pairs.sort()
+        self.pair_keys = np.array([k for k, _ in pairs], dtype=np.int64)
+        self.pair_ids = np.array([i for _, i in pairs], dtype=np.int64)
+        self.memo = _TokenIds(self.unigram, self.kept)
+
+    def ids(self, normalized: str) -> np.ndarray:
+        words = np.fromiter(chain.from_iterable(map(self.memo.__getitem__, self.cut(normalized))),
+                            dtype=np.int64)
+        left, right = words[:-1], words[1:]
+        both = (left >= 0) & (right >= 0)
+        keys = left[both] * self.width + right[both]
+        pos = np.searchsorted(self.pair_keys, keys)
+        pos[pos >= len(self.pair_keys)] = 0
+        found = self.pair_keys[pos] == keys if len(self.pair_keys) else np.zeros(0, bool)
+        return np.concatenate([words[words >= 0], self.pair_ids[pos[found]]])
+
+    def transform(self, normalized_texts: list[str]) -> sparse.csr_matrix:
+        return self.vectorizer.weigh([self.ids(t) for t in normalized_texts])
 
 
 @dataclass
@@ -109,6 +176,12 @@ class TextModel:
     metadata: dict = field(default_factory=dict)
     backend: Backend = field(default_factory=available_backend)
     _why_cache: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _fast: "FastFeatures | None" = field(default=None, repr=False, compare=False)
+    _fast_backend: str | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        # Caches hold the segmenter (not picklable) and are rebuilt on first use.
+        return {**self.__dict__, "_fast": None, "_fast_backend": None, "_why_cache": None}
 
     # -- scoring ---------------------------------------------------------------------------
     def predict(self, texts: list[str]) -> list[Prediction]:
@@ -116,8 +189,9 @@ class TextModel:
 
     def predict_normalized(self, texts: list[str]) -> list[Prediction]:
         """:meth:`predict` for texts already through ``pipeline.text.normalize``."""
-        docs = [words_of_normalized(t[:MAX_CHARS], self.backend) for t in texts]
-        X = self.vectorizer.transform(docs)
+        if self._fast is None or self._fast_backend != self.backend:
+            self._fast, self._fast_backend = FastFeatures(self.vectorizer, self.backend), self.backend
+        X = self._fast.transform([t[:MAX_CHARS] for t in texts])
         probs = {}
         for head in BINARY_HEADS:
             score = X @ self.coef[head] + self.intercept[head][0]

@@ -109,3 +109,14 @@ def test_the_shipped_model_records_what_it_was_trained_on(model):
     assert meta["data_hash"] and meta["train_examples"] > 1000
     assert meta["held_out"]["examples"] > 200
     assert set(model.thresholds) == {"relevant", "warn", "major"}
+
+
+def test_fast_features_equal_the_reference_features_on_the_corpus(model):
+    from classifiers.model import FastFeatures
+    from classifiers.tokenize import words_of_normalized
+    from pipeline.text import normalize
+
+    texts = [normalize(e.full_text) for e in load_corpus()]
+    reference = model.vectorizer.transform([words_of_normalized(t, "jieba") for t in texts])
+    fast = FastFeatures(model.vectorizer, "rjieba").transform(texts)
+    assert (reference != fast).nnz == 0 or abs(reference - fast).max() < 1e-12
