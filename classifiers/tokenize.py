@@ -11,31 +11,18 @@ runs of digits or of letters, which is also what the features want.
 from __future__ import annotations
 
 import re
-import threading
 from itertools import chain
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Literal
+from typing import Callable
 
 from pipeline import text
 
-Backend = Literal["jieba", "rjieba"]
+Backend = text.Backend
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _KEEP = re.compile(f"[{_CJK}]")
 _ALNUM = re.compile(r"[0-9]+|[a-z]+")
-_lock = threading.Lock()
-
-
-def _dictionary() -> list[tuple[str, int, str]]:
-    raw = (resources.files("pipeline") / "dicts" / "jijian.txt").read_text(encoding="utf-8")
-    entries = []
-    for line in raw.splitlines():
-        parts = line.split()
-        if parts:
-            entries.append((parts[0], int(parts[1]) if len(parts) > 1 else 1,
-                            parts[2] if len(parts) > 2 else ""))
-    return entries
 
 
 @lru_cache(maxsize=1)
@@ -44,37 +31,11 @@ def stopwords() -> frozenset[str]:
     return frozenset(w for w in raw.split() if not w.startswith("#"))
 
 
-@lru_cache(maxsize=2)
 def _segmenter(backend: Backend) -> Callable[[str], list[str]]:
-    if backend == "rjieba":
-        import rjieba
-
-        for word, freq, tag in _dictionary():
-            rjieba.add_word(word, freq, tag or None)
-        return rjieba.cut
-    if backend == "jieba":
-        import jieba
-
-        jieba.setLogLevel(60)
-        tokenizer = jieba.Tokenizer()
-        for word, freq, tag in _dictionary():
-            tokenizer.add_word(word, freq, tag or None)
-
-        def cut(s: str) -> list[str]:
-            with _lock:  # jieba's lazy initialisation is not thread-safe
-                return tokenizer.lcut(s)
-
-        return cut
-    raise ValueError(f"unknown tokenizer backend {backend!r}; use 'jieba' or 'rjieba'")
+    return text.segmenter(backend).cut
 
 
-def available_backend() -> Backend:
-    """``rjieba`` when it is installed (it is a dependency), else ``jieba``."""
-    try:
-        import rjieba  # noqa: F401
-    except ImportError:
-        return "jieba"
-    return "rjieba"
+available_backend = text.default_backend
 
 
 def tokens(raw: str, backend: Backend = "jieba") -> list[str]:

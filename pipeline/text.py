@@ -11,6 +11,7 @@ import hashlib
 import re
 import threading
 from functools import lru_cache
+from typing import Callable, Literal, NamedTuple
 from importlib import resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -80,31 +81,78 @@ def search_units(text: str) -> list[str]:
     return _UNIT.findall(normalize(text))
 
 
+Backend = Literal["jieba", "rjieba"]
+
+
+class Segmenter(NamedTuple):
+    """Word segmentation of one backend: ``cut`` (for features) and ``cut_for_search``."""
+
+    cut: Callable[[str], list[str]]
+    cut_for_search: Callable[[str], list[str]]
+
+
+def dictionary() -> list[tuple[str, int, str]]:
+    """The discipline-inspection words (pipeline/dicts/jijian.txt) as (word, frequency, tag).
+
+    Entries stay short on purpose: cut_for_search re-emits only the 2- and 3-character dictionary
+    words inside a long word, so an entry such as 中央八项规定精神 would hide 八项规定 from search.
+    """
+    raw = (resources.files("pipeline") / "dicts" / "jijian.txt").read_text(encoding="utf-8")
+    entries = []
+    for line in raw.splitlines():
+        parts = line.split()
+        if parts:
+            entries.append((parts[0], int(parts[1]) if len(parts) > 1 else 1,
+                            parts[2] if len(parts) > 2 else ""))
+    return entries
+
+
+def default_backend() -> Backend:
+    """``rjieba`` (a Rust port of jieba, about 30 times faster) when installed, else ``jieba``."""
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        return "jieba"
+    return "rjieba"
+
+
 _jieba_lock = threading.Lock()
 
 
-# pipeline/dicts/jijian.txt adds discipline-inspection terms to jieba. Its entries stay short on
-# purpose: cut_for_search re-emits only the 2- and 3-character dictionary words inside a long
-# word, so an entry such as 中央八项规定精神 would hide 八项规定 from the words field.
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
+@lru_cache(maxsize=2)
+def segmenter(backend: Backend) -> Segmenter:
+    """The backend with the dictionary loaded (once per process)."""
+    if backend == "rjieba":
+        import rjieba
 
-    jieba.setLogLevel(60)  # its start-up chatter goes to stderr otherwise
-    with resources.as_file(resources.files("pipeline") / "dicts" / "jijian.txt") as path:
-        jieba.load_userdict(str(path))
-    return jieba
+        for word, freq, tag in dictionary():
+            rjieba.add_word(word, freq, tag or None)
+        return Segmenter(rjieba.cut, rjieba.cut_for_search)
+    if backend == "jieba":
+        import jieba
+
+        jieba.setLogLevel(60)  # its start-up chatter goes to stderr otherwise
+        tokenizer = jieba.Tokenizer()
+        for word, freq, tag in dictionary():
+            tokenizer.add_word(word, freq, tag or None)
+
+        def locked(fn):
+            def call(s: str) -> list[str]:
+                with _jieba_lock:  # jieba's lazy initialisation is not thread-safe
+                    return fn(s)
+            return call
+
+        return Segmenter(locked(tokenizer.lcut), locked(tokenizer.lcut_for_search))
+    raise ValueError(f"unknown segmenter {backend!r}; use 'jieba' or 'rjieba'")
 
 
-def search_words(text: str) -> list[str]:
-    """jieba ``cut_for_search`` words of the normalised text, without punctuation and spaces.
+def search_words(text: str, backend: Backend | None = None) -> list[str]:
+    """``cut_for_search`` words of the normalised text, without punctuation and spaces.
 
     ``cut_for_search`` rather than ``cut`` because it also emits the shorter words inside long
     ones (会昌县 gives 会昌 and 会昌县), so a query for the short word finds the long one.
     """
-    jieba = _jieba()
-    with _jieba_lock:
-        words = jieba.lcut_for_search(normalize(text))
+    words = segmenter(backend or default_backend()).cut_for_search(normalize(text))
     return [w for w in words if _UNIT.search(w)]
 
 
