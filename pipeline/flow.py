@@ -106,18 +106,34 @@ def _dead(bus: Bus, stage: str, message: Message, reason: str, count: StepCount)
 Step = Callable[[list[Message]], None]
 
 
-def classify_step(bus: Bus, scorer: Scorer, count: StepCount) -> Step:
-    """Score a batch of ``articles.raw`` into ``articles.scored``.
+def classify_step(bus: Bus, scorer: Scorer, count: StepCount, stories=None) -> Step:
+    """Cluster and score a batch of ``articles.raw`` into ``articles.scored``.
 
-    The batch is decoded first (unreadable records are dead-lettered), then scored in one call; if
-    that call fails, its articles are scored one by one so only the poison one is dead-lettered.
+    The batch is decoded first (unreadable records are dead-lettered) and, with ``stories`` (a
+    :class:`crawlers.normalize.dedup.StoryClusters`), each article joins its story: an exact
+    repost of a text already seen is dropped (counted in its story), a near duplicate carries its
+    story's id, first source and repost count. Then the batch is scored in one call; if that call
+    fails, its articles are scored one by one so only the poison one is dead-lettered.
     """
 
     def step(batch: list[Message]) -> None:
         decoded: list[tuple[Message, Article]] = []
+        story: dict[int, dict] = {}
 
         def keep(message: Message) -> None:
-            decoded.append((message, decode(message.value, message.where, expect=Article)))
+            article = decode(message.value, message.where, expect=Article)
+            if stories is not None:
+                # The id joins text and URL: the same text at another address is a repost,
+                # the same record delivered again is a replay (same answer, not counted twice).
+                found = stories.assign(f"{article.content_hash}:{article.canonical_url}",
+                                       article.title + "\n" + article.content,
+                                       article.published or article.fetched, article.source_id)
+                if found.exact:
+                    raise Drop("duplicate")
+                story[len(decoded)] = {"story_id": found.cluster_id,
+                                       "first_source": found.first_source,
+                                       "repost_count": found.repost_count}
+            decoded.append((message, article))
 
         _handle_batch(bus, "classify", batch, keep, count)
         try:
@@ -135,6 +151,8 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount) -> Step:
                 except Exception as exc:
                     _dead(bus, "classify", message, f"{type(exc).__name__}: {exc}", count)
                     continue
+            if i in story:
+                scored = scored.model_copy(update=story[i])
             bus.publish(topics.SCORED, encode(scored), key=message.key)
             count.written += 1
             written += 1
@@ -270,10 +288,11 @@ def _run_step(bus: Bus, name: str, step: Step, group: str | None, max_batches: i
 
 
 def classify(bus: Bus, scorer: Scorer, group: str | None = None, max_batches: int | None = None,
-             idle_s: float = 1.0) -> StepCount:
+             idle_s: float = 1.0, stories=None) -> StepCount:
     """Score ``articles.raw`` until no record arrives for ``idle_s`` (the demo and tests)."""
     count = StepCount()
-    _run_step(bus, "classify", classify_step(bus, scorer, count), group, max_batches, idle_s)
+    _run_step(bus, "classify", classify_step(bus, scorer, count, stories), group, max_batches,
+              idle_s)
     return count
 
 

@@ -92,6 +92,7 @@ class ScoredArticle(Article):
     ``level``: 0 ignore, 1 一般 (daily briefing), 2 较大 (warn now), 3 重大 (report within the hour).
     ``department``: the office the item is routed to, "" when not relevant.
     ``explanation``: the terms and rules that weighed most, strongest first.
+    ``story_id``/``first_source``/``repost_count``: its story cluster (empty when not clustered).
     """
 
     SCHEMA: ClassVar[str] = "scored/1"
@@ -103,6 +104,11 @@ class ScoredArticle(Article):
     matched_rules: tuple[str, ...] = ()
     model_version: str = Field(min_length=1)
     explanation: tuple[str, ...] = ()
+    #: the story (cluster of reposts and near duplicates) this article belongs to, the source that
+    #: carried it first, and how many other articles of the story were seen before this one
+    story_id: str = ""
+    first_source: str = ""
+    repost_count: int = Field(default=0, ge=0)
 
     @classmethod
     def from_article(cls, article: Article, **scores) -> Self:

@@ -45,6 +45,7 @@ def load_articles(lines: list[str], name: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawlers.normalize.dedup import StoryClusters
     from pipeline import flow
     from pipeline.cli.classify_cmd import open_scorer
     from pipeline.backends import open_bus, open_index
@@ -71,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
     index = open_index(settings)
     try:
         published = flow.publish_articles(bus, articles)
-        scored = flow.classify(bus, scorer)
+        settings.paths.data_dir.mkdir(parents=True, exist_ok=True)
+        stories = StoryClusters(settings.paths.data_dir / "stories.sqlite3")
+        scored = flow.classify(bus, scorer, stories=stories)
         indexed = flow.index_scored(bus, index)
         index.refresh()
     finally:

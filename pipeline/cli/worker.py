@@ -64,9 +64,12 @@ def build_worker(name: str, args: argparse.Namespace, bus, settings, count):
 
     topic, default_group = flow.STEPS[name]
     if name == "classify":
+        from crawlers.normalize.dedup import StoryClusters
         from pipeline.cli.classify_cmd import open_scorer
 
-        step = flow.classify_step(bus, open_scorer(args), count)
+        settings.paths.data_dir.mkdir(parents=True, exist_ok=True)
+        stories = StoryClusters(settings.paths.data_dir / "stories.sqlite3")
+        step = flow.classify_step(bus, open_scorer(args), count, stories)
     elif name == "index":
         from pipeline.backends import open_index
 

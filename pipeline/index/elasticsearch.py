@@ -65,6 +65,9 @@ MAPPINGS = {
         "matched_rules": _KEYWORD,
         "model_version": _KEYWORD,
         "explanation": _KEYWORD,
+        "story_id": _KEYWORD,
+        "first_source": _KEYWORD,
+        "repost_count": {"type": "integer"},
     },
 }
 

@@ -114,3 +114,32 @@ def test_steps_count_what_they_do_in_prometheus_metrics(tmp_path):
         assert sample("yuqing_consumed_total", stage=stage) - before[stage] == 13
     assert sample("yuqing_dropped_total", stage="alert", reason="below_alert_level") - dropped == 1
     assert sample("yuqing_fetch_to_alert_seconds_count") >= 12
+
+
+def test_reposts_join_one_story_and_exact_copies_are_dropped(bus_factory, tmp_path):
+    from crawlers.normalize.dedup import StoryClusters
+
+    body = ("据赣州市纪委监委消息：会昌县某局原局长王某某涉嫌严重违纪违法，目前正接受纪律审查和监察"
+            "调查。王某某曾任县发改委副主任、某镇党委书记，2019年起任现职。")
+    original = Article.create(source_id="jxlz", url="https://www.jxlz.gov.cn/a/1.html",
+                              title="会昌县某局原局长王某某接受审查调查", content=body)
+    repost = Article.create(source_id="portal", url="https://news.example.cn/x/88.html",
+                            title="会昌县某局原局长王某某接受审查调查",
+                            content=body + "（来源：赣州市纪委监委 责任编辑：李某）")
+    copy = Article.create(source_id="farm", url="https://farm.example.com/p/3",
+                          title=original.title, content=body)
+    other = ARTICLES[-1]
+    bus = bus_factory()
+    with StoryClusters(tmp_path / "stories.sqlite3") as stories:
+        flow.publish_articles(bus, [original])
+        flow.classify(bus, KeywordScorer(), idle_s=3.0, stories=stories)
+        flow.publish_articles(bus, [repost, copy, other, original])  # the last: a replay
+        count = flow.classify(bus, KeywordScorer(), idle_s=3.0, stories=stories)
+    assert count.dropped == {"duplicate": 1}
+    scored = [decode(m.value, m.where) for m in drain(bus.consumer("articles.scored", "t"), 4)]
+    by_source = {s.source_id: s for s in scored}
+    assert len(scored) == 4 and set(by_source) == {"jxlz", "portal", "sports"}
+    assert by_source["portal"].story_id == by_source["jxlz"].story_id
+    assert by_source["portal"].first_source == "jxlz"
+    assert by_source["portal"].repost_count == 1
+    assert by_source["sports"].story_id != by_source["jxlz"].story_id
