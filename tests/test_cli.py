@@ -11,6 +11,10 @@ def test_demo_runs_the_samples_end_to_end_and_search_finds_them(tmp_path, capsys
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
+    # the real crawler fetched the local demo web: a summary-only feed, a list page, a full feed
+    assert "crawled demo-hclz: ok, 4 new articles" in out
+    assert "crawled demo-board: ok, 3 new articles" in out
+    assert "crawled demo-news: ok, 5 new articles" in out
     assert "published 12 articles" in out and "indexed 12" in out
     assert "level ≥ 2" in out
     assert (tmp_path / "data" / "index.sqlite3").exists()

@@ -1,7 +1,11 @@
-"""``yuqing demo``: push the sample articles through the bus into the index and show what was found.
+"""``yuqing demo``: the whole pipeline on a small local web, and what it found.
 
-It runs on whatever the settings name: the embedded default with no servers, or Kafka and
-Elasticsearch (``--bus-url kafka://... --index-url http://...``).
+A demo web (three sites in the shape of real ones, built from samples/demo_articles.jsonl) is
+served on loopback; the real crawler polls it once and publishes to ``articles.raw``; the
+classify step clusters and scores, the index step indexes, the alert step queues the matches.
+With ``--input FILE.jsonl`` the articles are published directly instead of crawled. It runs on
+whatever the settings name: the embedded default with no servers, or Kafka and Elasticsearch
+(``--bus-url kafka://... --index-url http://...``).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime
-from importlib import resources
+from pathlib import Path
 
 from pipeline.errors import RecordError
 
@@ -17,8 +21,8 @@ from pipeline.errors import RecordError
 def register(sub) -> None:
     parser = sub.add_parser("demo", help="run sample articles through bus → classifier → index")
     parser.add_argument("--input", metavar="FILE.jsonl",
-                        help="articles to use instead of the samples (source_id, url, title, "
-                        "content, published)")
+                        help="publish these articles instead of crawling the demo web "
+                        "(source_id, url, title, content, published)")
     parser.add_argument("--model", metavar="VERSION", help="model version (default: the current one)")
     parser.set_defaults(run=run)
 
@@ -55,34 +59,36 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.index import Query
 
     settings = settings_from(args)
+    problems = []
     if args.input:
         with open(args.input, encoding="utf-8") as f:
-            lines, name = f.read().splitlines(), args.input
-    else:
-        sample = resources.files("pipeline") / "samples" / "demo_articles.jsonl"
-        lines, name = sample.read_text(encoding="utf-8").splitlines(), "samples/demo_articles.jsonl"
-    articles, problems = load_articles(lines, name)
-    for problem in problems:
-        print(f"skipped {problem}")
+            articles, problems = load_articles(f.read().splitlines(), args.input)
+        for problem in problems:
+            print(f"skipped {problem}")
 
     print(f"yuqing demo — {describe(settings)}")
     scorer = open_scorer(args)
     print(f"classifier: {scorer.version} with the shipped keyword schemes")
     bus = open_bus(settings)
     index = open_index(settings)
+    settings.paths.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        published = flow.publish_articles(bus, articles)
-        settings.paths.data_dir.mkdir(parents=True, exist_ok=True)
+        if args.input:
+            published = flow.publish_articles(bus, articles)
+        else:
+            published = crawl_demo_web(bus, settings.paths.data_dir)
         stories = StoryClusters(settings.paths.data_dir / "stories.sqlite3")
         scored = flow.classify(bus, scorer, stories=stories)
         indexed = flow.index_scored(bus, index)
+        alerted = flow.alert(bus)
         index.refresh()
     finally:
         bus.close()
 
-    print(f"published {published} articles to articles.raw; classified {scored.written}; "
-          f"indexed {indexed.written}; dead letters {scored.dead + indexed.dead}; "
-          f"index now holds {index.count()} documents")
+    print(f"published {published} articles to articles.raw; classified {scored.written} "
+          f"({scored.dropped.get('duplicate', 0)} exact reposts dropped); indexed "
+          f"{indexed.written}; queued {alerted.written} alerts (level ≥ 1); dead letters "
+          f"{scored.dead + indexed.dead + alerted.dead}; the index holds {index.count()} documents")
     try:
         warn = index.search(Query(min_level=2, sort="level", limit=10))
         print(f"\nlevel ≥ 2 (warn the propaganda department): {warn.total}")
@@ -96,5 +102,31 @@ def run(args: argparse.Namespace) -> int:
                 print(format_hit(hit.article))
     finally:
         index.close()
-    print("\nnext: yuqing search 关键词 [--min-level 2] [--department 案管室]  (same settings)")
+    print(f"\nnext: .venv/bin/yuqing search 关键词 [--min-level 2] [--department 案管室] "
+          f"[--export 结果.xlsx]\n      .venv/bin/yuqing run   (the stream steps, until Ctrl-C)\n"
+          f"      data in {settings.paths.data_dir}")
     return 1 if problems else 0
+
+
+def crawl_demo_web(bus, data_dir: Path) -> int:
+    """Serve the demo web on loopback, poll its three sources once; returns articles published."""
+    from crawlers.fetch import Fetcher
+    from crawlers.politeness import Politeness
+    from crawlers.service import CrawlService, SourceWatcher
+    from crawlers.snapshots import SnapshotStore
+    from crawlers.state import StateStore
+    from crawlers.testing import FixtureServer
+    from pipeline.samples.site import build_site, sources_yaml
+
+    demo = data_dir / "demo-web"
+    build_site(demo / "site")
+    with FixtureServer(demo / "site") as server:
+        sources = demo / "sources.yaml"
+        sources.write_text(sources_yaml(server.url("").rstrip("/")), encoding="utf-8")
+        state = StateStore(data_dir / "demo-crawl-state.sqlite3")
+        with Fetcher(SnapshotStore(data_dir / "snapshots"), Politeness(0.0)) as fetcher:
+            service = CrawlService(SourceWatcher(sources), bus, state, fetcher, workers=3)
+            outcomes = service.run_once()
+    for o in outcomes:
+        print(f"  crawled {o.source_id}: {o.status}, {o.error or f'{o.published} new articles'}")
+    return sum(o.published for o in outcomes)
