@@ -1,0 +1,1 @@
+"""Sample articles and the local demo web that ``yuqing demo`` crawls."""
