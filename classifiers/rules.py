@@ -90,6 +90,7 @@ class RuleSet:
             raise ConfigError(problems)
         self._finder, self._inside = _finder({w for _, conds, excl in self.schemes
                                               for words in (*conds, excl) for w in words})
+        self._starts = frozenset(w[0] for w in self._inside)
 
     def present(self, body: str) -> set[str]:
         """Every scheme word that occurs in ``body``, found in one scan.
@@ -102,12 +103,14 @@ class RuleSet:
         if self._finder is None:
             return set()
         found: set[str] = set()
+        starts = self._starts
         for m in self._finder.finditer(body):
             found.add(m.group())
             for pos in range(m.start() + 1, m.end()):
-                inner = self._finder.match(body, pos)
-                if inner:
-                    found.add(inner.group())
+                if body[pos] in starts:  # only a word's first character can start one
+                    inner = self._finder.match(body, pos)
+                    if inner:
+                        found.add(inner.group())
         for word in list(found):
             found.update(self._inside[word])
         return found
