@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Iterable
 
 from pipeline.errors import RecordError
+from pipeline.records import DEPARTMENTS
 
-DEPARTMENTS = ("宣传部", "信访室", "案管室")
 HELD_OUT_SHARE = 5  # one record in five is held out
 
 

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from classifiers.corpus import DEPARTMENTS, Example
+from classifiers.corpus import Example
+from pipeline.records import DEPARTMENTS
 
 Kind = Literal["false_alarm", "missed", "wrong_department"]
 

@@ -27,9 +27,9 @@ from scipy import sparse
 
 from classifiers.tokenize import Backend, available_backend
 from pipeline import text
+from pipeline.records import DEPARTMENTS
 
 BINARY_HEADS = ("relevant", "sensitive", "warn", "major")
-DEPARTMENTS = ("宣传部", "信访室", "案管室")
 #: Text beyond this many characters adds little to the judgement and only costs time: a 1 MB page
 #: is scored on its title and the head of its body.
 MAX_CHARS = 6000

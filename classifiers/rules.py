@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline import text
 from pipeline.errors import ConfigError
+from pipeline.records import DEPARTMENTS
 from pipeline.yamlfile import parse_yaml, validation_problems
 
-OFFICES = ("宣传部", "信访室", "案管室")
 
 
 class Scheme(BaseModel):
@@ -50,8 +50,8 @@ class Scheme(BaseModel):
     @field_validator("department")
     @classmethod
     def _office(cls, v: str | None) -> str | None:
-        if v is not None and v not in OFFICES:
-            raise ValueError(f"{v!r} is not an office; use one of {', '.join(OFFICES)}")
+        if v is not None and v not in DEPARTMENTS:
+            raise ValueError(f"{v!r} is not an office; use one of {', '.join(DEPARTMENTS)}")
         return v
 
 

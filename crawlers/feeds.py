@@ -189,9 +189,9 @@ def _w3c_date(raw: str | None) -> datetime | None:
     except ValueError:
         return _parse_date(text)
     if when.tzinfo is None:
-        from zoneinfo import ZoneInfo
+        from pipeline.records import SHANGHAI
 
-        when = when.replace(tzinfo=ZoneInfo("Asia/Shanghai"))  # Chinese sites' local time
+        when = when.replace(tzinfo=SHANGHAI)  # Chinese sites' local time
     return when
 
 

@@ -7,20 +7,17 @@ mojibake; the Excel file has a header row, frozen, and column widths that fit Ch
 from __future__ import annotations
 
 import csv
-from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 
-from pipeline.records import ScoredArticle
+from pipeline.records import ScoredArticle, beijing_minute
 
-BEIJING = timezone(timedelta(hours=8))
 COLUMNS = ("时间", "级别", "办理部门", "来源", "标题", "链接", "相关度", "敏感度", "命中规则", "研判依据", "文章ID")
 WIDTHS = (17, 6, 9, 14, 48, 40, 8, 8, 18, 30, 66)
 
 
 def row(article: ScoredArticle) -> list:
-    when = (article.published or article.fetched).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    return [when, article.level, article.department, article.source_id,
+    return [beijing_minute(article.published or article.fetched), article.level, article.department, article.source_id,
             article.title or article.content[:40], article.url, round(article.relevance, 3),
             round(article.sensitivity, 3), "、".join(article.matched_rules),
             "、".join(article.explanation), article.id]

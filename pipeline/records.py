@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import ClassVar, Literal, Self
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,6 +24,14 @@ Script = Literal["simplified", "traditional", "none"]
 #: The offices an item can be routed to; "" means not relevant. Issue: the office list becomes
 #: configurable with the alerting workflow; these three are the ones the rules name for monitoring.
 DEPARTMENTS = ("宣传部", "信访室", "案管室")
+
+#: The clock the commission's offices read: deadlines, page times without a zone, displays.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_minute(moment: datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM`` on the Beijing clock, ``-`` for no time."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 class Article(BaseModel):

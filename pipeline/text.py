@@ -8,6 +8,7 @@ The original text is always kept on the record; normalisation is for matching on
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import threading
 from functools import lru_cache
@@ -109,11 +110,7 @@ def dictionary() -> list[tuple[str, int, str]]:
 
 def default_backend() -> Backend:
     """``rjieba`` (a Rust port of jieba, about 30 times faster) when installed, else ``jieba``."""
-    try:
-        import rjieba  # noqa: F401
-    except ImportError:
-        return "jieba"
-    return "rjieba"
+    return "rjieba" if importlib.util.find_spec("rjieba") else "jieba"
 
 
 _jieba_lock = threading.Lock()

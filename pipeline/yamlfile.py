@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import types
 import typing
 
 import yaml

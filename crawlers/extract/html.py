@@ -83,10 +83,13 @@ def element_lines(el: etree._Element, skip: frozenset[str] = INVISIBLE_TAGS) -> 
 
 def element_text(el: etree._Element) -> str:
     """All visible text of ``el`` on one line (a heading split by ``<br>`` joins up)."""
-    lines = element_lines(el)
+    return join_lines(element_lines(el))
+
+
+def join_lines(lines: list[str]) -> str:
+    """Lines as one: CJK fragments joined directly, a space kept between Latin words."""
     out = ""
     for line in lines:
-        # Join CJK fragments directly, keep a space between Latin words.
         if out and re.match(r"[A-Za-z0-9]", line[:1]) and re.search(r"[A-Za-z0-9]$", out):
             out += " "
         out += line

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 from lxml import etree
 
-from crawlers.extract.html import element_lines, element_text, squash
+from crawlers.extract.html import element_lines, element_text, join_lines, squash
 
 __all__ = ["find_title", "title_candidates"]
 
@@ -160,19 +160,10 @@ def _title_from_lines(tree: etree._Element, ref_keys: list[str]) -> str:
             for j in range(i, min(i + 3, len(lines))):
                 joined += keys[j]
                 if joined == ref:
-                    return _join(lines[i:j + 1]).strip(" >»|·-_:：/")
+                    return join_lines(lines[i:j + 1]).strip(" >»|·-_:：/")
                 if not ref.startswith(joined):
                     break
     return ""
-
-
-def _join(lines: list[str]) -> str:
-    out = ""
-    for line in lines:
-        if out and re.match(r"[A-Za-z0-9]", line[:1]) and re.search(r"[A-Za-z0-9]$", out):
-            out += " "
-        out += line
-    return out
 
 
 def _strip_site(meta: str) -> str:

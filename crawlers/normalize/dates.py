@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
+
+from pipeline.records import SHANGHAI
 
 __all__ = ["SHANGHAI", "ParsedTime", "parse_published", "parse_published_detail", "to_shanghai", "DATE_RE"]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _TIME = (r"(?:(?P<ampm>上午|下午|晚上|凌晨|中午|早上|AM|PM|am|pm)\s*)?"
          r"(?P<H>[0-2]?\d)[:：时](?P<M>[0-5]\d)(?:[:：分](?P<S>[0-5]\d))?秒?"

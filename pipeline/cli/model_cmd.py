@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from pipeline.records import DEPARTMENTS
+
 
 def register(sub) -> None:
     parser = sub.add_parser("model", help="train, evaluate and correct the classifier")
@@ -34,7 +36,7 @@ def register(sub) -> None:
     fb.add_argument("article_id", help="content hash of an indexed article")
     fb.add_argument("--kind", required=True, choices=["false-alarm", "missed", "wrong-department"])
     fb.add_argument("--level", type=int, choices=range(4), help="the right level")
-    fb.add_argument("--department", choices=["宣传部", "信访室", "案管室"], help="the right office")
+    fb.add_argument("--department", choices=DEPARTMENTS, help="the right office")
     fb.add_argument("--note", default="")
     fb.add_argument("--analyst", default="")
     fb.set_defaults(run=run_feedback)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from pipeline.records import SHANGHAI, beijing_minute
 
 
 def _when(value: str) -> datetime:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_hit(article) -> str:
-    when = (article.published or article.fetched).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    when = beijing_minute(article.published or article.fetched)
     title = article.title or article.content[:30]
     office = article.department or "-"
     return f"  [{article.level}] {when}  {office:<4} {title}  ({article.source_id})"

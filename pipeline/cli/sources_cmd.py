@@ -10,13 +10,12 @@ import argparse
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pipeline.errors import ConfigError
+from pipeline.records import beijing_minute
 
 DEFAULT_PATHS = ("sources.yaml", "sources")
 #: Times are shown as the commission's staff read them, whatever the server's zone.
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def default_sources_path(given: str | None) -> Path:
@@ -65,7 +64,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return beijing_minute(moment)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -128,8 +127,7 @@ def run_test(args: argparse.Namespace) -> int:
             return 1
     for c in result.candidates:
         a = c.article
-        when = a.published.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if a.published \
-            else "(no date)"
+        when = beijing_minute(a.published) if a.published else "(no date)"
         text = " ".join(a.content.split())[: args.chars]
         print(f"{when}  {a.title}\n    {a.url}\n    {text}")
     for warning in result.warnings:

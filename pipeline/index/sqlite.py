@@ -131,7 +131,7 @@ class SqliteIndex:
         if terms:
             where.insert(0, "fts MATCH ?")
             params.insert(0, self._match(terms))
-            source = f"fts JOIN docs d ON d.rid = fts.rowid"
+            source = "fts JOIN docs d ON d.rid = fts.rowid"
             score = _BM25
         else:
             source, score = "docs d", "0.0"

@@ -5,7 +5,6 @@ Run on every backend pair, so in CI the crash test runs against the real Kafka a
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
