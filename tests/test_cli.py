@@ -63,3 +63,14 @@ def test_search_results_export_to_csv_and_excel(tmp_path, capsys, monkeypatch):
     assert [c.value for c in sheet[1]][:3] == ["时间", "级别", "办理部门"]
     assert sheet.max_row == len(rows)
     assert main(["search", "--export", "x.pdf"]) == 2
+
+
+def test_run_keeps_one_consumer_group_per_step(capsys):
+    import pytest
+
+    from pipeline.cli.main import build_parser
+
+    # index and alert both read articles.scored: a shared group would split it between them
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--group", "shared"])
+    assert build_parser().parse_args(["worker", "index", "--group", "ix"]).group == "ix"

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 def register(sub) -> None:
     worker = sub.add_parser("worker", help="run one stream step (classify, index or alert)")
     worker.add_argument("step", choices=["classify", "index", "alert"])
+    worker.add_argument("--group", help="consumer group (default: the step's name)")
     _common(worker)
     worker.set_defaults(run=run_worker)
 
@@ -28,7 +29,6 @@ def register(sub) -> None:
 
 
 def _common(parser) -> None:
-    parser.add_argument("--group", help="consumer group (default: the step's name)")
     parser.add_argument("--batch", type=int, default=500, help="records per batch (default 500)")
     parser.add_argument("--min-level", type=int, default=1, choices=range(4),
                         help="alert step: lowest level put on the alert queue (default 1)")
@@ -76,7 +76,9 @@ def build_worker(name: str, args: argparse.Namespace, bus, settings, count):
         step = flow.index_step(bus, open_index(settings), count)
     else:
         step = flow.alert_step(bus, count, args.min_level)
-    group = args.group if (args.group and name == getattr(args, "step", name)) else default_group
+    # Only `yuqing worker` takes --group: in `yuqing run` the index and alert steps read the same
+    # topic, and one group for both would split its partitions between them.
+    group = getattr(args, "group", None) or default_group
     return flow.Worker(bus, topic, group, step, batch_size=args.batch,
                        idle_s=3.0 if args.until_idle else 1.0, name=name)
 
