@@ -72,14 +72,15 @@ def detect_script(text: str) -> str:
     return "traditional" if changed / len(cjk) >= 0.03 and changed >= 2 else "simplified"
 
 
-def search_units(text: str) -> list[str]:
-    """Split normalised text into single CJK characters and ASCII words.
+def search_units(text: str, normalized: bool = False) -> list[str]:
+    """Split normalised text into single CJK characters and ASCII words (``normalized``: the
+    text already went through :func:`normalize`).
 
     Searching for a phrase of these units is a substring search that never depends on how a word
     segmenter happened to cut the text (jieba cuts 会昌县纪委监委 so that 纪委 is a word, but it
     would not find 委监 or a one-character query).
     """
-    return _UNIT.findall(normalize(text))
+    return _UNIT.findall(text if normalized else normalize(text))
 
 
 Backend = Literal["jieba", "rjieba"]
@@ -143,13 +144,15 @@ def segmenter(backend: Backend) -> Segmenter:
     raise ValueError(f"unknown segmenter {backend!r}; use 'jieba' or 'rjieba'")
 
 
-def search_words(text: str, backend: Backend | None = None) -> list[str]:
-    """``cut_for_search`` words of the normalised text, without punctuation and spaces.
+def search_words(text: str, backend: Backend | None = None, normalized: bool = False) -> list[str]:
+    """``cut_for_search`` words of the normalised text, without punctuation and spaces
+    (``normalized``: the text already went through :func:`normalize`).
 
     ``cut_for_search`` rather than ``cut`` because it also emits the shorter words inside long
     ones (会昌县 gives 会昌 and 会昌县), so a query for the short word finds the long one.
     """
-    words = segmenter(backend or default_backend()).cut_for_search(normalize(text))
+    norm = text if normalized else normalize(text)
+    words = segmenter(backend or default_backend()).cut_for_search(norm)
     return [w for w in words if _UNIT.search(w)]
 
 

@@ -119,7 +119,8 @@ def document(article: ScoredArticle) -> dict:
     doc["time"] = doc["published"] or doc["fetched"]
     doc["title_s"] = text.normalize(article.title)
     doc["content_s"] = text.normalize(article.content)
-    doc["words"] = " ".join(text.search_words(article.title + "\n" + article.content))
+    doc["words"] = " ".join(text.search_words(doc["title_s"] + "\n" + doc["content_s"],
+                                              normalized=True))
     return doc
 
 

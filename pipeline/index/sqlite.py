@@ -116,8 +116,8 @@ class SqliteIndex:
             "INSERT INTO fts (rowid, title_u, content_u, words) VALUES (?,?,?,?)",
             (
                 rid,
-                " ".join(text.search_units(article.title)),
-                " ".join(text.search_units(article.content)),
+                " ".join(text.search_units(doc["title_s"], normalized=True)),
+                " ".join(text.search_units(doc["content_s"], normalized=True)),
                 doc["words"],
             ),
         )
