@@ -1,16 +1,22 @@
 # The two commands of the README, and the pieces they are made of.
 #   make demo   set up, then run the main job on the embedded default (no servers)
-#   make test   set up, start Kafka and Elasticsearch on loopback, run every test, stop them
-#               (PYTEST_ARGS="-k kafka" passes arguments to pytest)
+#   make test   set up, start Kafka, Elasticsearch and PostgreSQL on loopback, run every test,
+#               stop them (PYTEST_ARGS="-k kafka" passes arguments to pytest)
+# Setting up is the Debian packages first (deploy/setup-system: CJK font, Pango, Chromium,
+# poppler; installs as root, says what is missing otherwise), then the virtualenv.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test services-start services-stop services-status clean
+.PHONY: install system demo test services-start services-stop services-status clean
 
-$(STAMP): pyproject.toml
+# Quick when everything is there; order-only, so it runs first without forcing a reinstall.
+system:
+	bash deploy/setup-system
+
+$(STAMP): pyproject.toml | system
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "yuqing needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=..."; exit 2; }
 	$(PYTHON) -m venv $(VENV)

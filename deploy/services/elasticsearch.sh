@@ -9,13 +9,13 @@
 # needs from the missing ones: the cjk analyzer, the cjk_width and cjk_bigram
 # filters and the whitespace tokenizer (analysis-common), and GET / and
 # HEAD / (rest-root). Elasticsearch refuses to run as root, so under root it
-# runs as an unprivileged system user.
+# runs as the unprivileged SERVICE_USER (lib.sh).
 
 ES_VERSION="${YUQING_ES_VERSION:-9.5.3}"
 ES_PORT="${YUQING_ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${YUQING_ES_TRANSPORT_PORT:-9300}"
 ES_HEAP="${YUQING_ES_HEAP:-512m}"
-ES_USER="${YUQING_ES_USER:-yuqing-svc}"
+ES_USER="$SERVICE_USER"
 ES_CLUSTER_NAME=yuqing-test
 ES_MIN_JAVA=21
 
@@ -34,25 +34,6 @@ elasticsearch_env_name() { echo YUQING_ES_URL; }
 # es_configure gives the server JVM a -Dyuqing.services.state=<state dir> flag
 # that tells our node apart from any other Elasticsearch on the machine.
 elasticsearch_pid() { live_pid "$ES_PIDFILE" "-Dyuqing.services.state=$ES_STATE "; }
-
-# Run a command as the service user when we are root (Elasticsearch exits with
-# "can not run elasticsearch as root" otherwise), as ourselves when not.
-as_es_user() {
-    if [[ $EUID -eq 0 ]]; then
-        runuser -u "$ES_USER" -- "$@"
-    else
-        "$@"
-    fi
-}
-
-es_ensure_user() {
-    [[ $EUID -eq 0 ]] || return 0
-    id -u "$ES_USER" >/dev/null 2>&1 && return 0
-    say "elasticsearch: creating system user $ES_USER (Elasticsearch will not run as root)"
-    useradd --system --user-group --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin --comment "yuqing test services" "$ES_USER" ||
-        die "elasticsearch: useradd $ES_USER failed; create an unprivileged user and set YUQING_ES_USER"
-}
 
 # Elasticsearch 9 needs Java 21+; the machine default here is 17, so this
 # usually lands on the newest JDK under /usr/lib/jvm (Temurin 25 on our CI).
@@ -190,7 +171,7 @@ EOF
         # Only what is not already the user's, so a large data dir is not
         # walked through chown on every start.
         find "$ES_STATE" ! -user "$ES_USER" -exec chown "$ES_USER:" {} +
-        if ! as_es_user test -r "$ES_HOME/lib/elasticsearch-$ES_VERSION.jar" -a -w "$ES_STATE/data"; then
+        if ! as_service_user test -r "$ES_HOME/lib/elasticsearch-$ES_VERSION.jar" -a -w "$ES_STATE/data"; then
             die "elasticsearch: user $ES_USER cannot read $ES_HOME or write $ES_STATE. Every parent directory must be traversable by others (/root is mode 700): set YUQING_SERVICES_HOME to a directory such as /var/lib/yuqing-services"
         fi
     fi
@@ -209,7 +190,7 @@ elasticsearch_launch() {
     es_select_java
     es_fetch
     es_build_plugin
-    es_ensure_user
+    ensure_service_user elasticsearch
     es_configure
 
     [[ -f $ES_STARTUP_LOG ]] && mv -f "$ES_STARTUP_LOG" "$ES_STARTUP_LOG.prev"

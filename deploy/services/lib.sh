@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # Shared helpers for deploy/services/{start,stop,status}. Sourced, never run.
 #
-# The scripts run a real Kafka broker and a real Elasticsearch node on
-# loopback for tests and CI, with nothing but Maven Central and a JDK: no
-# Docker, no other download site. Each service lives in its own file
-# (kafka.sh, elasticsearch.sh) and provides the same functions:
+# The scripts run a real Kafka broker, a real Elasticsearch node and a real
+# PostgreSQL server on loopback for tests and CI, with nothing but Maven
+# Central, a JDK and Debian's packages: no Docker, no other download site.
+# Each service lives in its own file (kafka.sh, elasticsearch.sh,
+# postgres.sh) and provides the same functions:
 #   <svc>_launch   fetch what is missing, write config, start the process
 #   <svc>_wait     block until it answers real requests, or fail with its log
 #   <svc>_stop     SIGTERM, wait, SIGKILL; quiet when not running
@@ -12,11 +13,11 @@
 #   <svc>_url      the address tests connect to
 #   <svc>_env_name its variable in services.env (YUQING_KAFKA_URL, ...)
 # start launches every requested service before waiting for any, so the
-# JVMs boot side by side.
+# JVMs boot side by side (PostgreSQL, up in about a second, is launched last).
 
 SERVICES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# Files we create must be readable by the unprivileged Elasticsearch user even
+# Files we create must be readable by the unprivileged service user even
 # when the caller's umask is 077.
 umask 022
 
@@ -40,7 +41,7 @@ START_TIMEOUT="${YUQING_START_TIMEOUT:-120}"   # seconds per service, download e
 STOP_TIMEOUT="${YUQING_STOP_TIMEOUT:-30}"      # seconds of SIGTERM grace before SIGKILL
 LOOPBACK=127.0.0.1
 
-ALL_SERVICES=(kafka elasticsearch)
+ALL_SERVICES=(kafka elasticsearch postgres)
 
 # --- Messages -----------------------------------------------------------------
 say() { printf '%s\n' "$*"; }
@@ -67,7 +68,7 @@ usage() {
     local cmd
     cmd=$(basename "$0")
     cat >&2 <<EOF
-usage: $cmd [kafka|elasticsearch|es|all]...   (default: all)
+usage: $cmd [kafka|elasticsearch|es|postgres|pg|all]...   (default: all)
 See deploy/README.md for the environment variables.
 EOF
     exit 2
@@ -75,13 +76,14 @@ EOF
 
 # Turn the command-line words into the SERVICES array, in a fixed order.
 parse_services() {
-    local want_kafka=0 want_es=0 arg
+    local want_kafka=0 want_es=0 want_pg=0 arg
     [[ $# -eq 0 ]] && set -- all
     for arg in "$@"; do
         case $arg in
-            all) want_kafka=1 want_es=1 ;;
+            all) want_kafka=1 want_es=1 want_pg=1 ;;
             kafka) want_kafka=1 ;;
             elasticsearch | es) want_es=1 ;;
+            postgres | postgresql | pg) want_pg=1 ;;
             -h | --help | help) usage ;;
             *)
                 printf 'error: unknown service %q\n' "$arg" >&2
@@ -92,20 +94,33 @@ parse_services() {
     SERVICES=()
     [[ $want_kafka -eq 1 ]] && SERVICES+=(kafka)
     [[ $want_es -eq 1 ]] && SERVICES+=(elasticsearch)
+    [[ $want_pg -eq 1 ]] && SERVICES+=(postgres)
     return 0
 }
 
 # --- Tools --------------------------------------------------------------------
+# apt-get install, non-interactive, its output kept in a log shown only on
+# failure. The package lists are refreshed only when the first try fails: on
+# a machine whose lists are current that saves the update, and on a fresh one
+# (lists empty) the first try fails at once. Caller checks that we are root.
+apt_install() {
+    local log="$STATE_DIR/apt-$1.log" install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@")
+    mkdir -p "$STATE_DIR"
+    if ! "${install[@]}" >"$log" 2>&1; then
+        if ! { apt-get update -qq && "${install[@]}"; } >>"$log" 2>&1; then
+            show_log_tail "$log" 20
+            die "could not install $* with apt-get (log: $log); install it by hand and rerun"
+        fi
+    fi
+}
+
 # Install a missing Debian package when we are root; otherwise say what to do.
 ensure_cmd() {
     local cmd=$1 pkg=$2
     command -v "$cmd" >/dev/null 2>&1 && return 0
     if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
         say "installing $pkg (needed for $cmd)..."
-        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg"; } >"$STATE_DIR/apt-$pkg.log" 2>&1; then
-            show_log_tail "$STATE_DIR/apt-$pkg.log" 20
-            die "could not install $pkg with apt-get; install it by hand and rerun"
-        fi
+        apt_install "$pkg"
         command -v "$cmd" >/dev/null 2>&1 || die "$pkg installed but $cmd is still not on PATH"
     else
         die "$cmd is required; install the Debian package $pkg and rerun"
@@ -177,19 +192,44 @@ find_java() {
     return 1
 }
 
+# --- The service user ---------------------------------------------------------
+# Elasticsearch and PostgreSQL both refuse to run as root. Under root (CI)
+# they run as this unprivileged system user; a developer's own runs use the
+# developer's account and never need it.
+SERVICE_USER="${YUQING_SERVICE_USER:-${YUQING_ES_USER:-yuqing-svc}}"
+
+ensure_service_user() {
+    local who=$1
+    [[ $EUID -eq 0 ]] || return 0
+    id -u "$SERVICE_USER" >/dev/null 2>&1 && return 0
+    say "$who: creating system user $SERVICE_USER (Elasticsearch and PostgreSQL will not run as root)"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "yuqing test services" "$SERVICE_USER" ||
+        die "$who: useradd $SERVICE_USER failed; create an unprivileged user and set YUQING_SERVICE_USER"
+}
+
+# Run a command as the service user when we are root, as ourselves when not.
+as_service_user() {
+    if [[ $EUID -eq 0 ]]; then
+        runuser -u "$SERVICE_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
 # --- Processes ----------------------------------------------------------------
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() {
     timeout 2 bash -c "exec 3<>/dev/tcp/$LOOPBACK/$1" 2>/dev/null
 }
 
-# Print the pid recorded in $1 if that process is alive and its command line
-# contains $2. A stale pid file (machine restarted, process killed, pid reused
-# by something else) yields nothing.
+# Print the pid on the first line of $1 if that process is alive and its
+# command line contains $2. A stale pid file (machine restarted, process
+# killed, pid reused by something else) yields nothing.
 live_pid() {
     local pidfile=$1 marker=$2 pid
     [[ -r $pidfile ]] || return 1
-    pid=$(tr -dc '0-9' <"$pidfile")
+    pid=$(head -n 1 "$pidfile" | tr -dc '0-9')
     [[ -n $pid ]] || return 1
     [[ -r /proc/$pid/cmdline ]] || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker" || return 1
@@ -257,3 +297,5 @@ write_env_file() {
 source "$SERVICES_DIR/kafka.sh"
 # shellcheck source=elasticsearch.sh
 source "$SERVICES_DIR/elasticsearch.sh"
+# shellcheck source=postgres.sh
+source "$SERVICES_DIR/postgres.sh"
