@@ -57,13 +57,13 @@ def main() -> None:
 
     docs = [Article.create(source_id=f"s{i % 40}", url=f"https://example.cn/{run_id}/{i}.html",
                            title=f"{i} {t[:30]}", content=t) for i, t in enumerate(texts(args.articles))]
-    counts = {name: flow.StepCount() for name in flow.STEPS}
+    counts = {name: flow.StepCount() for name in ("classify", "index", "alert")}
     steps = {"classify": flow.classify_step(bus, scorer, counts["classify"]),
              "index": flow.index_step(bus, index, counts["index"]),
              "alert": flow.alert_step(bus, counts["alert"], min_level=0)}
     stop = threading.Event()
     workers = [flow.Worker(bus, flow.STEPS[n][0], n, steps[n], batch_size=args.batch, name=n)
-               for n in flow.STEPS]
+               for n in steps]
 
     start = time.perf_counter()
     flow.publish_articles(bus, docs)

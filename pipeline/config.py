@@ -14,6 +14,7 @@ Environment variables (deployment settings and secrets; read here and nowhere el
     YUQING_INDEX_USERNAME  index.username
     YUQING_INDEX_PASSWORD  index.password
     YUQING_STORE_URL       store.url     e.g. postgresql://yuqing@db/yuqing
+    YUQING_ALERTING_FILE   alerting.file e.g. /etc/yuqing/alerting.yaml
 """
 
 from __future__ import annotations
@@ -99,6 +100,13 @@ class StoreSettings(_Section):
     )
 
 
+class AlertingSettings(_Section):
+    """The alert workflow's own file: offices, routing, clocks, notification channels."""
+
+    file: Path | None = Field(default=None, description="alerting.yaml; relative to this file; "
+                              "default: the built-in settings from the commission's rules")
+
+
 class PathSettings(_Section):
     data_dir: Path = Field(default=Path("data"), description="relative to the config file")
 
@@ -109,6 +117,7 @@ class Settings(_Section):
     bus: BusSettings = Field(default_factory=BusSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     #: the file the settings came from, for messages; None when built from defaults only
     source: str | None = Field(default=None, exclude=True)
@@ -121,9 +130,13 @@ class Settings(_Section):
         def embedded(url: str | None, filename: str) -> str:
             return url or f"sqlite:///{data / filename}"
 
+        alerting_file = self.alerting.file
+        if alerting_file is not None and not alerting_file.is_absolute():
+            alerting_file = (base / alerting_file).resolve()
         return self.model_copy(
             update={
                 "paths": PathSettings(data_dir=data),
+                "alerting": AlertingSettings(file=alerting_file),
                 "bus": self.bus.model_copy(update={"url": embedded(self.bus.url, "bus.sqlite3")}),
                 "index": self.index.model_copy(
                     update={"url": embedded(self.index.url, "index.sqlite3")}
@@ -142,6 +155,7 @@ _ENV = {
     "YUQING_INDEX_USERNAME": ("index", "username"),
     "YUQING_INDEX_PASSWORD": ("index", "password"),
     "YUQING_STORE_URL": ("store", "url"),
+    "YUQING_ALERTING_FILE": ("alerting", "file"),
 }
 
 
@@ -173,7 +187,7 @@ def load_settings(
         if data is None:
             data = {}
         elif not isinstance(data, dict):
-            raise ConfigError(f"{file}:1: expected a mapping of sections (bus, index, store, paths)")
+            raise ConfigError(f"{file}:1: expected a mapping of sections (bus, index, store, alerting, paths)")
 
     layers = [(name, section, key) for name, (section, key) in _ENV.items() if env.get(name)]
     for name, section, key in layers:

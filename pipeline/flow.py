@@ -216,6 +216,8 @@ STEPS = {
     "classify": (topics.RAW, "classify"),
     "index": (topics.SCORED, "index"),
     "alert": (topics.SCORED, "alert"),
+    # the alert queue into the alert workflow's database (alerting.intake.intake_step)
+    "intake": (topics.ALERTS, "intake"),
 }
 
 

@@ -14,6 +14,7 @@ from pipeline.bus import Consumer, Message
 #: Where the real services listen in tests (deploy/run-tests exports these).
 KAFKA_URL = os.environ.get("YUQING_KAFKA_URL", "kafka://127.0.0.1:9092")
 ES_URL = os.environ.get("YUQING_ES_URL", "http://127.0.0.1:9200")
+PG_URL = os.environ.get("YUQING_PG_URL", "postgresql+psycopg://yuqing@127.0.0.1:55432/yuqing")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.cli.search import format_hit
     from pipeline.config import describe
     from pipeline.index import Query
+    from alerting.app import open_service
+    from alerting.intake import take_in
 
     settings = settings_from(args)
     problems = []
@@ -82,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         indexed = flow.index_scored(bus, index)
         alerted = flow.alert(bus)
         index.refresh()
+        service = open_service(settings)
+        taken = take_in(bus, service)
+        service.tick()
     finally:
         bus.close()
 
@@ -102,10 +107,35 @@ def run(args: argparse.Namespace) -> int:
                 print(format_hit(hit.article))
     finally:
         index.close()
-    print(f"\nnext: .venv/bin/yuqing search 关键词 [--min-level 2] [--department 案管室] "
+    show_alert_queue(service, taken)
+    print(f"\nnext: .venv/bin/yuqing alerts list | show ID | judge ID --note ...   (the workflow)"
+          f"\n      .venv/bin/yuqing search 关键词 [--min-level 2] [--department 案管室] "
           f"[--export 结果.xlsx]\n      .venv/bin/yuqing run   (the stream steps, until Ctrl-C)\n"
           f"      data in {settings.paths.data_dir}")
     return 1 if problems else 0
+
+
+def show_alert_queue(service, taken) -> None:
+    """The alert queue the propaganda department now works through, with time left."""
+    from alerting.config import STATE_LABELS
+    from alerting.routing import LEVEL_NAMES
+    from alerting.workflow import SYSTEM
+
+    try:
+        alerts = service.list(SYSTEM)
+        due = {}
+        for deadline, alert in service.open_deadlines(SYSTEM):
+            due.setdefault(alert.id, deadline)
+        now = service.clock.now()
+    finally:
+        service.store.close()
+    print(f"\nalert queue: {taken.read} queued articles → {len(alerts)} open alerts (one per story)")
+    for a in alerts[:12]:
+        left = ""
+        if a.id in due:
+            minutes = int((due[a.id].due_at - now).total_seconds() // 60)
+            left = f"  {due[a.id].label}：剩{minutes}分" if minutes >= 0 else f"  {due[a.id].label}：超时{-minutes}分"
+        print(f"  {a.id} 【{LEVEL_NAMES[a.level]}】{STATE_LABELS[a.state]} {a.office}{left}  {a.title[:40]}")
 
 
 def crawl_demo_web(bus, data_dir: Path) -> int:

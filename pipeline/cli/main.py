@@ -10,10 +10,10 @@ import argparse
 import logging
 import sys
 
-from pipeline.errors import BackendUnavailable, ConfigError
+from pipeline.errors import BackendUnavailable, ConfigError, YuqingError
 
 COMMANDS = ("config_cmd", "demo", "search", "classify_cmd", "model_cmd", "sources_cmd", "crawl",
-            "eval_cmd", "worker", "deadletter_cmd")
+            "eval_cmd", "worker", "deadletter_cmd", "alerts_cmd", "consult_cmd", "audit_cmd", "report_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except BackendUnavailable as exc:
         print(f"yuqing: {exc}", file=sys.stderr)
         return 3
+    except YuqingError as exc:  # a refused request (illegal transition, unknown office ...)
+        print(f"yuqing: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into head: not an error of ours

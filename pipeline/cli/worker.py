@@ -1,4 +1,4 @@
-"""``yuqing worker classify|index|alert`` and ``yuqing run``: the stream workers.
+"""``yuqing worker classify|index|alert|intake`` and ``yuqing run``: the stream workers.
 
 A worker runs one step against the configured bus (Kafka in a deployment): several instances of
 a step in one consumer group share its partitions, which is how a deployment grows past one
@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
-    worker = sub.add_parser("worker", help="run one stream step (classify, index or alert)")
-    worker.add_argument("step", choices=["classify", "index", "alert"])
+    worker = sub.add_parser("worker", help="run one stream step (classify, index, alert or intake)")
+    worker.add_argument("step", choices=["classify", "index", "alert", "intake"])
     worker.add_argument("--group", help="consumer group (default: the step's name)")
     _common(worker)
     worker.set_defaults(run=run_worker)
@@ -70,6 +70,11 @@ def build_worker(name: str, args: argparse.Namespace, bus, settings, count):
         settings.paths.data_dir.mkdir(parents=True, exist_ok=True)
         stories = StoryClusters(settings.paths.data_dir / "stories.sqlite3")
         step = flow.classify_step(bus, open_scorer(args), count, stories)
+    elif name == "intake":
+        from alerting.app import open_service
+        from alerting.intake import intake_step
+
+        step = intake_step(bus, open_service(settings), count)
     elif name == "index":
         from pipeline.backends import open_index
 
@@ -116,6 +121,14 @@ def run_all(args: argparse.Namespace) -> int:
     threads = [threading.Thread(target=w.run, args=(stop,), kwargs={"until_idle": args.until_idle},
                                 name=f"yuqing-{name}", daemon=True)
                for name, w in workers.items()]
+    if not args.until_idle:
+        # reminders, escalations and notifications go out while the stream runs
+        from alerting.app import BriefingJob, open_service
+        from alerting.intake import Ticker
+
+        service = open_service(settings)
+        ticker = Ticker(service, jobs=[BriefingJob(settings, service)])
+        threads.append(threading.Thread(target=ticker.run, args=(stop,), name="yuqing-ticker", daemon=True))
     print(f"yuqing run: {', '.join(flow.STEPS)} on bus {settings.bus.url}; Ctrl-C to stop")
     for t in threads:
         t.start()

@@ -1,0 +1,107 @@
+"""Deadlines and the timers that remind before them and escalate when they pass.
+
+A deadline (an upward report under the 1-hour or 2-hour rule, an office's verification, a
+consultation task) gets one timer per reminder (``remind:30`` = 30 minutes before) and one
+``escalate`` timer at the deadline. :func:`due_timers` hands out timers that are due and unfired;
+the caller marks each fired in the same transaction in which it queues the timer's messages, so a
+crash or restart neither loses a reminder nor sends it twice. Work done before the deadline cancels
+the timers still waiting; work done after it leaves the deadline ``missed`` (a late report stays
+late in the record).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from alerting.store.models import Deadline, Timer
+
+__all__ = ["open_deadline", "close_deadline", "void_deadline", "void_deadlines", "due_timers", "claim", "time_left"]
+
+
+def open_deadline(session: Session, *, alert_id: str, kind: str, key: str, label: str, office: str,
+                  due: datetime, now: datetime, reminders: list[timedelta],
+                  task_id: int | None = None) -> Deadline:
+    """Create the deadline ``key`` of an alert with its timers, or return it if it exists (an earlier
+    due time wins: an item marked urgent later never gets more time)."""
+    deadline = session.execute(
+        select(Deadline).where(Deadline.alert_id == alert_id, Deadline.key == key)
+    ).scalar_one_or_none()
+    if deadline is not None:
+        if deadline.status == "open" and due < deadline.due_at:
+            deadline.due_at = due
+            session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
+                            .values(cancelled=True))
+            _timers(session, deadline, now, reminders, replace=True)
+        return deadline
+    deadline = Deadline(alert_id=alert_id, kind=kind, key=key, label=label, office=office,
+                        due_at=due, status="open", task_id=task_id)
+    session.add(deadline)
+    session.flush()
+    _timers(session, deadline, now, reminders)
+    return deadline
+
+
+def _timers(session: Session, deadline: Deadline, now: datetime, reminders: list[timedelta],
+            replace: bool = False) -> None:
+    wanted = {f"remind:{int(r.total_seconds() // 60)}": deadline.due_at - r for r in reminders}
+    # a reminder whose moment has already passed would only repeat the alert that is going out now
+    wanted = {kind: at for kind, at in wanted.items() if at > now}
+    wanted["escalate"] = deadline.due_at
+    existing = {t.kind: t for t in session.execute(
+        select(Timer).where(Timer.deadline_id == deadline.id)).scalars()} if replace else {}
+    for kind, at in wanted.items():
+        timer = existing.get(kind)
+        if timer is None:
+            session.add(Timer(deadline_id=deadline.id, kind=kind, fire_at=at, cancelled=False))
+        elif timer.fired_at is None:
+            timer.fire_at, timer.cancelled = at, False
+    session.flush()
+
+
+def close_deadline(session: Session, deadline: Deadline, now: datetime) -> str:
+    """Record the work as done at ``now``; returns the final status, ``met`` or ``missed``."""
+    if deadline.status == "open":
+        deadline.status = "met" if now <= deadline.due_at else "missed"
+    deadline.done_at = deadline.done_at or now
+    session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
+                    .values(cancelled=True))
+    return deadline.status
+
+
+def void_deadline(session: Session, deadline: Deadline) -> None:
+    """The deadline no longer applies (false alarm, level lowered): it and its timers stop."""
+    deadline.status = "void"
+    session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
+                    .values(cancelled=True))
+
+
+def void_deadlines(session: Session, alert_id: str) -> None:
+    """A dismissed false alarm: every open deadline of the alert stops."""
+    for deadline in session.execute(
+        select(Deadline).where(Deadline.alert_id == alert_id, Deadline.status == "open")
+    ).scalars().all():
+        void_deadline(session, deadline)
+
+
+def due_timers(session: Session, now: datetime, limit: int = 100) -> list[tuple[Timer, Deadline]]:
+    """Timers due at ``now`` and not yet fired, oldest first, locked against other tickers."""
+    query = (select(Timer, Deadline).join(Deadline, Deadline.id == Timer.deadline_id)
+             .where(Timer.fired_at.is_(None), Timer.cancelled.is_(False), Timer.fire_at <= now)
+             .order_by(Timer.fire_at, Timer.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Timer, skip_locked=True)
+    return [(timer, deadline) for timer, deadline in session.execute(query).all()]
+
+
+def claim(session: Session, timer: Timer, now: datetime) -> bool:
+    """Mark ``timer`` fired; False when another ticker fired it first (then do nothing)."""
+    result = session.execute(update(Timer).where(Timer.id == timer.id, Timer.fired_at.is_(None))
+                             .values(fired_at=now))
+    return result.rowcount == 1
+
+
+def time_left(deadline: Deadline, now: datetime) -> timedelta:
+    return deadline.due_at - now

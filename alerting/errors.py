@@ -1,0 +1,37 @@
+"""Errors of the alert workflow, below :class:`pipeline.errors.YuqingError`.
+
+    YuqingError
+    └── AlertingError             a request the workflow refuses; ``str()`` says why and what to do
+        ├── NotFound              no alert, task or deadline with that id
+        ├── IllegalTransition     the action is not allowed in the alert's current state
+        ├── UnknownOffice         an office name that the configuration does not list
+        └── Forbidden             the actor's office may not see or change this alert
+
+The command line prints the message and exits with code 2; the web console answers 404/409/422/403.
+"""
+
+from __future__ import annotations
+
+from pipeline.errors import YuqingError
+
+__all__ = ["AlertingError", "NotFound", "IllegalTransition", "UnknownOffice", "Forbidden"]
+
+
+class AlertingError(YuqingError):
+    """The workflow refused a request; the message names the thing and the way forward."""
+
+
+class NotFound(AlertingError):
+    pass
+
+
+class IllegalTransition(AlertingError):
+    pass
+
+
+class UnknownOffice(AlertingError):
+    pass
+
+
+class Forbidden(AlertingError):
+    pass

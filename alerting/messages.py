@@ -1,0 +1,74 @@
+"""What the notifications say, in Chinese, so an office reading a phone knows what to do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerting.routing import LEVEL_NAMES
+from alerting.store.models import Alert, Deadline
+from pipeline.records import beijing_minute
+
+__all__ = ["opened", "raised", "reminder", "escalation", "warned", "task_assigned", "proposal"]
+
+
+def _link(alert: Alert, console_url: str | None) -> str:
+    return f"\n处理：{console_url.rstrip('/')}/alerts/{alert.id}" if console_url else f"\n处理：yuqing alerts show {alert.id}"
+
+
+def _facts(alert: Alert) -> str:
+    lines = [f"级别：{LEVEL_NAMES[alert.level]}" + ("（紧急）" if alert.emergency else ""),
+             f"承办：{alert.office}",
+             f"首发：{alert.first_source}，{beijing_minute(alert.first_seen)}",
+             f"传播：{alert.articles} 篇，{len(alert.sources)} 个来源"]
+    if alert.url:
+        lines.append(f"原文：{alert.url}")
+    return "\n".join(lines)
+
+
+def opened(alert: Alert, deadlines: list[Deadline], console_url: str | None) -> tuple[str, str]:
+    subject = f"【{LEVEL_NAMES[alert.level]}舆情】{alert.title}"
+    body = _facts(alert)
+    for d in deadlines:
+        body += f"\n时限：{d.label}，须于 {beijing_minute(d.due_at)} 前完成"
+    return subject, body + _link(alert, console_url)
+
+
+def raised(alert: Alert, old: int, why: str, console_url: str | None) -> tuple[str, str]:
+    subject = f"【升级为{LEVEL_NAMES[alert.level]}】{alert.title}"
+    body = f"由{LEVEL_NAMES[old]}升为{LEVEL_NAMES[alert.level]}：{why}\n" + _facts(alert)
+    return subject, body + _link(alert, console_url)
+
+
+def reminder(alert: Alert, deadline: Deadline, now: datetime, console_url: str | None) -> tuple[str, str]:
+    minutes = max(0, int((deadline.due_at - now).total_seconds() // 60))
+    subject = f"【时限提醒】{deadline.label}还剩{minutes}分钟：{alert.title}"
+    body = (f"{deadline.label}须于 {beijing_minute(deadline.due_at)} 前完成，承办：{deadline.office}。\n"
+            + _facts(alert))
+    return subject, body + _link(alert, console_url)
+
+
+def escalation(alert: Alert, deadline: Deadline, console_url: str | None) -> tuple[str, str]:
+    subject = f"【超时未办·报组长】{deadline.label}已超时：{alert.title}"
+    body = (f"{deadline.label}时限 {beijing_minute(deadline.due_at)} 已过，尚未完成，承办：{deadline.office}。"
+            "此情况已记入问责记录。\n" + _facts(alert))
+    return subject, body + _link(alert, console_url)
+
+
+def warned(alert: Alert, office: str, due: datetime, note: str, console_url: str | None) -> tuple[str, str]:
+    subject = f"【舆情预警·请核实】{alert.title}"
+    body = (f"请{office}于 {beijing_minute(due)} 前核实并反馈第一手情况。"
+            + (f"\n研判意见：{note}" if note else "") + "\n" + _facts(alert))
+    return subject, body + _link(alert, console_url)
+
+
+def task_assigned(alert: Alert, title: str, office: str, person: str, due: datetime,
+                  console_url: str | None) -> tuple[str, str]:
+    subject = f"【即时会商任务】{title}"
+    body = (f"事项：{alert.title}\n任务：{title}\n责任：{office}{(' ' + person) if person else ''}\n"
+            f"时限：{beijing_minute(due)} 前完成")
+    return subject, body + _link(alert, console_url)
+
+
+def proposal(alert: Alert, text: str, console_url: str | None) -> tuple[str, str]:
+    subject = f"【处置意见·请领导小组审定】{alert.title}"
+    return subject, f"处置意见：{text}\n" + _facts(alert) + _link(alert, console_url)

@@ -1,0 +1,80 @@
+"""From a scored article to an alert's level and office, and when a story's spread raises it.
+
+Levels only go up: the classifier's level is the floor, each matching routing rule may raise it,
+and so may the spread rules as reposts arrive. The office is the first matching rule's office, else
+the classifier's office, else the coordinating office (协调小组办公室 sits in 宣传部).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerting.config import AlertingConfig, Condition, SpreadRule
+from pipeline.records import ScoredArticle
+
+__all__ = ["Routed", "route", "spread_level", "LEVEL_NAMES"]
+
+LEVEL_NAMES = {0: "无关", 1: "一般", 2: "较大", 3: "重大"}
+
+
+@dataclass
+class Routed:
+    level: int
+    office: str
+    reasons: list[str] = field(default_factory=list)
+    emergency: bool = False
+    overall: bool = False
+
+
+def _matches(when: Condition, article: ScoredArticle) -> bool:
+    if when.min_level is not None and article.level < when.min_level:
+        return False
+    if when.min_relevance is not None and article.relevance < when.min_relevance:
+        return False
+    if when.min_sensitivity is not None and article.sensitivity < when.min_sensitivity:
+        return False
+    if when.rules_any and not set(when.rules_any) & set(article.matched_rules):
+        return False
+    if when.departments_any and article.department not in when.departments_any:
+        return False
+    if when.sources_any and not any(
+        article.source_id.startswith(s[:-1]) if s.endswith("*") else article.source_id == s
+        for s in when.sources_any
+    ):
+        return False
+    return True
+
+
+def route(article: ScoredArticle, config: AlertingConfig) -> Routed:
+    routed = Routed(level=article.level, office="", reasons=[f"模型判定:{LEVEL_NAMES[article.level]}"])
+    routed.reasons += [f"规则:{name}" for name in article.matched_rules]
+    for rule in config.routing:
+        if not _matches(rule.when, article):
+            continue
+        if rule.raise_to is not None and rule.raise_to > routed.level:
+            routed.level = rule.raise_to
+            routed.reasons.append(f"路由:{rule.name}→{LEVEL_NAMES[rule.raise_to]}")
+        if rule.office and not routed.office:
+            routed.office = rule.office
+            routed.reasons.append(f"分办:{rule.name}→{rule.office}")
+        if rule.emergency and not routed.emergency:
+            routed.emergency = True
+            routed.reasons.append(f"紧急:{rule.name}")
+        if rule.overall and not routed.overall:
+            routed.overall = True
+            routed.reasons.append(f"可能影响全局:{rule.name}")
+    if not routed.office:
+        routed.office = article.department if article.department in config.offices else config.coordinating_office
+    return routed
+
+
+def spread_level(rules: list[SpreadRule], seen_at: list[datetime], now: datetime) -> tuple[int, str] | None:
+    """The highest level the spread rules give a story whose articles were seen at ``seen_at``."""
+    best: tuple[int, str] | None = None
+    for rule in rules:
+        recent = sum(1 for at in seen_at if now - rule.within <= at <= now)
+        if recent >= rule.articles and (best is None or rule.raise_to > best[0]):
+            minutes = int(rule.within.total_seconds() // 60)
+            best = (rule.raise_to, f"扩散:{minutes}分钟内{recent}篇→{LEVEL_NAMES[rule.raise_to]}")
+    return best

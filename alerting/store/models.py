@@ -1,0 +1,288 @@
+"""The relational schema of alerts, their articles, deadlines, tasks, notifications and the audit log.
+
+Written for SQLAlchemy 2 so that one set of tables runs on SQLite (embedded default) and PostgreSQL
+(deployments). The schema itself is created and changed only by the Alembic migrations in
+``alerting/store/migrations`` (a test checks that they match these classes).
+
+Times are stored in UTC: :class:`UtcDateTime` turns SQLite's naive values back into aware ones,
+so the service compares instants the same way on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+    TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
+    "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure",
+]
+
+
+class UtcDateTime(TypeDecorator):
+    """An aware datetime stored as UTC; naive values are refused (they are always a bug here)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware time (Clock.now())")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Alert(Base):
+    """One alert per story: the first article opens it, reposts and near duplicates update it."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: the story cluster id, or ``volume:<name>:<window>`` for a volume spike
+    story_key: Mapped[str] = mapped_column(String(200), unique=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # content | volume
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    first_source: Mapped[str] = mapped_column(String(200))
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    level: Mapped[int] = mapped_column(Integer)
+    #: why the level is what it is: classifier, routing rule names, spread rules
+    level_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    office: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    overall: Mapped[bool] = mapped_column(Boolean, default=False)
+    relevance: Mapped[float] = mapped_column(Float, default=0.0)
+    sensitivity: Mapped[float] = mapped_column(Float, default=0.0)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    matched_rules: Mapped[list] = mapped_column(JSON, default=list)
+    explanation: Mapped[list] = mapped_column(JSON, default=list)
+    #: offices the warning went to (they verify and may see the alert)
+    warned_offices: Mapped[list] = mapped_column(JSON, default=list)
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    acked_by: Mapped[str | None] = mapped_column(String(80))
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_alerts_state_level", "state", "level"), Index("ix_alerts_first_seen", "first_seen"))
+
+
+class AlertArticle(Base):
+    """An article of an alert's story; the pair is unique so a redelivered article changes nothing."""
+
+    __tablename__ = "alert_articles"
+
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(Integer)
+    published: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_alert_articles_seen", "alert_id", "seen_at"),)
+
+
+class Deadline(Base):
+    """A time limit: an upward report (1 h, 2 h), a verification or a consultation task."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # major | overall | task
+    #: unique per alert: ``major``, ``overall`` or ``task:<id>``
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(80))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    office: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: open | met | missed (missed stays missed when the work is done late: accountability)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("alert_id", "key", name="uq_deadline"),
+                      Index("ix_deadlines_open", "status", "due_at"))
+
+
+class Timer(Base):
+    """A reminder or an escalation due at ``fire_at``. ``fired_at`` is set in the same transaction
+    that queues its messages, so after a restart a timer fires once: never lost, never twice."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # remind:<minutes> | escalate
+    fire_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("deadline_id", "kind", name="uq_timer"),
+                      Index("ix_timers_due", "fired_at", "fire_at"))
+
+
+class Task(Base):
+    """Work given to an office: verification after a warning (核实) or a consultation task (会商)."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # verify | consult
+    title: Mapped[str] = mapped_column(Text)
+    office: Mapped[str] = mapped_column(String(40))
+    person: Mapped[str] = mapped_column(String(80), default="")
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(8), default="open")  # open | done
+    result: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Report(Base):
+    """An upward report made (上报/知会): to whom, when, by whom."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
+    recipient: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Notification(Base):
+    """A message to one channel (the outbox). Kept until delivered; failures are retried with
+    backoff and shown on the alert; ``key`` is unique so the same message is never queued twice."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_id: Mapped[str | None] = mapped_column(ForeignKey("alerts.id"))
+    channel: Mapped[str] = mapped_column(String(80))
+    level: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    #: pending (waiting or retrying) | held (for a digest or quiet hours) | sent | merged (into a digest)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+
+class AuditEntry(Base):
+    """One action, chained to the one before: ``hash = sha256(prev_hash + canonical entry)``."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    alert_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last entry of the chain, one row, locked while appending so writers take turns."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class VolumeCount(Base):
+    """Articles naming a watched place, unit or person, per hour (the volume trigger's memory)."""
+
+    __tablename__ = "volume_counts"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---- the web console's accounts (migration 0002) ------------------------------------------------
+
+
+class User(Base):
+    """A console account: one person of one office, with a role that decides which pages they get.
+
+    ``role`` is ``staff`` (an office's worker), ``leader`` (组长, the leading group), ``analyst``
+    (search and trends), ``operator`` (crawl sources) or ``admin``. The password is kept only as
+    an argon2 hash; ``disabled`` accounts cannot log in and their sessions end.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    office: Mapped[str] = mapped_column(String(40), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class WebSession(Base):
+    """A logged-in browser or API client. Only the SHA-256 of the cookie's token is stored, so a
+    copy of the database does not let anyone log in; ``csrf`` is the token forms must carry."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LoginFailure(Base):
+    """A failed login, kept for the rate limit (name and address); old rows are pruned at login."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_login_failures_name_ip_at", "name", "ip", "at"),
+                      Index("ix_login_failures_ip_at", "ip", "at"))

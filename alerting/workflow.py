@@ -1,0 +1,356 @@
+"""The actions of the workflow (研判预警, 即时会商, upward reports), each one checked and recorded.
+
+Every action loads the alert under a lock, checks that the actor may see it and may do this, checks
+the transition against :data:`TRANSITIONS`, applies the change, and appends one audit entry with
+the state before and after, all in one transaction. The class is mixed into
+:class:`alerting.service.AlertService`, which supplies the store, the clock and the notifications.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterator, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerting import audit, deadlines, messages
+from alerting.config import STATE_LABELS
+from alerting.errors import Forbidden, IllegalTransition, NotFound
+from alerting.store.models import Alert, AlertArticle, Deadline, Report, Task
+
+__all__ = ["Actor", "SYSTEM", "TRANSITIONS", "OPEN_STATES", "Workflow", "TaskSpec", "snapshot"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a person of an office, the leading group's head, an administrator, or yuqing."""
+
+    name: str
+    office: str = ""
+    role: Literal["staff", "leader", "admin", "system"] = "staff"
+
+
+SYSTEM = Actor("yuqing", role="system")
+
+TRANSITIONS: dict[str, dict[str, str]] = {
+    # state: {action: next state}
+    "new": {"judge": "judged", "dismiss": "dismissed"},
+    "judged": {"warn": "warned", "dismiss": "dismissed"},
+    "warned": {"verify": "verifying", "dismiss": "dismissed"},
+    "verifying": {"deep_judge": "deep_judged", "dismiss": "dismissed"},
+    "deep_judged": {"propose": "proposed", "dismiss": "dismissed"},
+    "proposed": {"approve": "handling"},
+    "handling": {"close": "closed"},
+    "closed": {},
+    "dismissed": {},
+}
+OPEN_STATES = tuple(s for s, moves in TRANSITIONS.items() if moves)
+
+ACTION_WORDS = {
+    "ack": "签收", "judge": "初步研判", "warn": "发布预警", "verify": "反馈核实", "deep_judge": "深度研判",
+    "propose": "提出处置意见", "approve": "审定处置意见", "close": "办结", "dismiss": "排除误报",
+    "report": "上报", "assign": "改派", "escalate": "升级", "consult": "即时会商", "task_done": "完成任务",
+}
+
+
+def snapshot(alert: Alert) -> dict:
+    return {"state": alert.state, "level": alert.level, "office": alert.office,
+            "emergency": alert.emergency, "overall": alert.overall,
+            "warned_offices": list(alert.warned_offices or [])}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task of an instant consultation: what, which office, which person, how long."""
+
+    title: str
+    office: str
+    person: str = ""
+    within: timedelta | None = None
+
+
+@dataclass
+class _Acting:
+    session: Session
+    alert: Alert
+    now: datetime
+    extra: dict = field(default_factory=dict)
+
+
+class Workflow:
+    """The actions; see the module docstring. Methods return the alert id or the created ids."""
+
+    @contextmanager
+    def _acting(self, alert_id: str, actor, action: str, transition: str | None = None,
+                coordinator: bool = True, note: str = "") -> Iterator[_Acting]:
+        now = self.clock.now()
+        with self.store.session() as session:
+            alert = self._load(session, alert_id, actor, lock=True)
+            if coordinator:
+                self._require_coordinator(actor, ACTION_WORDS[action])
+            if transition is not None:
+                self._check_transition(alert, transition)
+            before = snapshot(alert)
+            acting = _Acting(session, alert, now)
+            yield acting
+            if transition is not None:
+                alert.state = TRANSITIONS[before["state"]][transition]
+            alert.updated_at = now
+            after = {**snapshot(alert), **acting.extra}
+            if note:
+                after["note"] = note
+            audit.append(session, now, actor.name, action, alert.id, before, after)
+
+    def _check_transition(self, alert: Alert, action: str) -> None:
+        moves = TRANSITIONS[alert.state]
+        if action not in moves:
+            possible = "、".join(f"{ACTION_WORDS[a]}({a})" for a in moves) or "无（已结束）"
+            raise IllegalTransition(
+                f"alert {alert.id} is {STATE_LABELS[alert.state]} ({alert.state}): cannot "
+                f"{ACTION_WORDS[action]} ({action}) now; possible next steps: {possible}")
+
+    # ---- actions any office may take on what it sees ------------------------------------------
+
+    def ack(self, alert_id: str, actor) -> str:
+        with self._acting(alert_id, actor, "ack", coordinator=False) as a:
+            if a.alert.acked_at is None:
+                a.alert.acked_by, a.alert.acked_at = actor.name, a.now
+        return alert_id
+
+    def complete_task(self, task_id: int, actor, result: str) -> str:
+        """An office reports its verification (核实) or finishes a consultation task."""
+        if not result.strip():
+            raise IllegalTransition("say what was found or done (--result); an empty report is not a report")
+        with self.store.session() as session:
+            task = session.get(Task, task_id)
+            alert_id = task.alert_id if task else None
+            if task is None or not (task.office == actor.office or self._coordinates(actor)):
+                raise NotFound(f"no task {task_id} of yours; list them with: yuqing alerts show ALERT_ID")
+        action = "verify" if task.kind == "verify" else "task_done"
+        with self._acting(alert_id, actor, action, coordinator=False) as a:
+            task = a.session.get(Task, task_id)
+            if task.state != "open":
+                raise IllegalTransition(f"task {task_id} is already {task.state}")
+            task.state, task.result, task.done_at = "done", result, a.now
+            deadline = a.session.execute(select(Deadline).where(
+                Deadline.alert_id == alert_id, Deadline.key == f"task:{task_id}")).scalar_one_or_none()
+            status = deadlines.close_deadline(a.session, deadline, a.now) if deadline else "met"
+            a.extra.update(task=task_id, task_office=task.office, deadline=status, result=result)
+            if task.kind == "verify" and a.alert.state == "warned":
+                a.alert.state = TRANSITIONS["warned"]["verify"]
+        return alert_id
+
+    # ---- the coordinating office's steps -----------------------------------------------------
+
+    def judge(self, alert_id: str, actor, note: str, level: int | None = None, office: str | None = None,
+              overall: bool | None = None, emergency: bool | None = None) -> str:
+        """初步研判: confirm or correct the level, the office and the urgency."""
+        with self._acting(alert_id, actor, "judge", "judge", note=note) as a:
+            self._apply_judgement(a, level, office, overall, emergency)
+        return alert_id
+
+    def _apply_judgement(self, a: _Acting, level, office, overall, emergency) -> None:
+        alert = a.alert
+        if office is not None:
+            alert.office = self.check_office(office)
+        if overall is not None:
+            alert.overall = overall
+        if emergency is not None:
+            alert.emergency = emergency
+        if level is not None:
+            if not 1 <= level <= 3:
+                raise IllegalTransition(f"level {level} is not 1 (一般), 2 (较大) or 3 (重大)")
+            alert.level = level
+        started = self._start_clocks(a.session, alert, a.now)
+        # a clock that no longer applies (level lowered below 重大, or 全局 unset) stops; the audit
+        # entry keeps who lowered it and when
+        for kind, applies in (("major", alert.level >= 3), ("overall", alert.overall)):
+            if not applies:
+                deadline = a.session.execute(select(Deadline).where(
+                    Deadline.alert_id == alert.id, Deadline.key == kind, Deadline.status == "open")).scalar_one_or_none()
+                if deadline is not None:
+                    deadlines.void_deadline(a.session, deadline)
+                    a.extra.setdefault("voided", []).append(kind)
+        if started:
+            a.extra["deadlines"] = {d.key: d.due_at for d in started}
+            subject, body = messages.opened(alert, started, self.config.console_url)
+            self._notify(a.session, alert, f"clock:{alert.id}:{alert.level}:{alert.overall}:{alert.emergency}",
+                         subject, body, a.now)
+
+    def escalate(self, alert_id: str, actor, note: str, level: int | None = None,
+                 emergency: bool = False, overall: bool = False) -> str:
+        """Raise the level or mark the item urgent / of overall effect, in any open state."""
+        with self._acting(alert_id, actor, "escalate", note=note) as a:
+            self._require_open(a.alert, "escalate")
+            if level is not None and level < a.alert.level:
+                raise IllegalTransition(f"escalate raises a level; to lower it, judge it (now {a.alert.level})")
+            self._apply_judgement(a, level, None, overall or None, emergency or None)
+        return alert_id
+
+    def _require_open(self, alert: Alert, action: str) -> None:
+        if alert.state not in OPEN_STATES:
+            raise IllegalTransition(f"alert {alert.id} is {STATE_LABELS[alert.state]}: cannot {ACTION_WORDS[action]}")
+
+    def assign(self, alert_id: str, actor, office: str, note: str = "") -> str:
+        with self._acting(alert_id, actor, "assign", note=note) as a:
+            self._require_open(a.alert, "assign")
+            a.alert.office = self.check_office(office)
+            subject, body = messages.opened(a.alert, [], self.config.console_url)
+            self._notify(a.session, a.alert, f"assign:{alert_id}:{office}:{a.now.isoformat()}",
+                         "【改派】" + subject, body, a.now, offices=[office], any_level=True)
+        return alert_id
+
+    def warn(self, alert_id: str, actor, offices: list[str], note: str = "",
+             within: timedelta | None = None) -> list[int]:
+        """预警: warn the offices concerned; each must verify (核实) within the time limit."""
+        if not offices:
+            raise IllegalTransition("name at least one office to warn (--office 信访室)")
+        within = within or self.config.clocks.verification
+        created = []
+        with self._acting(alert_id, actor, "warn", "warn", note=note) as a:
+            for office in offices:
+                self.check_office(office)
+                created.append(self._task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within))
+                subject, body = messages.warned(a.alert, office, a.now + within, note, self.config.console_url)
+                self._notify(a.session, a.alert, f"warn:{alert_id}:{office}", subject, body, a.now,
+                             offices=[office], any_level=True)
+            a.alert.warned_offices = sorted(set(a.alert.warned_offices) | set(offices))
+            a.extra["tasks"] = created
+        return created
+
+    def _task(self, a: _Acting, kind: str, title: str, office: str, person: str, due: datetime) -> int:
+        task = Task(alert_id=a.alert.id, kind=kind, title=title, office=office, person=person, due_at=due,
+                    state="open", result="", created_by="", created_at=a.now)
+        a.session.add(task)
+        a.session.flush()
+        deadlines.open_deadline(a.session, alert_id=a.alert.id, kind="task", key=f"task:{task.id}",
+                                label=("核实" if kind == "verify" else "会商任务") + f"#{task.id}",
+                                office=office, due=due, now=a.now, reminders=self.config.clocks.reminders,
+                                task_id=task.id)
+        return task.id
+
+    def consult(self, alert_id: str, actor, tasks: list) -> list[int]:
+        """即时会商: split the work into tasks, each with an office, a person and a deadline."""
+        if not tasks:
+            raise IllegalTransition("a consultation needs at least one task (--task '标题|办公室|责任人|时限')")
+        created = []
+        with self._acting(alert_id, actor, "consult") as a:
+            self._require_open(a.alert, "consult")
+            for spec in tasks:
+                self.check_office(spec.office)
+                due = a.now + (spec.within or self.config.clocks.task_default)
+                task_id = self._task(a, "consult", spec.title, spec.office, spec.person, due)
+                created.append(task_id)
+                subject, body = messages.task_assigned(a.alert, spec.title, spec.office, spec.person, due,
+                                                       self.config.console_url)
+                self._notify(a.session, a.alert, f"task:{task_id}", subject, body, a.now,
+                             offices=[spec.office], any_level=True)
+            a.extra["tasks"] = [{"id": t, "title": s.title, "office": s.office, "person": s.person}
+                                for t, s in zip(created, tasks)]
+        return created
+
+    def deep_judge(self, alert_id: str, actor, note: str) -> str:
+        """深度研判, once every office warned has reported its verification."""
+        with self._acting(alert_id, actor, "deep_judge", note=note) as a:
+            pending = a.session.execute(select(Task.office).where(
+                Task.alert_id == alert_id, Task.kind == "verify", Task.state == "open")).scalars().all()
+            if pending:
+                raise IllegalTransition(f"alert {alert_id}: waiting for verification from "
+                                        f"{'、'.join(dict.fromkeys(pending))}; deep judgement comes after")
+            self._check_transition(a.alert, "deep_judge")
+            a.alert.state = TRANSITIONS[a.alert.state]["deep_judge"]
+        return alert_id
+
+    def propose(self, alert_id: str, actor, proposal: str) -> str:
+        """处置意见 to the leading group."""
+        with self._acting(alert_id, actor, "propose", "propose", note=proposal) as a:
+            subject, body = messages.proposal(a.alert, proposal, self.config.console_url)
+            self._notify(a.session, a.alert, f"propose:{alert_id}", subject, body, a.now, offices=[],
+                         leader=True)
+        return alert_id
+
+    def approve(self, alert_id: str, actor, note: str = "") -> str:
+        """The leading group approves the proposal: handling and reporting begin."""
+        if actor.role not in ("leader", "admin", "system"):
+            raise Forbidden(f"{actor.name} may not approve a proposal: that is for the leading group (组长)")
+        with self._acting(alert_id, actor, "approve", "approve", note=note):
+            pass
+        return alert_id
+
+    def close(self, alert_id: str, actor, note: str) -> str:
+        with self._acting(alert_id, actor, "close", "close", note=note) as a:
+            open_reports = a.session.execute(select(Deadline.label).where(
+                Deadline.alert_id == alert_id, Deadline.kind.in_(("major", "overall")),
+                Deadline.status == "open")).scalars().all()
+            open_tasks = a.session.execute(select(Task.id).where(
+                Task.alert_id == alert_id, Task.state == "open")).scalars().all()
+            if open_reports:
+                raise IllegalTransition(f"alert {alert_id}: {'、'.join(open_reports)} not yet made; "
+                                        f"report first (yuqing alerts report {alert_id})")
+            if open_tasks:
+                raise IllegalTransition(f"alert {alert_id}: tasks {', '.join(map(str, open_tasks))} are still open")
+        return alert_id
+
+    def dismiss(self, alert_id: str, actor, reason: str) -> str:
+        """A false alarm (误报): stops the clocks and records the reason, which feeds training."""
+        if not reason.strip():
+            raise IllegalTransition("give the reason for dismissing (--reason): it is kept for accountability")
+        with self._acting(alert_id, actor, "dismiss", "dismiss", note=reason) as a:
+            a.alert.dismiss_reason = reason
+            deadlines.void_deadlines(a.session, alert_id)
+            for task in a.session.execute(select(Task).where(Task.alert_id == alert_id, Task.state == "open")).scalars():
+                task.state = "cancelled"
+            article_ids = a.session.execute(select(AlertArticle.article_id).where(
+                AlertArticle.alert_id == alert_id)).scalars().all()
+            if self.on_dismiss is not None:
+                self.on_dismiss(a.alert, list(article_ids), reason, actor)
+        return alert_id
+
+    def report(self, alert_id: str, actor, recipients: list[str] | None = None, note: str = "") -> list[str]:
+        """上报/知会: record reports made upward; a deadline is met once all its recipients have one."""
+        with self._acting(alert_id, actor, "report", note=note) as a:
+            if a.alert.state == "dismissed":
+                raise IllegalTransition(f"alert {alert_id} was dismissed as a false alarm; nothing to report")
+            open_clocks = a.session.execute(select(Deadline).where(
+                Deadline.alert_id == alert_id, Deadline.kind.in_(("major", "overall")))).scalars().all()
+            if recipients is None:
+                recipients = [r for d in open_clocks for r in self._clock(d.kind).recipients]
+                if not recipients:
+                    raise IllegalTransition(f"alert {alert_id} has no upward-report deadline; name the "
+                                            "recipient (--to 县委)")
+            for recipient in dict.fromkeys(recipients):
+                a.session.add(Report(alert_id=alert_id, recipient=recipient, note=note, actor=actor.name, at=a.now))
+            a.session.flush()
+            made = set(a.session.execute(select(Report.recipient).where(Report.alert_id == alert_id)).scalars())
+            outcome = {}
+            for deadline in open_clocks:
+                if deadline.status != "void" and deadline.done_at is None:
+                    if set(self._clock(deadline.kind).recipients) <= made:
+                        outcome[deadline.key] = deadlines.close_deadline(a.session, deadline, a.now)
+            a.extra.update(recipients=list(dict.fromkeys(recipients)), deadlines=outcome)
+        return list(dict.fromkeys(recipients))
+
+    def _clock(self, kind: str):
+        return self.config.clocks.major if kind == "major" else self.config.clocks.overall
+
+    def advance(self, alert_id: str, actor, to: str, note: str = "", **options) -> str:
+        """Move to the state ``to`` by the one action that leads there (for the CLI's ``advance``)."""
+        with self.store.session() as session:
+            state = self._load(session, alert_id, actor).state
+        action = next((a for a, target in TRANSITIONS[state].items() if target == to), None)
+        if action is None:
+            raise IllegalTransition(
+                f"alert {alert_id} is {STATE_LABELS[state]} ({state}); it cannot go to {to!r} directly; "
+                f"next: {', '.join(TRANSITIONS[state].values()) or 'none (finished)'}")
+        if action == "warn":
+            self.warn(alert_id, actor, options.get("offices") or [], note)
+            return alert_id
+        if action == "dismiss":
+            return self.dismiss(alert_id, actor, note)
+        if action == "verify":
+            raise IllegalTransition("verification is reported by the office warned: "
+                                    "yuqing alerts task-done TASK_ID --result ...")
+        return getattr(self, action)(alert_id, actor, note)
