@@ -141,13 +141,17 @@ def deliver_due(store: Store, settings: Notify, channels: dict[str, Channel], no
     for row_id, channel_name, message in claimed:
         channel = channels.get(channel_name)
         error: str | None = None
+        # a refusal that needs a person (wrong key, bad signature) is still retried, but at the
+        # slowest pace: the message stays on the alert until someone fixes the channel
+        needs_person = False
         if channel is None:
             error = f"channel {channel_name!r} is not configured (notify.channels in alerting.yaml)"
+            needs_person = True
         else:
             try:
                 channel.send(message)
             except DeliveryError as exc:
-                error = str(exc)
+                error, needs_person = str(exc), not exc.retryable
         with store.session() as session:
             row = session.get(Notification, row_id)
             row.attempts += 1
@@ -155,7 +159,8 @@ def deliver_due(store: Store, settings: Notify, channels: dict[str, Channel], no
                 row.status, row.sent_at, row.last_error = "sent", now, None
                 report.sent += 1
             else:
-                delay = min(FIRST_RETRY * 2 ** (row.attempts - 1), settings.max_retry_interval)
+                delay = settings.max_retry_interval if needs_person else \
+                    min(FIRST_RETRY * 2 ** (row.attempts - 1), settings.max_retry_interval)
                 row.next_attempt_at, row.last_error = now + delay, error
                 report.failed += 1
                 log.warning("notification_failed channel=%s key=%s attempt=%d error=%s",

@@ -71,6 +71,11 @@ def _buckets(kind: str, start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
+def _before(moment: datetime) -> datetime:
+    """The index's ``until`` includes its bound; periods here exclude their end."""
+    return moment - timedelta(milliseconds=1)
+
+
 def _volume(index, kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
     from pipeline.index import Query
 
@@ -78,7 +83,7 @@ def _volume(index, kind: str, start: datetime, end: datetime) -> list[VolumePoin
     for bucket in _buckets(kind, start, end):
         step = timedelta(hours=1) if kind == "daily" else timedelta(days=1)
         for level in range(4):
-            total = index.search(Query(levels=(level,), since=bucket, until=bucket + step, limit=0)).total
+            total = index.search(Query(levels=(level,), since=bucket, until=_before(bucket + step), limit=0)).total
             if total:
                 points.append(VolumePoint(bucket=bucket, level=level, count=total))
     return points
@@ -100,7 +105,7 @@ def _texts(index, session, start: datetime, end: datetime) -> list[str]:
     if index is not None:
         from pipeline.index import Query
 
-        found = index.search(Query(min_level=1, since=start, until=end, sort="newest", limit=2000))
+        found = index.search(Query(min_level=1, since=start, until=_before(end), sort="newest", limit=2000))
         return [f"{h.article.title}\n{h.article.content[:600]}" for h in found.hits]
     return list(session.execute(select(AlertArticle.title).where(
         AlertArticle.seen_at >= start, AlertArticle.seen_at < end)).scalars())
@@ -123,7 +128,7 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
 
             for level in range(4):
                 previous[level] = index.search(Query(levels=(level,), since=previous_start,
-                                                     until=previous_end, limit=0)).total
+                                                     until=_before(previous_end), limit=0)).total
         else:
             volume = _volume_from_alerts(session, kind, start, end)
             previous = Counter(dict(session.execute(

@@ -53,11 +53,19 @@ def _series(data: BriefingData, starts: list[datetime]) -> dict[int, list[int]]:
 
 
 def _labels(data: BriefingData, starts: list[datetime]) -> tuple[list[int], list[str]]:
-    """Every third hour, or enough days for at most 14 labels."""
+    """Every third hour; for days, at most 8 labels (a 16 cm chart has room for no more of
+    "11月21日"), and just the day number after the first label of a month."""
     hourly = data.bucket_unit == "hour"
-    every = (3 if len(starts) <= 48 else 6) if hourly else max(1, -(-len(starts) // 14))
+    every = (3 if len(starts) <= 48 else 6) if hourly else max(1, -(-len(starts) // 8))
     ticks = list(range(0, len(starts), every))
-    return ticks, [f"{starts[i].hour}时" if hourly else f"{starts[i].month}月{starts[i].day}日" for i in ticks]
+    if hourly:
+        return ticks, [f"{starts[i].hour}时" for i in ticks]
+    labels, month = [], None
+    for i in ticks:
+        day = starts[i]
+        labels.append(f"{day.day}日" if day.month == month else f"{day.month}月{day.day}日")
+        month = day.month
+    return ticks, labels
 
 
 def volume_chart_svg(data: BriefingData, width_cm: float = 16.0, height_cm: float = 5.6) -> str | None:

@@ -1,0 +1,88 @@
+"""Briefings filled from the alert database and the index: deadlines met and missed are named,
+offices' tasks counted, and the scheduled briefing is made and announced once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from alerting.app import BriefingJob
+from alerting.clock import ManualClock
+from alerting.config import AlertingConfig
+from alerting.notify.testing import WebhookReceiver
+from alerting.reports import gather, period
+from alerting.service import AlertService
+from alerting.testing import scored
+from alerting.workflow import Actor, TaskSpec
+from pipeline.config import load_settings
+from pipeline.index.sqlite import SqliteIndex
+from pipeline.records import SHANGHAI
+
+NINE = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+OFFICE = Actor("王敏", "宣传部")
+
+
+def a_day_of_work(service, clock):
+    on_time = service.ingest(scored("网友实名举报某镇干部吃拿卡要", at=clock.now(), story="r1"))
+    late = service.ingest(scored("多名群众围堵镇政府", at=clock.now(), story="r2"))
+    service.ingest(scored("县纪委监委召开警示教育会", at=clock.now(), level=1, story="r3"))
+    service.consult(late, OFFICE, [TaskSpec("核查现场情况", "监督检查室", "刘洋", timedelta(minutes=30))])
+    clock.advance(minutes=40)
+    service.report(on_time, OFFICE)
+    clock.advance(minutes=30)
+    service.tick(deliver=False)                      # 10:10: the second story's hour has passed
+    return on_time, late
+
+
+def test_the_briefing_names_the_missed_deadline_and_the_overdue_task(store_factory):
+    clock = ManualClock(NINE)
+    service = AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
+    on_time, late = a_day_of_work(service, clock)
+    start, end, prev_start, prev_end = period("daily", date(2026, 11, 26))
+    data = gather(service.store, service.config, "daily", start, end, prev_start, prev_end, clock.now())
+
+    assert data.totals == {0: 0, 1: 1, 2: 0, 3: 2}
+    outcome = {(d.alert_id, d.kind): d.status for d in data.deadlines}
+    assert outcome == {(on_time, "1小时上报"): "met", (late, "1小时上报"): "missed", (late, "会商任务"): "missed"}
+    assert {(s.alert_id, s.deadline_status) for s in data.stories} == {(on_time, "met"), (late, "missed")}
+    (tasks,) = data.tasks
+    assert (tasks.office, tasks.open, tasks.overdue) == ("监督检查室", 1, 1)
+    assert data.sources[0].source == "weibo-huichang"
+
+
+def test_with_the_index_the_volume_counts_every_article_and_rising_terms_appear(store_factory, tmp_path):
+    clock = ManualClock(NINE)
+    service = AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    for n in range(4):
+        index.add(scored(f"某镇征地补偿款被截留{n}", at=NINE + timedelta(hours=n), level=2,
+                         text=f"村民反映征地补偿款被截留，第{n}篇"))
+        index.add(scored(f"本地天气{n}", at=NINE + timedelta(hours=n), level=0, text=f"多云转晴{n}"))
+    index.flush()
+    start, end, prev_start, prev_end = period("daily", date(2026, 11, 26))
+    data = gather(service.store, service.config, "daily", start, end, prev_start, prev_end, clock.now(), index)
+    index.close()
+    assert data.totals == {0: 4, 1: 0, 2: 4, 3: 0}
+    assert any(t.term in ("补偿款", "截留", "征地") for t in data.rising_terms)
+
+
+def test_the_daily_briefing_is_made_on_schedule_and_announced_once(store_factory, tmp_path):
+    with WebhookReceiver() as hook:
+        config = AlertingConfig.model_validate({
+            "notify": {"channels": [{"name": "hook", "kind": "webhook", "url": hook.url("/briefing")}]},
+            "briefings": {"daily_at": "07:30", "weekly_at": None, "channels": ["hook"]}})
+        clock = ManualClock(NINE)
+        service = AlertService(store_factory(), config, clock=clock)
+        a_day_of_work(service, clock)
+        settings = load_settings(None, env={}, overrides={("paths", "data_dir"): str(tmp_path)})
+        job = BriefingJob(settings, service)
+
+        clock.set(datetime(2026, 11, 27, 7, 0, tzinfo=SHANGHAI))
+        assert job(clock.now()) == []                # not yet 07:30
+        clock.set(datetime(2026, 11, 27, 7, 31, tzinfo=SHANGHAI))
+        (made,) = job(clock.now())
+        assert made.pdf.name == "舆情日报-2026-11-26.pdf" and made.pdf.stat().st_size > 10_000
+        assert job(clock.now()) == []                # made once
+        service.tick()
+        service.tick()
+        (announced,) = hook.wait(1)
+        assert "舆情日报" in announced.json["title"] and "舆情日报-2026-11-26.pdf" in announced.json["message"]
