@@ -36,7 +36,7 @@ __all__ = ["Extraction", "Source", "SourceSet", "SourcesFile", "load_sources", "
 
 SourceType = Literal["rss", "html", "sitemap"]
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
-PATTERN_WORDS[_ID] = "lower-case letters, digits, '.', '_' and '-' (a source id)"
+PATTERN_WORDS[_ID] = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}

@@ -33,7 +33,9 @@ from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, validation_probl
 DEFAULT_FILE = "yuqing.yaml"
 
 
-PATTERN_WORDS[r"^[a-z0-9][a-z0-9._-]*$"] = "lower-case letters, digits, '.', '_' and '-' (an index name)"
+# One pattern, one wording: the same regex also checks source ids (crawlers/sources.py), and the
+# message's key (index.name, sources[3].id) already says which thing is meant.
+PATTERN_WORDS[r"^[a-z0-9][a-z0-9._-]*$"] = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 PATTERN_WORDS[r"^[A-Za-z0-9._-]*$"] = "letters, digits, '.', '_' and '-' (part of a topic name)"
 
 

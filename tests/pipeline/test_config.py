@@ -83,5 +83,5 @@ def test_a_value_of_the_wrong_shape_says_what_is_allowed(tmp_path):
         load_settings(path, env={})
     assert caught.value.problems == [
         f"{path}:2:9: index.name: 'Yuqing Articles' is not allowed; use lower-case letters, "
-        "digits, '.', '_' and '-' (an index name)"
+        "digits, '.', '_' and '-', starting with a letter or digit"
     ]
