@@ -8,7 +8,13 @@ from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline
 from pipeline.records import beijing_minute
 
-__all__ = ["opened", "raised", "reminder", "escalation", "warned", "task_assigned", "proposal"]
+__all__ = ["time_left", "opened", "raised", "reminder", "escalation", "warned", "task_assigned", "proposal"]
+
+
+def time_left(due: datetime, now: datetime) -> str:
+    """``剩23分`` before the deadline, ``超时5分`` after it."""
+    minutes = int((due - now).total_seconds() // 60)
+    return f"剩{minutes}分" if minutes >= 0 else f"超时{-minutes}分"
 
 
 def _link(alert: Alert, console_url: str | None) -> str:

@@ -304,6 +304,14 @@ class AlertService(Workflow):
         far = datetime.max.replace(tzinfo=timezone.utc)
         return sorted(alerts, key=lambda a: (-a.level, due.get(a.id, far), -a.first_seen.timestamp()))
 
+    def queue(self, actor: Actor, **filters) -> list[tuple[Alert, Deadline | None]]:
+        """:meth:`list` with each alert's nearest open deadline (None when it has none)."""
+        alerts = self.list(actor, **filters)
+        nearest: dict[str, Deadline] = {}
+        for deadline, alert in self.open_deadlines(actor):
+            nearest.setdefault(alert.id, deadline)
+        return [(alert, nearest.get(alert.id)) for alert in alerts]
+
     def show(self, alert_id: str, actor: Actor) -> AlertDetail:
         with self.store.session() as session:
             alert = self._load(session, alert_id, actor)

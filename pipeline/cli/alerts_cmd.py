@@ -7,10 +7,10 @@ checked and written to the audit log the same way. Who acts is ``--user`` of ``-
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import timedelta
 
 
 def register(sub) -> None:
@@ -92,6 +92,16 @@ def open_cli_service(args):
     return open_service(settings_from(args))
 
 
+@contextmanager
+def acting(args):
+    """The service and who acts (from --user/--user-office/--role); the store closes after."""
+    service = open_cli_service(args)
+    try:
+        yield service, actor_of(args, service)
+    finally:
+        service.store.close()
+
+
 def actor_of(args, service):
     from alerting.workflow import Actor
 
@@ -110,47 +120,32 @@ def parse_within(text: str | None) -> timedelta | None:
 
 
 def _do(args, method: str, *rest) -> int:
-    service = open_cli_service(args)
-    try:
-        getattr(service, method)(args.alert_id, actor_of(args, service), *rest)
-    finally:
-        service.store.close()
+    with acting(args) as (service, actor):
+        getattr(service, method)(args.alert_id, actor, *rest)
     print(f"{args.alert_id}: {method} done")
     return 0
 
 
-def _time_left(due: datetime, now: datetime) -> str:
-    minutes = int((due - now).total_seconds() // 60)
-    return f"剩{minutes}分" if minutes >= 0 else f"超时{-minutes}分"
-
-
 def run_list(args) -> int:
     from alerting.config import STATE_LABELS
+    from alerting.messages import time_left
     from alerting.routing import LEVEL_NAMES
 
-    service = open_cli_service(args)
-    try:
-        actor = actor_of(args, service)
+    with acting(args) as (service, actor):
         states = args.state or (list(STATE_LABELS) if args.all else None)
-        alerts = service.list(actor, states=states, office=args.office, min_level=args.level)
-        due = {}
-        for deadline, alert in service.open_deadlines(actor):
-            due.setdefault(alert.id, deadline)
+        queue = service.queue(actor, states=states, office=args.office, min_level=args.level)
         now = service.clock.now()
-    finally:
-        service.store.close()
     if args.json:
-        for a in alerts:
+        for a, d in queue:
             print(json.dumps({"id": a.id, "level": a.level, "state": a.state, "office": a.office,
                               "title": a.title, "articles": a.articles, "first_seen": a.first_seen.isoformat(),
-                              "deadline": due[a.id].due_at.isoformat() if a.id in due else None},
-                             ensure_ascii=False))
+                              "deadline": d.due_at.isoformat() if d else None}, ensure_ascii=False))
         return 0
-    if not alerts:
+    if not queue:
         print("no open alerts" if not args.all else "no alerts")
         return 0
-    for a in alerts:
-        left = f"{due[a.id].label}{_time_left(due[a.id].due_at, now)}" if a.id in due else "-"
+    for a, d in queue:
+        left = f"{d.label}{time_left(d.due_at, now)}" if d else "-"
         print(f"{a.id}  {LEVEL_NAMES[a.level]}{'!' if a.emergency else ' '} {STATE_LABELS[a.state]:<5} "
               f"{a.office:<6} {left:<16} {a.articles:>3}篇/{len(a.sources)}源  {a.title}")
     return 0
@@ -158,15 +153,13 @@ def run_list(args) -> int:
 
 def run_show(args) -> int:
     from alerting.config import STATE_LABELS
+    from alerting.messages import time_left
     from alerting.routing import LEVEL_NAMES
     from pipeline.records import beijing_minute
 
-    service = open_cli_service(args)
-    try:
-        detail = service.show(args.alert_id, actor_of(args, service))
+    with acting(args) as (service, actor):
+        detail = service.show(args.alert_id, actor)
         now = service.clock.now()
-    finally:
-        service.store.close()
     a = detail.alert
     if args.json:
         print(json.dumps({
@@ -184,7 +177,7 @@ def run_show(args) -> int:
           + ("  可能影响全局" if a.overall else ""))
     print(f"  依据 {'；'.join(a.level_reasons)}")
     for d in detail.deadlines:
-        state = _time_left(d.due_at, now) if d.status == "open" else d.status
+        state = time_left(d.due_at, now) if d.status == "open" else d.status
         print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {state}")
     for t in detail.tasks:
         print(f"  任务 #{t.id} {t.title}  {t.office} {t.person}  {beijing_minute(t.due_at)}  {t.state}"
@@ -200,79 +193,59 @@ def run_show(args) -> int:
 
 
 def run_advance(args) -> int:
-    service = open_cli_service(args)
-    try:
-        service.advance(args.alert_id, actor_of(args, service), args.to, args.note, offices=args.office)
-    finally:
-        service.store.close()
+    with acting(args) as (service, actor):
+        service.advance(args.alert_id, actor, args.to, args.note, offices=args.office)
     print(f"{args.alert_id}: now {args.to}")
     return 0
 
 
 def run_judge(args) -> int:
-    service = open_cli_service(args)
-    try:
-        service.judge(args.alert_id, actor_of(args, service), args.note, level=args.level,
+    with acting(args) as (service, actor):
+        service.judge(args.alert_id, actor, args.note, level=args.level,
                       office=args.office, overall=args.overall or None, emergency=args.emergency or None)
-    finally:
-        service.store.close()
     print(f"{args.alert_id}: judged")
     return 0
 
 
 def run_warn(args) -> int:
-    service = open_cli_service(args)
-    try:
-        tasks = service.warn(args.alert_id, actor_of(args, service), args.office, args.note,
+    with acting(args) as (service, actor):
+        tasks = service.warn(args.alert_id, actor, args.office, args.note,
                              parse_within(args.within))
-    finally:
-        service.store.close()
     print(f"{args.alert_id}: warned; verification tasks {', '.join(map(str, tasks))}")
     return 0
 
 
 def run_task_done(args) -> int:
-    service = open_cli_service(args)
-    try:
-        alert_id = service.complete_task(args.task_id, actor_of(args, service), args.result)
-    finally:
-        service.store.close()
+    with acting(args) as (service, actor):
+        alert_id = service.complete_task(args.task_id, actor, args.result)
     print(f"task {args.task_id} of {alert_id}: done")
     return 0
 
 
 def run_report(args) -> int:
-    service = open_cli_service(args)
-    try:
-        made = service.report(args.alert_id, actor_of(args, service), args.to, args.note)
-    finally:
-        service.store.close()
+    with acting(args) as (service, actor):
+        made = service.report(args.alert_id, actor, args.to, args.note)
     print(f"{args.alert_id}: reported to {'、'.join(made)}")
     return 0
 
 
 def run_escalate(args) -> int:
-    service = open_cli_service(args)
-    try:
-        service.escalate(args.alert_id, actor_of(args, service), args.note, level=args.level,
+    with acting(args) as (service, actor):
+        service.escalate(args.alert_id, actor, args.note, level=args.level,
                          emergency=args.emergency, overall=args.overall)
-    finally:
-        service.store.close()
     print(f"{args.alert_id}: escalated")
     return 0
 
 
 def run_deadlines(args) -> int:
+    from alerting.messages import time_left
     from pipeline.records import beijing_minute
 
-    service = open_cli_service(args)
-    try:
-        rows = service.open_deadlines(actor_of(args, service))
+    with acting(args) as (service, actor):
+        rows = service.open_deadlines(actor)
         now = service.clock.now()
-    finally:
-        service.store.close()
     for d, a in rows:
-        print(f"{beijing_minute(d.due_at)}  {_time_left(d.due_at, now):<8} {d.label:<10} {d.office:<6} {a.id}  {a.title}")
+        print(f"{beijing_minute(d.due_at)}  {time_left(d.due_at, now):<8} {d.label:<10} {d.office:<6} {a.id}  {a.title}")
     if not rows:
         print("no open deadlines")
     return 0

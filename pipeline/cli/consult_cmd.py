@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli.alerts_cmd import actor_of, actor_options, open_cli_service, parse_within
+from pipeline.cli.alerts_cmd import acting, actor_options, parse_within
 
 
 def register(sub) -> None:
@@ -38,11 +38,8 @@ def run(args) -> int:
         specs = [parse_task(t) for t in args.task]
     except (argparse.ArgumentTypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
-    service = open_cli_service(args)
-    try:
-        created = service.consult(args.alert_id, actor_of(args, service), specs)
-    finally:
-        service.store.close()
+    with acting(args) as (service, actor):
+        created = service.consult(args.alert_id, actor, specs)
     for task_id, spec in zip(created, specs):
         print(f"task {task_id}: {spec.title} — {spec.office} {spec.person}".rstrip())
     return 0

@@ -118,23 +118,18 @@ def run(args: argparse.Namespace) -> int:
 def show_alert_queue(service, taken) -> None:
     """The alert queue the propaganda department now works through, with time left."""
     from alerting.config import STATE_LABELS
+    from alerting.messages import time_left
     from alerting.routing import LEVEL_NAMES
     from alerting.workflow import SYSTEM
 
     try:
-        alerts = service.list(SYSTEM)
-        due = {}
-        for deadline, alert in service.open_deadlines(SYSTEM):
-            due.setdefault(alert.id, deadline)
+        queue = service.queue(SYSTEM)
         now = service.clock.now()
     finally:
         service.store.close()
-    print(f"\nalert queue: {taken.read} queued articles → {len(alerts)} open alerts (one per story)")
-    for a in alerts[:12]:
-        left = ""
-        if a.id in due:
-            minutes = int((due[a.id].due_at - now).total_seconds() // 60)
-            left = f"  {due[a.id].label}：剩{minutes}分" if minutes >= 0 else f"  {due[a.id].label}：超时{-minutes}分"
+    print(f"\nalert queue: {taken.read} queued articles → {len(queue)} open alerts (one per story)")
+    for a, deadline in queue[:12]:
+        left = f"  {deadline.label}：{time_left(deadline.due_at, now)}" if deadline else ""
         print(f"  {a.id} 【{LEVEL_NAMES[a.level]}】{STATE_LABELS[a.state]} {a.office}{left}  {a.title[:40]}")
 
 

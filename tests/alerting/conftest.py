@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from alerting.notify.testing import SmtpReceiver, WebhookReceiver
 from alerting.store import open_store
 from pipeline.testing import PG_URL, require_service, unique
 
@@ -58,3 +59,17 @@ def store_factory(store_url):
     yield make
     for store in opened:
         store.close()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting what it is sent."""
+    with SmtpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def hook():
+    """A real HTTP receiver on 127.0.0.1 answering like the chat bots' servers."""
+    with WebhookReceiver() as receiver:
+        yield receiver

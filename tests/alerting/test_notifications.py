@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from alerting.clock import ManualClock
 from alerting.config import AlertingConfig
-from alerting.notify.testing import SmtpReceiver, WebhookReceiver
 from alerting.service import AlertService
 from alerting.testing import scored
 from alerting.workflow import Actor
@@ -17,18 +14,6 @@ from pipeline.records import SHANGHAI
 
 NINE = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
 OFFICE = Actor("王敏", "宣传部")
-
-
-@pytest.fixture
-def smtp():
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def hook():
-    with WebhookReceiver() as receiver:
-        yield receiver
 
 
 def config(smtp, hook, **notify) -> AlertingConfig:

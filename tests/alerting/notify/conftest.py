@@ -1,23 +1,10 @@
-"""Fixtures for notification tests: a real SMTP server and a real HTTP receiver on 127.0.0.1."""
+"""Fixtures for notification tests (the SMTP server and HTTP receiver are in tests/alerting/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from alerting.notify import Notification
-from alerting.notify.testing import SmtpReceiver, WebhookReceiver
-
-
-@pytest.fixture
-def smtp():
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def hook():
-    with WebhookReceiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture
