@@ -25,6 +25,7 @@ from alerting.config import Notify
 from alerting.notify.base import Channel, DeliveryError, Notification as Message
 from alerting.store import Store
 from alerting.store.models import Notification
+from pipeline import metrics
 from pipeline.records import SHANGHAI
 
 __all__ = ["queue", "deliver_due", "DeliveryReport", "LEASE"]
@@ -155,6 +156,7 @@ def deliver_due(store: Store, settings: Notify, channels: dict[str, Channel], no
         with store.session() as session:
             row = session.get(Notification, row_id)
             row.attempts += 1
+            metrics.NOTIFICATIONS.labels(channel_name, "sent" if error is None else "failed").inc()
             if error is None:
                 row.status, row.sent_at, row.last_error = "sent", now, None
                 report.sent += 1

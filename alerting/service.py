@@ -40,6 +40,7 @@ from alerting.store.models import (
 )
 from alerting.volume import Spike, observe
 from alerting.workflow import OPEN_STATES, SYSTEM, TRANSITIONS, Actor, Workflow, snapshot as _snapshot
+from pipeline import metrics
 from pipeline.records import ScoredArticle
 
 __all__ = ["AlertService", "Actor", "SYSTEM", "AlertDetail", "TRANSITIONS", "TickReport"]
@@ -180,6 +181,7 @@ class AlertService(Workflow):
         session.flush()
         self._attach(session, alert, article, now)
         started = self._start_clocks(session, alert, now)
+        metrics.ALERTS_OPENED.labels(trigger, str(alert.level)).inc()
         audit.append(session, now, SYSTEM.name, "open", alert.id, None,
                      {**_snapshot(alert), "trigger": trigger, "reasons": alert.level_reasons,
                       "article": article.id, "deadlines": {d.key: d.due_at for d in started}})
@@ -371,6 +373,7 @@ class AlertService(Workflow):
             if deadline.status != "open":
                 return
             deadline.status, deadline.escalated_at = "missed", now
+            metrics.DEADLINES_MISSED.labels(deadline.kind).inc()
             audit.append(session, now, SYSTEM.name, "deadline_missed", alert.id,
                          {"deadline": deadline.key, "status": "open"},
                          {"deadline": deadline.key, "label": deadline.label, "status": "missed",

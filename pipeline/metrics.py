@@ -11,6 +11,10 @@ stays bounded.
     yuqing_batch_seconds{stage}             time to handle one batch, output made durable
     yuqing_fetch_to_alert_seconds           from the crawler's fetch time to the alert being queued
     yuqing_consumer_lag{stage}              records waiting in the stage's input topic
+    yuqing_alerts_opened_total{trigger,level} alerts opened (content or volume trigger)
+    yuqing_deadlines_missed_total{kind}     deadlines escalated to the 组长 (major, overall, task)
+    yuqing_notifications_total{channel,outcome}  deliveries: sent or failed (channel names are
+                                            the operator's, a bounded set)
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ BATCH_SECONDS = Histogram("yuqing_batch_seconds", "time to handle one batch", ["
 FETCH_TO_ALERT = Histogram("yuqing_fetch_to_alert_seconds",
                            "from the crawler's fetch time to the alert being queued",
                            buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600))
+ALERTS_OPENED = Counter("yuqing_alerts_opened", "alerts opened", ["trigger", "level"])
+DEADLINES_MISSED = Counter("yuqing_deadlines_missed", "deadlines escalated", ["kind"])
+NOTIFICATIONS = Counter("yuqing_notifications", "notification deliveries", ["channel", "outcome"])
 LAG = Gauge("yuqing_consumer_lag", "records waiting in the stage's input topic", ["stage"])
 
 
