@@ -1,5 +1,6 @@
 # The two commands of the README, and the pieces they are made of.
-#   make demo   set up, then run the main job on the embedded default (no servers)
+#   make demo   set up, run the main job on the embedded default (no servers), then serve the
+#               web console on its data
 #   make test   set up, start Kafka, Elasticsearch and PostgreSQL on loopback, run every test,
 #               stop them (PYTEST_ARGS="-k kafka" passes arguments to pytest)
 # Setting up is the Debian packages first (deploy/setup-system: CJK font, Pango, Chromium,
@@ -26,9 +27,12 @@ $(STAMP): pyproject.toml | system
 	@touch $@
 
 install: $(STAMP)
+	@bash alerting/web/fetch-assets
 
+# the demo, then the console on its data (Ctrl-C stops it); it prints the address and the logins
 demo: install
 	$(BIN)/yuqing demo
+	$(BIN)/yuqing console --demo
 
 test: install
 	bash deploy/run-tests $(PYTEST_ARGS)

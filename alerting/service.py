@@ -96,17 +96,19 @@ class AlertService(Workflow):
             raise UnknownOffice(f"{office!r} is not an office; use one of: {', '.join(self.config.offices)}")
         return office
 
-    def _coordinates(self, actor: Actor) -> bool:
+    def coordinates(self, actor: Actor) -> bool:
+        """Whether ``actor`` sees every alert and runs the workflow (协调小组办公室, 组长, admin)."""
         return actor.role in ("system", "admin", "leader") or actor.office == self.config.coordinating_office
 
     def _can_see(self, session: Session, actor: Actor, alert: Alert) -> bool:
-        if self._coordinates(actor) or actor.office in (alert.office, *(alert.warned_offices or [])):
+        if self.coordinates(actor) or actor.office in (alert.office, *(alert.warned_offices or [])):
             return True
         return session.execute(select(Task.id).where(Task.alert_id == alert.id, Task.office == actor.office)
                                ).first() is not None
 
-    def _visible_filter(self, actor: Actor):
-        if self._coordinates(actor):
+    def visible_filter(self, actor: Actor):
+        """A WHERE clause on :class:`Alert` for what ``actor`` may see (None: everything)."""
+        if self.coordinates(actor):
             return None
         # an office warned about an alert has a verification task on it, so tasks cover warnings
         tasked = select(Task.alert_id).where(Task.office == actor.office)
@@ -123,7 +125,7 @@ class AlertService(Workflow):
         return alert
 
     def _require_coordinator(self, actor: Actor, action: str) -> None:
-        if not self._coordinates(actor):
+        if not self.coordinates(actor):
             raise Forbidden(f"{actor.name} ({actor.office or 'no office'}) may not {action}: that is for "
                             f"{self.config.coordinating_office} (协调小组办公室) or the leading group")
 
@@ -294,7 +296,7 @@ class AlertService(Workflow):
             query = select(Alert).where(Alert.state.in_(states), Alert.level >= min_level)
             if office:
                 query = query.where(Alert.office == self.check_office(office))
-            visible = self._visible_filter(actor)
+            visible = self.visible_filter(actor)
             if visible is not None:
                 query = query.where(visible)
             alerts = session.execute(query.order_by(Alert.level.desc(), Alert.first_seen.desc())
@@ -336,7 +338,7 @@ class AlertService(Workflow):
         with self.store.session() as session:
             query = (select(Deadline, Alert).join(Alert, Alert.id == Deadline.alert_id)
                      .where(Deadline.status == "open").order_by(Deadline.due_at))
-            visible = self._visible_filter(actor)
+            visible = self.visible_filter(actor)
             if visible is not None:
                 query = query.where(visible)
             return [(d, a) for d, a in session.execute(query).all()]

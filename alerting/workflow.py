@@ -127,7 +127,7 @@ class Workflow:
         with self.store.session() as session:
             task = session.get(Task, task_id)
             alert_id = task.alert_id if task else None
-            if task is None or not (task.office == actor.office or self._coordinates(actor)):
+            if task is None or not (task.office == actor.office or self.coordinates(actor)):
                 raise NotFound(f"no task {task_id} of yours; list them with: yuqing alerts show ALERT_ID")
         action = "verify" if task.kind == "verify" else "task_done"
         with self._acting(alert_id, actor, action, coordinator=False) as a:

@@ -1,5 +1,5 @@
-"""Helpers for tests of anything that reads the bus (shipped in the package so every suite can use
-them; none of this is a stand-in for a backend)."""
+"""Helpers for tests of anything that reads the bus or needs a real service (shipped in the package
+so every suite can use them; none of this is a stand-in for a backend)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import socket
 import time
 import uuid
+from contextlib import contextmanager
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from pipeline.bus import Consumer, Message
@@ -33,6 +35,27 @@ def require_service(name: str, url: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI=true: real-service tests must not be skipped)")
     pytest.skip(message)
+
+
+@contextmanager
+def postgres_database(server_url: str | None = None) -> Iterator[str]:
+    """A fresh database on the real PostgreSQL server (``YUQING_PG_URL``), dropped afterwards;
+    yields its SQLAlchemy URL. Skips, or fails under ``CI=true``, when the server is down."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server_url = server_url or PG_URL
+    require_service("PostgreSQL", server_url)
+    name = unique("test_").replace("-", "_")
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def unique(prefix: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.testing import ES_URL, KAFKA_URL, require_service, unique
+from pipeline.testing import ES_URL, KAFKA_URL, postgres_database, require_service, unique
 
 
 @pytest.fixture(params=["local", pytest.param("kafka", marks=pytest.mark.kafka)])
@@ -80,3 +80,14 @@ def index_factory(request, tmp_path):
             index.close()
         except Exception:
             pass
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """A URL of an empty alert database (SQLite, or a fresh database on the real PostgreSQL);
+    opening it twice is how a test restarts the service."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'alerts.sqlite3'}"
+        return
+    with postgres_database() as url:
+        yield url

@@ -104,18 +104,21 @@ class Auth:
                 LoginFailure.name == name, LoginFailure.ip == ip, LoginFailure.at >= since)).one()
             by_ip = session.execute(select(func.count(), func.min(LoginFailure.at)).where(
                 LoginFailure.ip == ip, LoginFailure.at >= since)).one()
-            for (count, oldest), limit in ((by_name, self.max_failures), (by_ip, self.max_ip_failures)):
-                if count >= limit:
-                    audit.append(session, now, name or "-", "login_failed", None, None,
-                                 {"ip": ip, "reason": "rate_limited"})
-                    retry = oldest + self.window
-                    raise LoginThrottled(f"登录失败次数过多，请于 {_minutes(retry - now)} 分钟后再试", retry)
-            user, reason = check_password(session, name, password)
+            retry = next((oldest + self.window for (count, oldest), limit in (
+                (by_name, self.max_failures), (by_ip, self.max_ip_failures)) if count >= limit), None)
+            if retry is not None:
+                # the password is not even checked: a guesser learns nothing while throttled
+                user, reason = None, "rate_limited"
+            else:
+                user, reason = check_password(session, name, password)
             if user is None:
-                session.add(LoginFailure(name=name, ip=ip, at=now))
+                if retry is None:
+                    session.add(LoginFailure(name=name, ip=ip, at=now))
                 audit.append(session, now, name or "-", "login_failed", None, None, {"ip": ip, "reason": reason})
+        # raised outside the transaction so that the failure and its audit entry are kept
+        if retry is not None:
+            raise LoginThrottled(f"登录失败次数过多，请于 {_minutes(retry - now)} 分钟后再试", retry)
         if user is None:
-            # raised outside the transaction so that the failure and its audit entry are kept
             raise LoginFailed("用户名或密码错误")
         token, csrf = new_token(), new_token()
         with self.store.session() as session:

@@ -32,7 +32,7 @@ from alerting.store.models import User, WebSession
 from alerting.workflow import Actor
 
 __all__ = ["ROLES", "ROLE_LABELS", "UserError", "Account", "add_user", "set_password", "set_disabled",
-           "list_users", "count_users", "check_password", "actor_for", "MIN_PASSWORD", "get_user"]
+           "list_users", "count_users", "check_password", "actor_for", "acting_actor", "ACTING_ROLES", "MIN_PASSWORD", "get_user"]
 
 ROLES = ("staff", "leader", "analyst", "operator", "admin")
 ROLE_LABELS = {"staff": "办公室人员", "leader": "组长", "analyst": "分析人员", "operator": "运维人员",
@@ -77,6 +77,20 @@ def actor_for(account: Account) -> Actor:
     (the console offers them no actions; the service still checks whatever reaches it)."""
     role = account.role if account.role in ("staff", "leader", "admin") else "staff"
     return Actor(account.name, account.office, role)
+
+
+#: roles that act on alerts; analysts and operators read only
+ACTING_ROLES = ("staff", "leader", "admin")
+
+
+def acting_actor(account: Account) -> Actor:
+    """The Actor for an action; raises Forbidden for the read-only roles (analyst, operator).
+    Everything else about who may do what is the service's to decide."""
+    from alerting.errors import Forbidden
+
+    if account.role not in ACTING_ROLES:
+        raise Forbidden(f"{account.name}（{ROLE_LABELS.get(account.role, account.role)}）只能查看，不能办理预警")
+    return actor_for(account)
 
 
 def _check(name: str, role: str, office: str, offices: list[str]) -> None:
