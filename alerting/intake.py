@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from alerting.service import AlertService
 from pipeline.bus import Bus, Message
 from pipeline.errors import BackendUnavailable
-from pipeline.flow import STEPS, Step, StepCount, Worker, _handle_batch
+from pipeline.flow import STEPS, Step, StepCount, Worker, _dead, _handle_batch
 from pipeline.records import ScoredArticle, decode
 
 __all__ = ["intake_step", "take_in", "Ticker"]
@@ -27,16 +27,26 @@ log = logging.getLogger(__name__)
 
 
 def intake_step(bus: Bus, service: AlertService, count: StepCount) -> Step:
-    def step(batch: list[Message]) -> None:
-        def handle(message: Message) -> None:
-            article = decode(message.value, message.where, expect=ScoredArticle)
-            try:
-                if service.ingest(article) is not None:
-                    count.written += 1
-            except OperationalError as exc:
-                raise BackendUnavailable(f"alert store: {str(exc.orig or exc).splitlines()[0]}") from None
+    """Take a batch of the alert queue into the database in one transaction; a record that cannot
+    be read or taken in goes to ``deadletter`` with the reason, the rest are kept."""
 
-        _handle_batch(bus, "intake", batch, handle, count)
+    def step(batch: list[Message]) -> None:
+        decoded: list[tuple[Message, ScoredArticle]] = []
+
+        def keep(message: Message) -> None:
+            decoded.append((message, decode(message.value, message.where, expect=ScoredArticle)))
+
+        _handle_batch(bus, "intake", batch, keep, count)
+        try:
+            outcomes = service.ingest_many([article for _, article in decoded])
+        except OperationalError as exc:
+            raise BackendUnavailable(f"alert store: {str(exc.orig or exc).splitlines()[0]}") from None
+        for (message, _), outcome in zip(decoded, outcomes):
+            if isinstance(outcome, Exception):
+                log.warning("intake: %s: %s", message.where, outcome)
+                _dead(bus, "intake", message, f"{type(outcome).__name__}: {outcome}", count)
+            elif outcome is not None:
+                count.written += 1
         bus.flush()  # dead letters, if any
 
     return step

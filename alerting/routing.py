@@ -8,8 +8,6 @@ the classifier's office, else the coordinating office (协调小组办公室 sit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-
 from alerting.config import AlertingConfig, Condition, SpreadRule
 from pipeline.records import ScoredArticle
 
@@ -69,12 +67,12 @@ def route(article: ScoredArticle, config: AlertingConfig) -> Routed:
     return routed
 
 
-def spread_level(rules: list[SpreadRule], seen_at: list[datetime], now: datetime) -> tuple[int, str] | None:
-    """The highest level the spread rules give a story whose articles were seen at ``seen_at``."""
+def spread_level(rules: list[SpreadRule], recent: list[int]) -> tuple[int, str] | None:
+    """The highest level the spread rules give a story with ``recent[i]`` articles inside
+    ``rules[i].within`` (counted by the caller, in the database)."""
     best: tuple[int, str] | None = None
-    for rule in rules:
-        recent = sum(1 for at in seen_at if now - rule.within <= at <= now)
-        if recent >= rule.articles and (best is None or rule.raise_to > best[0]):
+    for rule, count in zip(rules, recent):
+        if count >= rule.articles and (best is None or rule.raise_to > best[0]):
             minutes = int(rule.within.total_seconds() // 60)
-            best = (rule.raise_to, f"扩散:{minutes}分钟内{recent}篇→{LEVEL_NAMES[rule.raise_to]}")
+            best = (rule.raise_to, f"扩散:{minutes}分钟内{count}篇→{LEVEL_NAMES[rule.raise_to]}")
     return best

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages, outbox
@@ -136,23 +137,46 @@ class AlertService(Workflow):
 
         Idempotent: an article already counted for its story changes nothing.
         """
+        (outcome,) = self.ingest_many([article])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def ingest_many(self, articles: list[ScoredArticle]) -> list[str | None | Exception]:
+        """:meth:`ingest` for a batch in one transaction (one commit, which is most of the cost).
+
+        Each article runs in a savepoint: one that fails is rolled back alone and its exception
+        is returned in its place, so the caller can set it aside while the others are kept.
+        """
+        now = self.clock.now()
+        outcomes: list[str | None | Exception] = []
+        with self.store.session() as session:
+            for article in articles:
+                try:
+                    with session.begin_nested():
+                        outcomes.append(self._ingest_one(session, article, now))
+                except OperationalError:
+                    raise  # the database itself is gone: the whole batch is retried
+                except Exception as exc:  # noqa: BLE001 - handed back to the caller, per article
+                    outcomes.append(exc)
+        return outcomes
+
+    def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime) -> str | None:
         routed = route(article, self.config)
         if routed.level < 1:
             return None
-        now = self.clock.now()
         story_key = article.story_id or f"article:{article.id}"
-        with self.store.session() as session:
-            alert = session.execute(select(Alert).where(Alert.story_key == story_key).with_for_update()
-                                    ).scalar_one_or_none()
-            if alert is None:
-                alert = self._open(session, story_key, "content", article, routed, now)
-            elif session.get(AlertArticle, (alert.id, article.id)) is not None:
-                return alert.id
-            else:
-                self._grow(session, alert, article, routed, now)
-            for spike in observe(session, self.config.volume, f"{article.title}\n{article.content}", article.fetched):
-                self._volume_alert(session, spike, article, now)
+        alert = session.execute(select(Alert).where(Alert.story_key == story_key).with_for_update()
+                                ).scalar_one_or_none()
+        if alert is None:
+            alert = self._open(session, story_key, "content", article, routed, now)
+        elif session.get(AlertArticle, (alert.id, article.id)) is not None:
             return alert.id
+        else:
+            self._grow(session, alert, article, routed, now)
+        for spike in observe(session, self.config.volume, f"{article.title}\n{article.content}", article.fetched):
+            self._volume_alert(session, spike, article, now)
+        return alert.id
 
     def _new_id(self, story_key: str) -> str:
         return "Y" + hashlib.sha1(story_key.encode("utf-8")).hexdigest()[:9].upper()
@@ -199,8 +223,14 @@ class AlertService(Workflow):
         if routed.level > alert.level:
             alert.level = routed.level
             why += routed.reasons
-        seen = list(session.execute(select(AlertArticle.seen_at).where(AlertArticle.alert_id == alert.id)).scalars())
-        spread = spread_level(self.config.spread, seen, article.fetched)
+        rules = [r for r in self.config.spread if r.raise_to > alert.level]
+        spread = None
+        if rules:  # one query counts the story's articles inside every rule's window
+            at = article.fetched
+            recent = session.execute(select(*[
+                func.coalesce(func.sum(case((AlertArticle.seen_at.between(at - r.within, at), 1), else_=0)), 0)
+                for r in rules]).where(AlertArticle.alert_id == alert.id)).one()
+            spread = spread_level(rules, list(recent))
         if spread and spread[0] > alert.level:
             alert.level = spread[0]
             why.append(spread[1])

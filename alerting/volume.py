@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from alerting.config import VolumeSettings
@@ -60,13 +60,13 @@ def observe(session: Session, settings: VolumeSettings, text: str, at: datetime)
         start = hour - timedelta(hours=window_hours - 1)
         base_start = start - settings.baseline
 
-        def total(lo: datetime, hi: datetime) -> int:
-            return session.execute(select(func.coalesce(func.sum(VolumeCount.count), 0)).where(
-                VolumeCount.name == name, VolumeCount.hour >= lo, VolumeCount.hour < hi)).scalar_one()
-
-        current = total(start, hour + timedelta(hours=1))
+        # the window and the baseline before it, in one query
+        current, before = session.execute(select(
+            func.coalesce(func.sum(case((VolumeCount.hour >= start, VolumeCount.count), else_=0)), 0),
+            func.coalesce(func.sum(case((VolumeCount.hour < start, VolumeCount.count), else_=0)), 0),
+        ).where(VolumeCount.name == name, VolumeCount.hour >= base_start, VolumeCount.hour <= hour)).one()
         windows = max(1.0, settings.baseline / timedelta(hours=window_hours))
-        usual = total(base_start, start) / windows
+        usual = before / windows
         if current >= settings.min_articles and current >= settings.factor * max(usual, 1.0):
             spikes.append(Spike(name=name, window_start=start, count=current, usual=usual))
     return spikes
