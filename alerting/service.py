@@ -42,12 +42,17 @@ from alerting.store.models import (
 from alerting.volume import Spike, observe
 from alerting.workflow import OPEN_STATES, SYSTEM, TRANSITIONS, Actor, Workflow, snapshot as _snapshot
 from pipeline import metrics
+from pipeline.errors import Quarantine
 from pipeline.records import ScoredArticle
 
 __all__ = ["AlertService", "Actor", "SYSTEM", "AlertDetail", "TRANSITIONS", "TickReport"]
 
 
 log = logging.getLogger(__name__)
+
+
+#: the width of the source columns (alert_articles.source_id, alerts.first_source)
+SOURCE_ID_MAX = 200
 
 
 @dataclass
@@ -162,6 +167,9 @@ class AlertService(Workflow):
         return outcomes
 
     def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime) -> str | None:
+        if len(article.source_id) > SOURCE_ID_MAX:
+            raise Quarantine(f"source id of {len(article.source_id)} characters (at most {SOURCE_ID_MAX}): "
+                             f"{article.source_id[:40]}...; fix the source's id in sources.yaml")
         routed = route(article, self.config)
         if routed.level < 1:
             return None

@@ -49,6 +49,21 @@ def test_the_alert_queue_becomes_one_alert_per_story_and_a_poison_record_is_set_
     assert b"intake" in dead[0].value and b"alerts[" in dead[0].value
 
 
+def test_an_article_the_database_cannot_take_is_set_aside_alone(bus_factory, store_factory):
+    bus = bus_factory()
+    service = AlertService(store_factory(), AlertingConfig(), clock=ManualClock(NINE), channels={})
+    bad = scored("网传某干部违规收礼", at=NINE, level=2, story="x1", source="s" * 300)
+    good = [scored(f"第{n}条：网传某局长公车私用", at=NINE, level=2, story=f"x{n + 2}") for n in range(3)]
+    queue(bus, [good[0], bad, good[1], good[2]])
+
+    count = take_in(bus, service)
+
+    assert (count.read, count.written, count.dead) == (4, 3, 1)
+    assert sorted(a.story_key for a in service.list(SYSTEM)) == ["x2", "x3", "x4"]
+    (letter,) = drain(bus.consumer(topics.DEADLETTER, "check"), 1)
+    assert b"source id of 300 characters" in letter.value
+
+
 @pytest.mark.postgres
 def test_an_outage_of_the_alert_database_loses_nothing(bus_factory, postgres_url):
     """PostgreSQL cut off mid-run (through a proxy the test can cut): the worker backs off, keeps
