@@ -18,13 +18,13 @@ level >= 2). A model is saved as plain arrays and a vocabulary (``model.npz``, `
 from __future__ import annotations
 
 import json
-from itertools import chain, repeat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
+from classifiers.features import FastFeatures, Vectorizer
 from classifiers.tokenize import Backend, available_backend
 from pipeline import text
 from pipeline.records import DEPARTMENTS
@@ -33,116 +33,6 @@ BINARY_HEADS = ("relevant", "sensitive", "warn", "major")
 #: Text beyond this many characters adds little to the judgement and only costs time: a 1 MB page
 #: is scored on its title and the head of its body.
 MAX_CHARS = 6000
-
-
-def features(words: list[str]) -> list[str]:
-    """Words and adjacent word pairs: pairs catch 接受/审查 or 开除/党籍 as phrases."""
-    return words + list(map(" ".join, zip(words, words[1:])))
-
-
-@dataclass
-class Vectorizer:
-    """TF-IDF with sublinear term frequency and L2 normalisation over a fixed vocabulary."""
-
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    _names: list[str] | None = field(default=None, repr=False)
-
-    def names(self) -> list[str]:
-        """Feature names in column order."""
-        if self._names is None:
-            names = [""] * len(self.vocabulary)
-            for f, i in self.vocabulary.items():
-                names[i] = f
-            self._names = names
-        return self._names
-
-    def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
-        """TF-IDF rows of word lists (training and tests; scoring uses :class:`FastFeatures`)."""
-        get = self.vocabulary.get
-        return self.weigh([np.fromiter(map(get, f, repeat(-1)), dtype=np.int64, count=len(f))
-                           for f in map(features, docs)])
-
-    def weigh(self, per_doc: list[np.ndarray]) -> sparse.csr_matrix:
-        """TF-IDF rows from each document's feature ids (-1 for features not in the vocabulary).
-
-        Counting, weighting and normalising happen once for the whole batch: per-document numpy
-        calls would cost more than the arithmetic.
-        """
-        lengths = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(per_doc))
-        ids = np.concatenate(per_doc) if per_doc else np.zeros(0, dtype=np.int64)
-        rows = np.repeat(np.arange(len(per_doc)), lengths)
-        known = ids >= 0
-        counts = sparse.csr_matrix((np.ones(int(known.sum())), (rows[known], ids[known])),
-                                   shape=(len(per_doc), len(self.idf)))
-        counts.sum_duplicates()
-        counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
-        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sparse.diags(1.0 / norms) @ counts
-
-
-class _TokenIds(dict):
-    """token → vocabulary ids of the words it yields; looked up in C, computed once per token."""
-
-    LIMIT = 500_000  # numbers and names make the set of tokens open-ended
-
-    def __init__(self, unigram: dict[str, int], kept):
-        super().__init__()
-        self.unigram = unigram
-        self.kept = kept
-
-    def __missing__(self, token: str) -> tuple[int, ...]:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        get = self.unigram.get
-        ids = self[token] = tuple(get(w, -1) for w in self.kept[token])
-        return ids
-
-
-class FastFeatures:
-    """Feature ids of normalised text without building feature strings.
-
-    Each segmenter token maps (once, memoised) to the vocabulary ids of the words it yields, -1
-    for words outside the vocabulary; a word pair's id is then found with integer arithmetic and
-    a binary search over the vocabulary's pairs, for the whole document at once. Gives exactly
-    :meth:`Vectorizer.transform`'s features (tested), at a fraction of the cost: a pair can only
-    be in the vocabulary when both its words are, since each of them occurs wherever it does.
-    """
-
-    def __init__(self, vectorizer: Vectorizer, backend: Backend):
-        from classifiers.tokenize import _KEPT, _segmenter
-
-        self.vectorizer = vectorizer
-        self.cut = _segmenter(backend)
-        self.kept = _KEPT
-        self.unigram = {f: i for f, i in vectorizer.vocabulary.items() if " " not in f}
-        self.width = len(vectorizer.vocabulary)
-        pairs = []
-        for f, i in vectorizer.vocabulary.items():
-            if " " in f:
-                a, b = f.split(" ", 1)
-                ia, ib = self.unigram.get(a), self.unigram.get(b)
-                if ia is not None and ib is not None:
-                    pairs.append((ia * self.width + ib, i))
-        pairs.sort()
-        self.pair_keys = np.array([k for k, _ in pairs], dtype=np.int64)
-        self.pair_ids = np.array([i for _, i in pairs], dtype=np.int64)
-        self.memo = _TokenIds(self.unigram, self.kept)
-
-    def ids(self, normalized: str) -> np.ndarray:
-        words = np.fromiter(chain.from_iterable(map(self.memo.__getitem__, self.cut(normalized))),
-                            dtype=np.int64)
-        left, right = words[:-1], words[1:]
-        both = (left >= 0) & (right >= 0)
-        keys = left[both] * self.width + right[both]
-        pos = np.searchsorted(self.pair_keys, keys)
-        pos[pos >= len(self.pair_keys)] = 0
-        found = self.pair_keys[pos] == keys if len(self.pair_keys) else np.zeros(0, bool)
-        return np.concatenate([words[words >= 0], self.pair_ids[pos[found]]])
-
-    def transform(self, normalized_texts: list[str]) -> sparse.csr_matrix:
-        return self.vectorizer.weigh([self.ids(t) for t in normalized_texts])
 
 
 @dataclass
@@ -176,41 +66,50 @@ class TextModel:
     metadata: dict = field(default_factory=dict)
     backend: Backend = field(default_factory=available_backend)
     _why_cache: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _stack_cache: np.ndarray | None = field(default=None, repr=False, compare=False)
     _fast: "FastFeatures | None" = field(default=None, repr=False, compare=False)
     _fast_backend: str | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         # Caches hold the segmenter (not picklable) and are rebuilt on first use.
-        return {**self.__dict__, "_fast": None, "_fast_backend": None, "_why_cache": None}
+        return {**self.__dict__, "_fast": None, "_fast_backend": None, "_why_cache": None,
+                "_stack_cache": None}
 
     # -- scoring ---------------------------------------------------------------------------
     def predict(self, texts: list[str]) -> list[Prediction]:
         return self.predict_normalized([text.normalize(t[:MAX_CHARS]) for t in texts])
 
     def predict_normalized(self, texts: list[str]) -> list[Prediction]:
-        """:meth:`predict` for texts already through ``pipeline.text.normalize``."""
+        """:meth:`predict` for texts already through ``pipeline.text.normalize``.
+
+        One sparse product scores every head of the whole batch (the weights stacked as columns);
+        each column is the same sum, in the same order, as that head's own product would be.
+        """
         if self._fast is None or self._fast_backend != self.backend:
             self._fast, self._fast_backend = FastFeatures(self.vectorizer, self.backend), self.backend
         X = self._fast.transform([t[:MAX_CHARS] for t in texts])
+        scores = X @ self._stacked
         probs = {}
-        for head in BINARY_HEADS:
-            score = X @ self.coef[head] + self.intercept[head][0]
+        for k, head in enumerate(BINARY_HEADS):
+            score = scores[:, k] + self.intercept[head][0]
             a, b = self.platt[head]
-            probs[head] = 1.0 / (1.0 + np.exp(-(a * score + b)))
-        dep_scores = X @ self.coef["department"].T + self.intercept["department"]
+            probs[head] = (1.0 / (1.0 + np.exp(-(a * score + b)))).tolist()
+        dep_scores = scores[:, len(BINARY_HEADS):] + self.intercept["department"]
         dep_scores -= dep_scores.max(axis=1, keepdims=True)
         dep_probs = np.exp(dep_scores)
         dep_probs /= dep_probs.sum(axis=1, keepdims=True)
+        offices = dep_probs.argmax(axis=1).tolist()
+        dep_rows = dep_probs.tolist()
+        why = self._explain(X)
         out = []
-        for i in range(len(texts)):
-            p = {h: float(probs[h][i]) for h in BINARY_HEADS}
+        for i, (relevant, sensitive, warn, major) in enumerate(zip(*map(probs.get, BINARY_HEADS))):
+            p = {"relevant": relevant, "sensitive": sensitive, "warn": warn, "major": major}
             level = self.level_of(p)
-            department = DEPARTMENTS[int(dep_probs[i].argmax())] if level else ""
             out.append(Prediction(
-                relevant=p["relevant"], sensitive=p["sensitive"], warn=p["warn"],
-                major=p["major"],
-                department_probs={d: float(dep_probs[i, k]) for k, d in enumerate(DEPARTMENTS)},
-                level=level, department=department, top_terms=self._why(X, i),
+                relevant=relevant, sensitive=sensitive, warn=warn, major=major,
+                department_probs=dict(zip(DEPARTMENTS, dep_rows[i])),
+                level=level, department=DEPARTMENTS[offices[i]] if level else "",
+                top_terms=why[i],
             ))
         return out
 
@@ -224,8 +123,38 @@ class TextModel:
             return 2
         return 1
 
+    def _explain(self, X: sparse.csr_matrix, n: int = 8) -> list[tuple[str, ...]]:
+        """:meth:`_why` of every row, ranked for the whole batch in one sort.
+
+        Where two of a row's first n+1 contributions are equal, which comes first (or which is
+        kept) depends on the sort algorithm: those rows are ranked again by :meth:`_why` itself,
+        so the explanation never depends on the batch.
+        """
+        contrib = X.data * self._why_weights[X.indices]
+        positive = np.flatnonzero(contrib > 0)
+        row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[positive]
+        value = contrib[positive]
+        # By value, then by row with a stable sort (a radix sort for small integers): each row's
+        # contributions in descending order, rows in order.
+        order = np.argsort(-value)
+        order = order[np.argsort(row[order].astype(np.min_scalar_type(X.shape[0])), kind="stable")]
+        row, value, col = row[order], value[order], X.indices[positive[order]]
+        rank = np.arange(len(row)) - np.searchsorted(row, np.arange(X.shape[0]))[row]
+        shown = rank < n
+        names = self.vectorizer.names()
+        terms = [names[c] for c in col[shown].tolist()]
+        out, i = [], 0
+        for size in np.bincount(row[shown], minlength=X.shape[0]).tolist():
+            out.append(tuple(terms[i:i + size]))
+            i += size
+        tied = (value[1:] == value[:-1]) & (row[1:] == row[:-1]) & (rank[1:] <= n)
+        for r in np.unique(row[1:][tied]).tolist():
+            out[r] = self._why(X, r, n)
+        return out
+
     def _why(self, X: sparse.csr_matrix, i: int, n: int = 8) -> tuple[str, ...]:
-        """The features of row ``i`` that pushed relevance and warning up most, strongest first."""
+        """The features of row ``i`` that pushed relevance and warning up most, strongest first
+        (one row at a time: the definition :meth:`_explain` follows)."""
         start, end = X.indptr[i], X.indptr[i + 1]
         if start == end:
             return ()
@@ -240,6 +169,14 @@ class TextModel:
         if self._why_cache is None:
             self._why_cache = self.coef["relevant"] + self.coef["warn"]
         return self._why_cache
+
+    @property
+    def _stacked(self) -> np.ndarray:
+        """Every head's weights as the columns of one matrix: binary heads, then the offices."""
+        if self._stack_cache is None:
+            self._stack_cache = np.ascontiguousarray(np.column_stack(
+                [self.coef[h] for h in BINARY_HEADS] + [self.coef["department"].T]))
+        return self._stack_cache
 
     # -- files -----------------------------------------------------------------------------
     def save(self, directory: Path) -> None:

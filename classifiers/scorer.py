@@ -46,7 +46,8 @@ class ModelScorer:
         # Normalise once for both: the model reads the head of the text, the schemes read more.
         normalized = [text.normalize(t[:RULE_CHARS]) for t in texts]
         predictions = self.model.predict_normalized(normalized)
-        return [self._combine(p, self._hits(n)) for p, n in zip(predictions, normalized)]
+        hits = self.rules.match_many(normalized) if self.rules is not None else [[]] * len(texts)
+        return list(map(self._combine, predictions, hits))
 
     def score(self, article: Article) -> ScoredArticle:
         [judgement] = self.judge_many([article.title + "\n" + article.content])
@@ -61,9 +62,6 @@ class ModelScorer:
             article, relevance=j.relevance, sensitivity=j.sensitivity, level=j.level,
             department=j.department, matched_rules=j.matched_rules, model_version=self.version,
             explanation=j.explanation)
-
-    def _hits(self, normalized: str) -> list[Hit]:
-        return self.rules.match(normalized) if self.rules is not None else []
 
     @staticmethod
     def _combine(p: Prediction, hits: list[Hit]) -> Judgement:

@@ -20,7 +20,8 @@ from sklearn.metrics import (average_precision_score, confusion_matrix, log_loss
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifiers.corpus import Example, data_hash
-from classifiers.model import BINARY_HEADS, TextModel, Vectorizer, features
+from classifiers.features import Vectorizer, features
+from classifiers.model import BINARY_HEADS, TextModel
 from pipeline.records import DEPARTMENTS
 from classifiers.tokenize import Backend, available_backend, tokens
 

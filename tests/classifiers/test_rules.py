@@ -74,3 +74,10 @@ def test_overlapping_and_nested_words_are_all_found(tmp_path):
     assert rules.present(normalize("成立审查调查组，查处严重违纪违法")) == {
         "审查调查", "调查组", "严重违纪违法", "违纪违法"}
     assert [h.scheme.name for h in rules.match(normalize("成立审查调查组，查处严重违纪违法"))] == ["x", "y"]
+
+
+def test_a_scheme_without_conditions_matches_every_text_without_its_exclusions(tmp_path):
+    rules = load_rules(write(tmp_path, "schemes:\n  - name: all\n    exclusions: [广告]\n"
+                             "  - name: local\n    regions: [会昌]\n"))
+    assert [[h.scheme.name for h in hits] for hits in rules.match_many(
+        [normalize("会昌新闻"), normalize("一则广告"), ""])] == [["all", "local"], [], ["all"]]
