@@ -74,3 +74,16 @@ def test_run_keeps_one_consumer_group_per_step(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--group", "shared"])
     assert build_parser().parse_args(["worker", "index", "--group", "ix"]).group == "ix"
+
+
+def test_index_retention_keeps_the_last_months(tmp_path, capsys, monkeypatch):
+    from datetime import datetime, timezone
+
+    from pipeline.cli.index_cmd import cutoff
+
+    assert cutoff(datetime(2026, 11, 27, tzinfo=timezone.utc), 24) == datetime(2024, 11, 1, tzinfo=timezone.utc)
+    assert cutoff(datetime(2026, 1, 5, tzinfo=timezone.utc), 1) == datetime(2025, 12, 1, tzinfo=timezone.utc)
+    monkeypatch.chdir(tmp_path)
+    assert main(["index", "prune", "--keep-months", "0"]) == 2
+    assert main(["index", "prune", "--dry-run"]) == 0
+    assert "would drop 0 articles from before" in capsys.readouterr().out

@@ -13,7 +13,7 @@ import sys
 from pipeline.errors import BackendUnavailable, ConfigError, YuqingError
 
 COMMANDS = ("config_cmd", "demo", "search", "classify_cmd", "model_cmd", "sources_cmd", "crawl",
-            "eval_cmd", "worker", "deadletter_cmd", "alerts_cmd", "consult_cmd", "audit_cmd", "report_cmd", "console_cmd", "users_cmd")
+            "eval_cmd", "worker", "deadletter_cmd", "alerts_cmd", "consult_cmd", "audit_cmd", "report_cmd", "console_cmd", "users_cmd", "index_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

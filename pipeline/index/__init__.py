@@ -105,6 +105,9 @@ class Index(Protocol):
 
     def count(self) -> int: ...
 
+    def prune(self, before: datetime) -> int:
+        """Retention: drop the articles of the months before ``before``'s month; returns how many."""
+
     def close(self) -> None: ...
 
 

@@ -6,11 +6,21 @@ matches and a phrase query of bigrams finds any substring; ``words`` holds jieba
 ``cut_for_search`` words with a whitespace analyzer, so that whole-word matches rank first.
 Every filter field is a keyword, scores and levels are numbers. Document id = content hash, so a
 replayed record overwrites itself instead of adding a copy.
+
+Months of data: documents go to one index per month of their time (``yuqing-articles-2026.11``,
+by publication time, else fetch time, in UTC), all created from one template that puts them in the
+alias ``yuqing-articles``, which searches read. A month is one shard: at the volume of a county's
+monitoring (tens of thousands of articles a day at most, a few kB each) a month stays well under
+the 10–50 GB a shard should hold, and 24 months are 24 small indices. Retention is dropping whole
+months (``prune``, ``yuqing index prune --keep-months 24``), which costs nothing, unlike deleting
+documents. The same article always lands in the same month, so a replay still overwrites itself.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime, timezone
 
 from pipeline.errors import BackendUnavailable
 from pipeline.index import RECORD_FIELDS, Hit, Query, Rejected, SearchResult, document
@@ -79,11 +89,16 @@ _SORTS = {
 }
 
 
+def _month(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y.%m")
+
+
 class ElasticsearchIndex:
     """The :class:`~pipeline.index.Index` on Elasticsearch: ``ElasticsearchIndex(url, name)``.
 
-    Creating one checks that the node answers, installs the index template for ``name*`` and
-    creates ``name`` if missing; raises :class:`BackendUnavailable` otherwise.
+    Creating one checks that the node answers, installs the index template for ``name-*`` (whose
+    indices join the alias ``name``) and creates this month's index so the alias exists; raises
+    :class:`BackendUnavailable` otherwise.
     """
 
     def __init__(
@@ -112,15 +127,28 @@ class ElasticsearchIndex:
                  health["cluster_name"], health["status"], url, name)
 
     def _install(self) -> None:
+        if self.client.indices.exists_index_template(name=f"{self.name}-template") and \
+                self.client.indices.exists(index=self.name) and \
+                not self.client.indices.exists_alias(name=self.name):
+            raise BackendUnavailable(
+                f"Elasticsearch at {self.url}: {self.name!r} is an index, not the alias of monthly "
+                f"indices this version writes; reindex it into {self.name}-YYYY.MM indices or choose "
+                "another index.name")
         self.client.indices.put_index_template(
             name=f"{self.name}-template",
-            index_patterns=[f"{self.name}*"],
-            template={"settings": SETTINGS, "mappings": MAPPINGS},
+            index_patterns=[f"{self.name}-*"],
+            template={"settings": SETTINGS, "mappings": MAPPINGS, "aliases": {self.name: {}}},
             priority=100,
         )
-        if not self.client.indices.exists(index=self.name):
+        self._ensure(self._monthly(datetime.now(timezone.utc)))
+
+    def _monthly(self, moment: datetime) -> str:
+        return f"{self.name}-{_month(moment)}"
+
+    def _ensure(self, index: str) -> None:
+        if not self.client.indices.exists(index=index):
             try:
-                self.client.indices.create(index=self.name)
+                self.client.indices.create(index=index)
             except Exception as exc:  # created by another worker in between
                 if "resource_already_exists" not in str(exc):
                     raise
@@ -136,7 +164,8 @@ class ElasticsearchIndex:
             return []
         pending, self._pending = self._pending, {}
         actions = (
-            {"_op_type": "index", "_index": self.name, "_id": id, "_source": document(article)}
+            {"_op_type": "index", "_index": self._monthly(article.published or article.fetched),
+             "_id": id, "_source": document(article)}
             for id, article in pending.items()
         )
         try:
@@ -208,17 +237,31 @@ class ElasticsearchIndex:
         return {"bool": {"must": must, "should": should, "filter": filters}}
 
     def get(self, id: str) -> ScoredArticle | None:
-        found = self.client.options(ignore_status=404).get(
-            index=self.name, id=id, source_includes=sorted(RECORD_FIELDS)
-        )
-        return ScoredArticle.model_validate(found["_source"]) if found.get("found") else None
+        # the alias spans months, and GET by id needs one index: ask by id across them
+        found = self.client.search(index=self.name, query={"ids": {"values": [id]}}, size=1,
+                                   source_includes=sorted(RECORD_FIELDS))
+        hits = found["hits"]["hits"]
+        return ScoredArticle.model_validate(hits[0]["_source"]) if hits else None
 
     def count(self) -> int:
         return self.client.count(index=self.name)["count"]
 
+    def prune(self, before: datetime) -> int:
+        """Drop the monthly indices of months that ended by ``before``; returns the documents
+        dropped. Whole months only: the month ``before`` falls in is kept."""
+        keep_from = _month(before)
+        dropped = 0
+        for index in self.client.indices.get(index=f"{self.name}-*", allow_no_indices=True):
+            match = re.fullmatch(re.escape(self.name) + r"-(\d{4}\.\d{2})", index)
+            if match and match[1] < keep_from:
+                dropped += self.client.count(index=index)["count"]
+                self.client.indices.delete(index=index)
+                log.info("index_pruned index=%s", index)
+        return dropped
+
     def delete_index(self) -> None:
-        """Drop the index and its template (tests clean up with this)."""
-        self.client.options(ignore_status=404).indices.delete(index=self.name)
+        """Drop the monthly indices and the template (tests clean up with this)."""
+        self.client.options(ignore_status=404).indices.delete(index=f"{self.name}-*")
         self.client.options(ignore_status=404).indices.delete_index_template(
             name=f"{self.name}-template"
         )

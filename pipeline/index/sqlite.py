@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import text
@@ -195,6 +195,23 @@ class SqliteIndex:
     def count(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+
+    def prune(self, before: datetime) -> int:
+        """Delete the articles whose time is before the first day of ``before``'s month (UTC),
+        as the Elasticsearch index drops whole months; returns how many."""
+        first = before.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        cutoff = _ms(first)
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM fts WHERE rowid IN (SELECT rid FROM docs WHERE time_ms < ?)", (cutoff,))
+                dropped = conn.execute("DELETE FROM docs WHERE time_ms < ?", (cutoff,)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return dropped
 
     def close(self) -> None:
         self.flush()

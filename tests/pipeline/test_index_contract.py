@@ -129,3 +129,24 @@ def test_hits_carry_the_whole_record(index):
     [hit] = index.search(Query(text="补偿款")).hits
     assert hit.article == BOARD
     assert hit.score is not None and hit.score > 0
+
+
+def test_retention_drops_whole_months_before_the_cutoff_and_keeps_the_rest(index_factory):
+    index = index_factory()
+    months = {}
+    for month in (9, 10, 11):
+        article = Article.create(source_id="hclz", url=f"http://example.cn/m{month}",
+                                 title=f"{month}月通报", content=f"{month}月的案件通报正文。",
+                                 published=datetime(2026, month, 15, 9, 0, tzinfo=BEIJING))
+        months[month] = ScoredArticle.from_article(article, relevance=0.9, sensitivity=0.5, level=1,
+                                                   department="宣传部", model_version="test")
+        index.add(months[month])
+    assert index.flush() == []
+    index.refresh()
+
+    assert index.prune(datetime(2026, 10, 20, tzinfo=timezone.utc)) == 1
+    index.refresh()
+    assert index.count() == 2
+    assert index.get(months[9].id) is None
+    assert index.get(months[10].id) == months[10]
+    assert titles(index.search(Query(text="通报", limit=10))) == {"10月通报", "11月通报"}
