@@ -23,7 +23,10 @@ def register(sub) -> None:
     _common(worker)
     worker.set_defaults(run=run_worker)
 
-    run = sub.add_parser("run", help="run every step in one process until stopped (embedded default)")
+    run = sub.add_parser("run", help="crawl and run every step in one process until stopped (embedded default)")
+    run.add_argument("--sources", metavar="PATH",
+                     help="crawl these sources too (default: ./sources.yaml or ./sources/ when present)")
+    run.add_argument("--no-crawl", action="store_true", help="only the stream steps, no crawling")
     _common(run)
     run.set_defaults(run=run_all)
 
@@ -121,6 +124,9 @@ def run_all(args: argparse.Namespace) -> int:
     threads = [threading.Thread(target=w.run, args=(stop,), kwargs={"until_idle": args.until_idle},
                                 name=f"yuqing-{name}", daemon=True)
                for name, w in workers.items()]
+    crawling = None if args.until_idle or args.no_crawl else _crawl_thread(args, settings, bus, stop)
+    if crawling is not None:
+        threads.append(crawling)
     if not args.until_idle:
         # reminders, escalations and notifications go out while the stream runs
         from alerting.app import BriefingJob, open_service
@@ -129,7 +135,8 @@ def run_all(args: argparse.Namespace) -> int:
         service = open_service(settings)
         ticker = Ticker(service, jobs=[BriefingJob(settings, service)])
         threads.append(threading.Thread(target=ticker.run, args=(stop,), name="yuqing-ticker", daemon=True))
-    print(f"yuqing run: {', '.join(flow.STEPS)} on bus {settings.bus.url}; Ctrl-C to stop")
+    print(f"yuqing run: {'crawl, ' if crawling else ''}{', '.join(flow.STEPS)} on bus {settings.bus.url}; "
+          "Ctrl-C to stop")
     for t in threads:
         t.start()
     try:
@@ -142,3 +149,35 @@ def run_all(args: argparse.Namespace) -> int:
     for name, c in counts.items():
         print(f"{name}: read {c.read}, written {c.written}, dead letters {c.dead}")
     return 0
+
+
+def _crawl_thread(args, settings, bus, stop: threading.Event) -> threading.Thread | None:
+    """The crawl service on its own thread, publishing to the same bus; None without sources."""
+    from crawlers.fetch import Fetcher
+    from crawlers.politeness import Politeness
+    from crawlers.service import CrawlService, SourceWatcher
+    from crawlers.snapshots import SnapshotStore
+    from crawlers.state import StateStore
+    from pipeline.cli.sources_cmd import default_sources_path
+    from pipeline.errors import ConfigError
+
+    try:
+        path = default_sources_path(args.sources)
+    except ConfigError:
+        if args.sources:
+            raise
+        print("yuqing run: no sources.yaml here, so no crawling (give --sources PATH)")
+        return None
+    watcher = SourceWatcher(path)  # an invalid file stops the start with FILE:LINE problems
+    data = settings.paths.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+
+    def crawl() -> None:
+        state = StateStore(data / "crawl_state.sqlite3")
+        try:
+            with Fetcher(SnapshotStore(data / "snapshots"), Politeness(1.0)) as fetcher:
+                CrawlService(watcher, bus, state, fetcher).run_forever(stop)
+        finally:
+            state.close()
+
+    return threading.Thread(target=crawl, name="yuqing-crawl", daemon=True)
