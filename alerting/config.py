@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from alerting.notify.config import ChannelConfig
 from pipeline.errors import ConfigError
-from pipeline.yamlfile import parse_yaml, validation_problems
+from pipeline.yamlfile import read_mapping, validation_problems
 
 __all__ = ["AlertingConfig", "load_alerting_config", "DEFAULT_OFFICES", "STATE_LABELS"]
 
@@ -251,16 +251,8 @@ def load_alerting_config(path: str | Path | None) -> AlertingConfig:
     """Read and validate ``path``; ``None`` gives the defaults. Raises :class:`ConfigError`."""
     if path is None:
         return AlertingConfig()
-    file = Path(path)
-    try:
-        raw = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}; check the path given to --alerting") from None
-    data, marks = parse_yaml(raw, str(file))
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}:1: expected a mapping (unit, offices, routing, clocks, notify ...)")
+    data, marks = read_mapping(path, "settings (unit, offices, routing, clocks, notify ...)",
+                               "fix alerting.file in yuqing.yaml (or YUQING_ALERTING_FILE)")
     try:
         return AlertingConfig.model_validate(data)
     except ValidationError as exc:

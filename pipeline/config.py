@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from pipeline.errors import ConfigError
-from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, validation_problems
+from pipeline.yamlfile import PATTERN_WORDS, Marks, read_mapping, validation_problems
 
 DEFAULT_FILE = "yuqing.yaml"
 
@@ -178,18 +178,8 @@ def load_settings(
     data: dict[str, Any] = {}
     marks = Marks(None)
     if path is not None:
-        file = Path(path)
-        try:
-            raw = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"{file}: no such file; create it or point --config elsewhere") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot read: {exc}") from None
-        data, marks = parse_yaml(raw, str(file))
-        if data is None:
-            data = {}
-        elif not isinstance(data, dict):
-            raise ConfigError(f"{file}:1: expected a mapping of sections (bus, index, store, alerting, paths)")
+        data, marks = read_mapping(path, "sections (bus, index, store, alerting, paths)",
+                                   "point --config elsewhere")
 
     layers = [(name, section, key) for name, (section, key) in _ENV.items() if env.get(name)]
     for name, section, key in layers:

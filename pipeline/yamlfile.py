@@ -77,6 +77,27 @@ def parse_yaml(raw: str, file: str) -> tuple[typing.Any, Marks]:
     return data, marks
 
 
+def read_mapping(path, expected: str, hint: str = "") -> tuple[dict, Marks]:
+    """Read the YAML file at ``path`` whose top level must be a mapping (``expected`` names its
+    keys for the message); an empty file is an empty mapping. Raises :class:`ConfigError` naming
+    the file for a missing or unreadable one (``hint`` says where the path came from)."""
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        raw = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file; create it or {hint or 'give another path'}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    data, marks = parse_yaml(raw, str(file))
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}:1: expected a mapping of {expected}")
+    return data, marks
+
+
 def _model_in(annotation) -> type[BaseModel] | None:
     """The pydantic model inside an annotation such as ``Model``, ``list[Model]``, ``Model | None``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
