@@ -8,10 +8,16 @@ count) and the first source, not fifty alerts. Two levels:
   collapsed) is the same article;
 - near: SimHash, 64 bits over weighted character 3-gram shingles of the normalised text (without
   punctuation and whitespace). Reposts differ in a few bits; a different article on the same
-  topic differs in many because most of its shingles differ. Candidates come from sixteen 4-bit
-  bands (pigeonhole: fingerprints within 15 bits share a band) and are checked by Hamming distance.
+  topic differs in many because most of its shingles differ. The nearest stored fingerprint is
+  found by comparing with all of them at once (numpy XOR and bit count over an in-memory copy,
+  a few milliseconds for a million): with a threshold of 12 bits no banding is selective (the
+  sixteen 4-bit bands this module first used made about two thirds of all stored articles
+  candidates, read through SQL for every new article).
 
-State lives in SQLite (the embedded backend), so clusters survive a restart.
+State lives in SQLite (the embedded backend), so clusters survive a restart; the in-memory copy
+of the fingerprints is read from it at start and caught up before every comparison, so several
+processes may share the file. The ``bands`` table is still written, for older versions reading
+the same file.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 from pipeline.text import normalize
 
@@ -68,13 +76,24 @@ def shingles(text: str) -> dict[str, int]:
 
 
 def simhash(text: str) -> int:
-    """64-bit SimHash (unsigned) of ``text``'s shingles; 0 for text without letters."""
-    weights = [0] * 64
-    for gram, count in shingles(text).items():
-        h = int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += count if (h >> bit) & 1 else -count
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    """64-bit SimHash (unsigned) of ``text``'s shingles; 0 for text without letters.
+
+    Every shingle's 8-byte BLAKE2b digest (read big-endian) votes on each of the 64 bits with its
+    count, for where the bit is set and against where it is not; a bit with more votes for than
+    against is set. The votes are counted with numpy over all shingles at once: the same
+    fingerprints as a loop over 64 bits per shingle (stored ones stay valid), about ten times
+    faster on an article of 1,500 characters (27 ms to 2.5 ms), which the classify worker pays
+    for every article.
+    """
+    grams = shingles(text)
+    if not grams:
+        return 0
+    digests = b"".join([hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams])
+    # Row i: the 64 bits of shingle i's digest, most significant first.
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
+    counts = np.fromiter(grams.values(), dtype=np.int64, count=len(grams))
+    votes = 2 * (counts @ bits) - counts.sum()  # per bit: (count where set) - (count where not)
+    return int(np.packbits(votes > 0).view(">u8")[0])
 
 
 def hamming(a: int, b: int) -> int:
@@ -107,10 +126,52 @@ CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, exact_hash TEXT NOT NULL,
     simhash INTEGER NOT NULL, source_id TEXT NOT NULL, seen_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_exact ON articles(exact_hash);
+CREATE INDEX IF NOT EXISTS articles_cluster ON articles(cluster_id, seen_at);
 CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, value INTEGER NOT NULL,
     article_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_lookup ON bands(band, value);
 """
+
+
+class _Fingerprints:
+    """Every stored fingerprint with its row id, in growable numpy arrays."""
+
+    def __init__(self):
+        self.rowids = np.empty(1024, dtype=np.int64)
+        self.prints = np.empty(1024, dtype=np.uint64)
+        self.size = 0
+        self.last_rowid = 0
+
+    def catch_up(self, db: sqlite3.Connection) -> None:
+        """Read the rows stored since the last call (by this process or another)."""
+        rows = db.execute("SELECT rowid, simhash FROM articles WHERE rowid > ? ORDER BY rowid",
+                          (self.last_rowid,)).fetchall()
+        if not rows:
+            return
+        new = np.array(rows, dtype=np.int64)
+        end = self.size + len(new)
+        if end > len(self.rowids):
+            capacity = max(end, 2 * len(self.rowids))
+            self.rowids = np.resize(self.rowids, capacity)
+            self.prints = np.resize(self.prints, capacity)
+        self.rowids[self.size:end] = new[:, 0]
+        self.prints[self.size:end] = new[:, 1].view(np.uint64)  # stored signed, read unsigned
+        self.size = end
+        self.last_rowid = int(new[-1, 0])
+
+    def closest(self, fingerprint: int) -> tuple[int, int] | None:
+        """(row id, Hamming distance) of the nearest stored fingerprint; None when empty."""
+        if not self.size:
+            return None
+        distances = _bit_count(self.prints[:self.size] ^ np.uint64(fingerprint))
+        i = int(np.argmin(distances))
+        return int(self.rowids[i]), int(distances[i])
+
+
+def _bit_count(values: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):  # numpy 2
+        return np.bitwise_count(values)
+    return np.unpackbits(values.view(np.uint8)).reshape(-1, 64).sum(axis=1)
 
 
 class StoryClusters:
@@ -125,8 +186,13 @@ class StoryClusters:
         self.near_distance = near_distance
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False)
+        # WAL with NORMAL sync: a commit per article without an fsync each (the embedded bus
+        # does the same): durable across a process crash, only a power cut can lose the last.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._db.commit()
+        self._prints = _Fingerprints()
 
     def close(self) -> None:
         self._db.close()
@@ -160,18 +226,14 @@ class StoryClusters:
             return self._summary(cluster, is_new=is_new, exact=exact)
 
     def _nearest(self, fingerprint: int) -> str | None:
-        """The cluster of the closest stored fingerprint within the threshold, if any."""
-        clauses = " OR ".join("(b.band = ? AND b.value = ?)" for _ in range(_BANDS))
-        params = [x for pair in _bands(fingerprint) for x in pair]
-        rows = self._db.execute(
-            f"SELECT DISTINCT a.cluster_id, a.simhash FROM bands b JOIN articles a "
-            f"ON a.article_id = b.article_id WHERE {clauses}", params).fetchall()
-        best: tuple[int, str] | None = None
-        for cluster, signed in rows:
-            distance = hamming(fingerprint, signed & ((1 << 64) - 1))
-            if distance <= self.near_distance and (best is None or distance < best[0]):
-                best = (distance, cluster)
-        return best[1] if best else None
+        """The cluster of the closest stored fingerprint within the threshold, if any (the
+        earliest stored one among equally close ones)."""
+        self._prints.catch_up(self._db)
+        found = self._prints.closest(fingerprint)
+        if found is None or found[1] > self.near_distance:
+            return None
+        return self._db.execute("SELECT cluster_id FROM articles WHERE rowid = ?",
+                                (found[0],)).fetchone()[0]
 
     def _summary(self, cluster: str, is_new: bool, exact: bool) -> Assignment:
         first_source, first_seen = self._db.execute(

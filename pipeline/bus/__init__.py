@@ -70,7 +70,9 @@ class Bus(Protocol):
     ``publish`` may buffer; after ``flush`` returns, every record published before it is durable
     (acknowledged by all in-sync replicas on Kafka, committed to disk for the embedded log).
     Records with the same key keep their order. ``flush`` raises
-    :class:`~pipeline.errors.BackendUnavailable` when records could not be written.
+    :class:`~pipeline.errors.BackendUnavailable` when records could not be written, at least
+    when any of those the calling thread published could not: several steps' threads may share
+    one bus (``yuqing run``), and each commits its offsets on its own flush.
     """
 
     def publish(self, topic: str, value: bytes, key: bytes | None = None) -> None: ...

@@ -120,10 +120,14 @@ class LocalBus:
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         """Next offset to be written, per partition (for lag and tests)."""
-        rows = self._conn.execute(
-            "SELECT partition, MAX(offset) + 1 FROM log WHERE topic=? GROUP BY partition",
-            (self.prefix + topic,),
-        ).fetchall()
+        # Under the lock: consumers in other threads ask for their lag while a flush is in a
+        # transaction on this same connection, and a statement interleaved with it made the
+        # flush fail ("database is locked", "another row available") and its batch be redone.
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT partition, MAX(offset) + 1 FROM log WHERE topic=? GROUP BY partition",
+                (self.prefix + topic,),
+            ).fetchall()
         return dict(rows)
 
     def close(self) -> None:

@@ -140,3 +140,45 @@ def test_lag_counts_what_is_published_but_not_yet_polled(bus_factory):
     assert len(first) == 1
     assert consumer.lag() == 3  # Kafka knows the high-water mark once a fetch returned
     consumer.close()
+
+
+def test_one_bus_can_be_shared_by_the_steps_threads(bus_factory):
+    # `yuqing run` runs every step as a thread on one bus: each publishes, flushes and asks its
+    # consumer for the lag after every batch, while a crawler in another process appends too.
+    # On the embedded bus a lag query interleaved with another thread's flush once failed that
+    # flush ("database is locked"), so the batch was redone and its records doubled.
+    import threading
+
+    bus, crawler = bus_factory(), bus_factory()
+    topics = [SCORED, DEADLETTER, "alerts"]
+    consumers = [bus.consumer(RAW, f"step-{i}") for i in range(len(topics))]
+    errors: list[Exception] = []
+
+    def step(topic, consumer):
+        try:
+            for i in range(60):
+                for j in range(10):
+                    bus.publish(topic, b"x" * 3000, key=f"k{j}".encode())
+                bus.flush()
+                consumer.lag()
+        except Exception as exc:
+            errors.append(exc)
+
+    def crawl():
+        for i in range(200):
+            crawler.publish(RAW, b"y" * 3000, key=b"page")
+            crawler.flush()
+
+    threads = [threading.Thread(target=step, args=pair) for pair in zip(topics, consumers)]
+    threads.append(threading.Thread(target=crawl))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    for topic in topics:
+        counter = bus.consumer(topic, "count")
+        assert len(drain(counter, 600)) == 600 and settle(counter, quiet_s=1.0) == []
+        counter.close()
+    for consumer in consumers:
+        consumer.close()
