@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                 page = browser.new_page(viewport={"width": args.width, "height": 860}, locale="zh-CN")
                 log_in(page, server.url, "xuanchuan", passwords["xuanchuan"])
                 page.goto(f"{server.url}/queue")
-                page.wait_for_function("document.body.dataset.stream === 'open'")
+                # not wait_for_function: its polling evals, which the console's CSP refuses
+                page.locator("body[data-stream='open']").wait_for(state="attached")
                 page.wait_for_timeout(1200)  # two ticks of the countdowns
                 page.screenshot(path=str(out / "queue.png"), full_page=True)
                 page.goto(f"{server.url}/stories/{story_id}")

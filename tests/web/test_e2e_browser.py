@@ -53,7 +53,9 @@ def test_an_alert_from_arrival_to_closed_across_three_offices(console):
             xc.set_default_timeout(15_000)
             log_in(xc, url, "xc", PASSWORD)
             assert xc.url == f"{url}/queue"
-            xc.wait_for_function("document.body.dataset.stream === 'open'")
+            # an attribute check, not wait_for_function: Playwright polls a string predicate
+            # with eval, which the console's CSP (script-src 'self') rightly refuses
+            xc.locator("body[data-stream='open']").wait_for(state="attached")
             xc.evaluate("window.__sameDocument = true")
 
             # a 重大 item first seen 55 minutes ago: 5 minutes left on its 1-hour report
