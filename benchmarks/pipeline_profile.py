@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -182,6 +183,12 @@ def main() -> None:
     if hasattr(index, "delete_index"):
         index.delete_index()
     bus.close()
+    stories.close()
+    if args.bus_url:
+        from pipeline_sustained import delete_topics
+
+        delete_topics(settings)
+    shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ classified, indexed and alerted, and the run waits for the last one.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -210,6 +212,19 @@ def main() -> None:
     settings = load_settings(config, env={})
     bus = open_bus(settings)  # creates the topics
     index = open_index(settings)  # creates the index
+    finished = False
+
+    def clean_up() -> None:
+        # Also when a worker failed: the broker and the node are shared with the tests. The
+        # folder (settings, data, the workers' logs) is kept for a look after a failure.
+        if hasattr(index, "delete_index"):
+            index.delete_index()
+        if args.bus_url:
+            delete_topics(settings)
+        if finished:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(clean_up)
 
     warm = 60
     total = int(args.rate * args.seconds)
@@ -337,10 +352,7 @@ def main() -> None:
 
     latencies = read_latencies(bus, run_id, {k for k, _ in feed[int(args.rate * args.settle):]})
     bus.close()
-    if hasattr(index, "delete_index"):
-        index.delete_index()
-    if args.bus_url:
-        delete_topics(settings)
+    finished = True
 
     def q(p: float) -> float:
         if not latencies:
