@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages, outbox
 from alerting.clock import Clock, SystemClock
-from alerting.config import AlertingConfig, STATE_LABELS
-from alerting.errors import Forbidden, IllegalTransition, NotFound, UnknownOffice
+from alerting.config import AlertingConfig
+from alerting.errors import Forbidden, NotFound, UnknownOffice
 from alerting.notify.base import Channel
 from alerting.notify.channels import build_channels
-from alerting.routing import LEVEL_NAMES, route, spread_level
+from alerting.routing import Routed, route, spread_level
 from alerting.store import Store
 from alerting.store.models import (
     Alert, AlertArticle, AuditEntry, Deadline, Notification, Report, Task,
@@ -267,10 +267,8 @@ class AlertService(Workflow):
                 self._attach(session, alert, article, now)
             return
         settings = self.config.volume
-        routed = type("Routed", (), {})()
-        routed.level, routed.office = settings.level, settings.office
-        routed.reasons = [f"声量:{spike.name} {spike.count}篇/窗口，平时约{spike.usual:.1f}篇"]
-        routed.emergency = routed.overall = False
+        routed = Routed(level=settings.level, office=settings.office,
+                        reasons=[f"声量:{spike.name} {spike.count}篇/窗口，平时约{spike.usual:.1f}篇"])
         title = f"「{spike.name}」相关信息激增：近{int(settings.window.total_seconds() // 3600)}小时{spike.count}篇"
         self._open(session, spike.story_key, "volume", article, routed, now, title=title)
 

@@ -21,7 +21,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -102,20 +101,13 @@ def main() -> None:
     from classifiers.scorer import ModelScorer
     from pipeline import flow
     from pipeline.backends import open_bus, open_index
-    from pipeline.config import load_settings
+    from pipeline_throughput import bench_settings
     from pipeline.records import Article
     from pipeline_sustained import distinct_articles
 
     run_id = uuid.uuid4().hex[:8]
-    data = Path(tempfile.mkdtemp(prefix="yuqing-profile-"))
-    overrides = {("paths", "data_dir"): str(data)}
-    if args.bus_url:
-        overrides[("bus", "url")] = args.bus_url
-        overrides[("bus", "topic_prefix")] = f"bench.{run_id}."
-    if args.index_url:
-        overrides[("index", "url")] = args.index_url
-        overrides[("index", "name")] = f"bench-{run_id}"
-    settings = load_settings(None, env={}, overrides=overrides)
+    settings = bench_settings(args.bus_url, args.index_url, run_id, prefix="yuqing-profile-")
+    data = settings.paths.data_dir
     bus, index = open_bus(settings), open_index(settings)
     scorer = ModelScorer(registry.load(), load_rules())
     scorer.score_many([Article.create(source_id="w", url="https://example.cn/warm", title="纪委",

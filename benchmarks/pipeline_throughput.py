@@ -24,6 +24,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+def bench_settings(bus_url: str | None, index_url: str | None, run_id: str, prefix: str = "yuqing-bench-"):
+    """Settings of one run: a fresh data folder, and fresh topics and index on the real services."""
+    from pipeline.config import load_settings
+
+    overrides = {("paths", "data_dir"): str(Path(tempfile.mkdtemp(prefix=prefix)))}
+    if bus_url:
+        overrides[("bus", "url")] = bus_url
+        overrides[("bus", "topic_prefix")] = f"bench.{run_id}."
+    if index_url:
+        overrides[("index", "url")] = index_url
+        overrides[("index", "name")] = f"bench-{run_id}"
+    return load_settings(None, env={}, overrides=overrides)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
@@ -39,19 +53,10 @@ def main() -> None:
     from pipeline import bus as topics
     from pipeline import flow
     from pipeline.backends import open_bus, open_index
-    from pipeline.config import load_settings
     from pipeline.records import Article
 
     run_id = uuid.uuid4().hex[:8]
-    data = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
-    overrides = {("paths", "data_dir"): str(data)}
-    if args.bus_url:
-        overrides[("bus", "url")] = args.bus_url
-        overrides[("bus", "topic_prefix")] = f"bench.{run_id}."
-    if args.index_url:
-        overrides[("index", "url")] = args.index_url
-        overrides[("index", "name")] = f"bench-{run_id}"
-    settings = load_settings(None, env={}, overrides=overrides)
+    settings = bench_settings(args.bus_url, args.index_url, run_id)
     bus, index = open_bus(settings), open_index(settings)
     scorer = ModelScorer(registry.load(), load_rules())
 

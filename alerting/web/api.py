@@ -8,7 +8,6 @@ transitions and the audit log are the service's), exactly as the pages and ``yuq
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request

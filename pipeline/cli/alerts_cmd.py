@@ -271,7 +271,6 @@ def run_tick(args) -> int:
 
 
 def run_ingest(args) -> int:
-    from pipeline.errors import RecordError
     from pipeline.records import ScoredArticle
 
     service = open_cli_service(args)

@@ -4,7 +4,6 @@ entries they leave; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
