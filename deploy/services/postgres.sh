@@ -207,10 +207,14 @@ postgres_wait() {
     done
     # The role and database the tests use: made on the first start, and made
     # again if a test or a person dropped them. \gexec runs the statement only
-    # when the query returns it.
+    # when the query returns it. pg_signal_backend lets the tests' DROP DATABASE
+    # ... WITH (FORCE) end an autovacuum worker that happens to be in the
+    # database: without it the drop fails now and then ("must be a member of
+    # the role whose process is being terminated").
     if ! out=$(pg_psql "$PG_SUPERUSER" postgres 2>&1 <<EOF
 SELECT 'CREATE ROLE $PG_ROLE LOGIN CREATEDB' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') \gexec
 SELECT 'CREATE DATABASE $PG_DB OWNER $PG_ROLE' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB') \gexec
+GRANT pg_signal_backend TO $PG_ROLE;
 EOF
     ); then
         printf '%s\n' "$out" >&2
