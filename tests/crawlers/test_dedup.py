@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -111,25 +111,61 @@ def test_a_naive_seen_at_is_refused(clusters):
 
 
 def _reference_simhash(text: str) -> int:
-    """The bit-by-bit SimHash the stored fingerprints were first made with."""
-    import hashlib
+    """Scheme 2 written out plainly, one character and one bit at a time with Python integers."""
+    from pipeline.text import normalize
 
-    from crawlers.normalize.dedup import shingles
-
+    chars = [ord(c) + 1 for c in normalize(text) if c.isalnum()]
+    if not chars:
+        return 0
+    chars += [0] * (3 - len(chars))
+    mask = (1 << 64) - 1
     weights = [0] * 64
-    for gram, count in shingles(text).items():
-        h = int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "big")
+    for i in range(len(chars) - 2):
+        z = (((chars[i] * 0x110001 + chars[i + 1]) * 0x110001 + chars[i + 2]) + 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        h = z ^ (z >> 31)
         for bit in range(64):
-            weights[bit] += count if (h >> bit) & 1 else -count
+            weights[bit] += 1 if (h >> bit) & 1 else -1
     return sum(1 << bit for bit in range(64) if weights[bit] > 0)
 
 
-@pytest.mark.parametrize("text", [BASE, REPOST_TRADITIONAL, SAME_TOPIC, UNRELATED, "纪委", "ab",
-                                  "Hello, World 2024", "！！！", ""])
-def test_fingerprints_stay_those_already_stored(text):
-    # Files written by earlier versions hold fingerprints of the loop above: a faster SimHash
-    # must give the very same bits, or old stories would stop matching their reposts.
+@pytest.mark.parametrize("text", [BASE, REPOST_TRADITIONAL, SAME_TOPIC, UNRELATED, "纪委", "ab", "a",
+                                  "Hello, World 2024", "！！！", "", "𠀀𠀁 emoji 🙂 ＡＢＣ１２３ under_score"])
+def test_the_vectorised_simhash_equals_the_plain_definition(text):
+    # Stored fingerprints must stay comparable with new ones: any change to these bits is a
+    # new scheme (SCHEME in dedup.py), never a silent change.
     assert simhash(text) == _reference_simhash(text)
+
+
+def test_fingerprints_of_an_earlier_scheme_are_never_compared_but_exact_copies_still_join(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "clusters.sqlite3"
+    # A file as versions before schemes wrote it: no scheme column, a fingerprint of other bits.
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE articles (article_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL,
+            exact_hash TEXT NOT NULL, simhash INTEGER NOT NULL, source_id TEXT NOT NULL,
+            seen_at TEXT NOT NULL);""")
+    from crawlers.normalize.dedup import exact_hash
+
+    near_new_print = simhash(SAME_TOPIC) ^ 0b111  # within reach, were it compared
+    signed = near_new_print - (1 << 64) if near_new_print >= 1 << 63 else near_new_print
+    seen = T0.astimezone(timezone.utc).isoformat()
+    old.execute("INSERT INTO articles VALUES ('old1', 'old1', ?, 123, 'qinghe-jw', ?)",
+                (exact_hash(BASE), seen))
+    old.execute("INSERT INTO articles VALUES ('old2', 'old2', 'x', ?, 'elsewhere', ?)", (signed, seen))
+    old.commit()
+    old.close()
+    with StoryClusters(path) as store:
+        copy = store.assign("c1", BASE, T0 + timedelta(minutes=1), "portal")
+        topic = store.assign("t1", SAME_TOPIC, T0 + timedelta(minutes=2), "portal")
+        again = store.assign("t2", SAME_TOPIC.replace("日前", "近日"), T0 + timedelta(minutes=3),
+                             "portal")
+    assert (copy.cluster_id, copy.exact, copy.first_source) == ("old1", True, "qinghe-jw")
+    assert topic.is_new and topic.cluster_id == "t1"  # old2's fingerprint is not scheme 2
+    assert (again.cluster_id, again.exact) == ("t1", False)  # scheme 2 prints match each other
 
 
 def test_two_processes_sharing_the_file_see_each_others_stories(tmp_path):
