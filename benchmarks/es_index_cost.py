@@ -24,6 +24,10 @@ Variants (each changes only what it names in the shipped settings):
   unigrams     title_s/content_s analysed into single characters only, no bigrams (a phrase of
                single characters is still a substring search; ranking and query speed change)
   no-words     documents without the jieba ``words`` field (whole-word ranking is lost)
+  lean-source  title_s, content_s and words indexed but left out of the stored _source (they are
+               the normalised copies of title and content, and the jieba words)
+  no-norms     lean-source, and no length norms on the three text fields (ranking no longer
+               favours short documents)
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ def variant_settings(name: str, settings: dict, mappings: dict):
         settings["refresh_interval"] = "5s"
     elif name == "refresh30s":
         settings["refresh_interval"] = "30s"
+    elif name in ("lean-source", "no-norms"):
+        mappings["_source"] = {"excludes": ["title_s", "content_s", "words"]}
+        if name == "no-norms":
+            for field in ("title_s", "content_s", "words"):
+                mappings["properties"][field]["norms"] = False
     elif name == "unigrams":
         settings["analysis"]["analyzer"]["zh_bigram"]["filter"] = ["cjk_width", "lowercase"]
     elif name not in ("shipped", "no-words"):

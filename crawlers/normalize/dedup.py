@@ -212,8 +212,11 @@ class StoryClusters:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # Under the write lock: classify workers starting together on a file from before
+        # schemes would otherwise both add the column, and the second would fail.
+        self._db.execute("BEGIN IMMEDIATE")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
-        if "scheme" not in columns:  # a file from before schemes: its rows are scheme 1
+        if "scheme" not in columns:  # its rows are scheme 1
             self._db.execute("ALTER TABLE articles ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1")
         self._db.commit()
         self._prints = _Fingerprints()
