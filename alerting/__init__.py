@@ -10,6 +10,7 @@
     notify/        the channels: SMTP, DingTalk, WeCom, Feishu, JSON webhook
     audit.py       the hash-chained record of every action
     reports.py     a briefing's data from the store and the index; scheduling
+    reviews.py     the leading group approves briefings or returns them for rework
     briefing/      the briefing (例会通报) rendered as HTML, PDF and PNG
     store/         SQLAlchemy models and Alembic migrations (SQLite, PostgreSQL)
     web/           the console for the offices, analysts and operators

@@ -34,6 +34,7 @@ from alerting.config import AlertingConfig
 from alerting.errors import Forbidden, NotFound, UnknownOffice
 from alerting.notify.base import Channel
 from alerting.notify.channels import build_channels
+from alerting.reviews import BriefingReviews
 from alerting.routing import Routed, route, spread_level
 from alerting.store import Store
 from alerting.store.models import (
@@ -77,9 +78,10 @@ class TickReport:
 FeedbackHook = Callable[[Alert, list[str], str, Actor], None]
 
 
-class AlertService(Workflow):
+class AlertService(Workflow, BriefingReviews):
     """See the module docstring. ``channels`` defaults to those built from ``config.notify``;
-    ``on_dismiss(alert, article_ids, reason, actor)`` records a false alarm for training."""
+    ``on_dismiss(alert, article_ids, reason, actor)`` records a false alarm for training.
+    The leading group's review of briefings (通报审批) comes from :mod:`alerting.reviews`."""
 
     def __init__(self, store: Store, config: AlertingConfig, clock: Clock | None = None,
                  channels: dict[str, Channel] | None = None, on_dismiss: FeedbackHook | None = None):

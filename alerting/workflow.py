@@ -104,6 +104,11 @@ class Workflow:
                 after["note"] = note
             audit.append(session, now, actor.name, action, alert.id, before, after)
 
+    def _require_leader(self, actor, what: str) -> None:
+        """The leading group's own decisions (组长): a leader, an administrator, or yuqing itself."""
+        if actor.role not in ("leader", "admin", "system"):
+            raise Forbidden(f"{actor.name} may not {what}: that is for the leading group (组长)")
+
     def _check_transition(self, alert: Alert, action: str) -> None:
         moves = TRANSITIONS[alert.state]
         if action not in moves:
@@ -274,8 +279,7 @@ class Workflow:
 
     def approve(self, alert_id: str, actor, note: str = "") -> str:
         """The leading group approves the proposal: handling and reporting begin."""
-        if actor.role not in ("leader", "admin", "system"):
-            raise Forbidden(f"{actor.name} may not approve a proposal: that is for the leading group (组长)")
+        self._require_leader(actor, "approve a proposal")
         with self._acting(alert_id, actor, "approve", "approve", note=note):
             pass
         return alert_id

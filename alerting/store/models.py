@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
     "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure",
+    "BriefingReview",
 ]
 
 
@@ -286,3 +287,22 @@ class LoginFailure(Base):
 
     __table_args__ = (Index("ix_login_failures_name_ip_at", "name", "ip", "at"),
                       Index("ix_login_failures_ip_at", "ip", "at"))
+
+
+# ---- the leading group's review of briefings (migration 0003) -----------------------------------
+
+
+class BriefingReview(Base):
+    """The 组长's decision on a briefing (例会通报审批): ``approved``, or ``returned`` for rework
+    with a note. One row per briefing name (the file stem), replaced when a new version is
+    reviewed; every decision is also in the audit log. ``modified`` is the time of the newest
+    file of the briefing when it was reviewed: a file written after it makes the review stale."""
+
+    __tablename__ = "briefing_reviews"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(8))  # approved | returned
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    modified: Mapped[datetime] = mapped_column(UtcDateTime)

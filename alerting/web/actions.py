@@ -1,4 +1,5 @@
-"""The workflow actions as the console offers them: one request model per action, one call each.
+"""The workflow actions as the console offers them: one request model per action, one call each;
+and the leading group's review of briefings (:func:`review_briefing`).
 
 The JSON API (``POST /api/alerts/{id}/{action}``) and the pages' forms both end in :func:`perform`,
 which calls :class:`alerting.service.AlertService` with the logged-in user's
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alerting.workflow import ACTION_WORDS, Actor, TaskSpec
 
 __all__ = ["ACTIONS", "Action", "perform", "complete_task", "CompleteIn", "form_to_model",
-           "ActionResult"]
+           "ActionResult", "ApproveBriefingIn", "ReturnBriefingIn", "ReviewResult", "review_briefing",
+           "REVIEW_WORDS"]
 
 _Within = Field(default=None, ge=1, le=7 * 24 * 60, description="time limit in minutes")
 
@@ -150,6 +152,40 @@ def perform(service, actor: Actor, alert_id: str, name: str, body: BaseModel) ->
 def complete_task(service, actor: Actor, task_id: int, body: CompleteIn) -> ActionResult:
     alert_id = service.complete_task(task_id, actor, body.result)
     return ActionResult(alert_id=alert_id, action="task_done", label=ACTION_WORDS["task_done"], tasks=[task_id])
+
+
+class ApproveBriefingIn(_In):
+    """批准 a briefing (组长 only); the note (批示) is optional."""
+
+    note: str = Field(default="", max_length=4000, description="批示 (kept in the audit log)")
+
+
+class ReturnBriefingIn(_In):
+    """退回 a briefing for rework (组长 only); the note says what to change."""
+
+    note: str = Field(min_length=1, max_length=4000, description="what to rework (kept in the audit log)")
+
+
+class ReviewResult(BaseModel):
+    name: str
+    state: str
+    state_label: str
+    by: str
+    at: str
+    note: str
+
+
+#: decision in the URL: (the service's method, the word on the page)
+REVIEW_WORDS = {"approve": ("approve_briefing", "批准"), "return": ("return_briefing", "退回")}
+
+
+def review_briefing(service, actor: Actor, folder, name: str, decision: str, note: str) -> ReviewResult:
+    """批准 or 退回 briefing ``name`` as ``actor``; the service's errors pass through."""
+    from alerting.reviews import REVIEW_LABELS
+
+    review = getattr(service, REVIEW_WORDS[decision][0])(name, actor, folder, note)
+    return ReviewResult(name=review.name, state=review.state, state_label=REVIEW_LABELS[review.state],
+                        by=review.actor, at=review.at.isoformat(), note=review.note)
 
 
 def _flag(value: str | None) -> bool | None:

@@ -16,7 +16,10 @@ from pydantic import BaseModel, Field
 
 from alerting.errors import NotFound
 from alerting.web import analysis, operations, views
-from alerting.web.actions import ACTIONS, ActionResult, CompleteIn, complete_task, perform
+from alerting.web.actions import (
+    ACTIONS, ActionResult, ApproveBriefingIn, CompleteIn, ReturnBriefingIn, ReviewResult, complete_task, perform,
+    review_briefing,
+)
 from alerting.web.app import client_ip, console_of, require_login, require_page
 from alerting.web.auth import SESSION_COOKIE, Auth, Login
 from alerting.web.events import stream
@@ -131,9 +134,10 @@ def task_complete(request: Request, task_id: int, body: CompleteIn, login: Login
     return complete_task(console_of(request).service, acting_actor(login.account), task_id, body)
 
 
-@router.get("/overview", summary="the leading group's overview")
+@router.get("/overview", summary="the leading group's overview, with the briefings waiting for approval")
 def overview(request: Request, login: Login = Depends(require_page("overview"))) -> dict[str, Any]:
-    return views.overview(console_of(request).service, actor_for(login.account))
+    console = console_of(request)
+    return views.overview(console.service, actor_for(login.account), console.options.briefings)
 
 
 @router.get("/search", summary="full-text search over the index (simplified and traditional alike)")
@@ -183,9 +187,29 @@ def source_test(request: Request, source_id: str, login: Login = Depends(csrf_he
         raise NotFound(str(exc.args[0])) from None
 
 
-@router.get("/briefings", summary="briefings written by yuqing report (HTML and PDF)")
+@router.get("/briefings", summary="briefings written by yuqing report (HTML and PDF), each with its review")
 def briefings(request: Request, login: Login = Depends(require_page("briefings"))) -> list[dict[str, Any]]:
-    return operations.briefings(console_of(request).options.briefings)
+    """``review.state`` is pending (待审批), approved (已批准) or returned (已退回); ``by``, ``at``
+    and ``note`` are of the last decision."""
+    console = console_of(request)
+    return views.briefing_rows(console.service, console.options.briefings)
+
+
+@router.post("/briefings/{name}/approve", response_model=ReviewResult,
+             summary="批准 a briefing (the leading group only)")
+def briefing_approve(request: Request, name: str, body: ApproveBriefingIn | None = None,
+                     login: Login = Depends(csrf_header)):
+    console = console_of(request)
+    return review_briefing(console.service, acting_actor(login.account), console.options.briefings, name,
+                           "approve", body.note if body else "")
+
+
+@router.post("/briefings/{name}/return", response_model=ReviewResult,
+             summary="退回 a briefing for rework, with a note (the leading group only)")
+def briefing_return(request: Request, name: str, body: ReturnBriefingIn, login: Login = Depends(csrf_header)):
+    console = console_of(request)
+    return review_briefing(console.service, acting_actor(login.account), console.options.briefings, name,
+                           "return", body.note)
 
 
 @router.get("/briefings/{name}", summary="one briefing file (.html or .pdf)", response_class=FileResponse)

@@ -19,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 
 from alerting.errors import AlertingError, NotFound
 from alerting.web import analysis, operations, views
-from alerting.web.actions import ACTIONS, complete_task, first_problem, form_to_model, perform
+from alerting.web.actions import (
+    ACTIONS, REVIEW_WORDS, complete_task, first_problem, form_to_model, perform, review_briefing,
+)
 from alerting.web.api import set_session_cookie
 from alerting.web.app import ECHARTS, client_ip, console_of, login_of, require_login, require_page
 from alerting.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, LoginFailed, LoginThrottled, new_token, same_token
@@ -211,9 +213,24 @@ async def task_complete(request: Request, task_id: int):
 @router.get("/overview")
 def overview(request: Request, login=Depends(require_page("overview"))):
     console = console_of(request)
-    data = views.overview(console.service, actor_for(login.account))
-    return render(request, "overview.html", o=data, page="overview",
-                  briefings=operations.briefings(console.options.briefings)[:5])
+    data = views.overview(console.service, actor_for(login.account), console.options.briefings)
+    return render(request, "overview.html", o=data, page="overview")
+
+
+@router.post("/briefings/{name}/{decision}")
+async def briefing_review(request: Request, name: str, decision: str):
+    """批准 / 退回 from the overview's forms; the service decides who may (the leading group)."""
+    login, form = await _posted(request)
+    if decision not in REVIEW_WORDS:
+        raise NotFound(f"no action {decision!r} on a briefing")
+    console = console_of(request)
+    word = REVIEW_WORDS[decision][1]
+    try:
+        await run_in_threadpool(review_briefing, console.service, acting_actor(login.account),
+                                console.options.briefings, name, decision, str(form.get("note") or ""))
+    except AlertingError as exc:
+        return _back(request, "/overview", "error", f"通报 {name} {word}未完成：{exc}")
+    return _back(request, "/overview", "ok", f"通报 {name}：已{word}")
 
 
 # ---- analysts ---------------------------------------------------------------------------------
@@ -253,8 +270,10 @@ def trends(request: Request, login=Depends(require_page("trends"))):
 
 @router.get("/briefings")
 def briefings(request: Request, login=Depends(require_page("briefings"))):
-    folder = console_of(request).options.briefings
-    return render(request, "briefings.html", rows=operations.briefings(folder), folder=folder, page="briefings")
+    console = console_of(request)
+    folder = console.options.briefings
+    return render(request, "briefings.html", rows=views.briefing_rows(console.service, folder), folder=folder,
+                  page="briefings")
 
 
 # ---- operators --------------------------------------------------------------------------------

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 
 from alerting.config import STATE_LABELS
+from alerting.reviews import REVIEW_LABELS, file_time, review_state
 from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline, Task
+from alerting.web import operations
 from alerting.workflow import ACTION_WORDS, OPEN_STATES, TRANSITIONS, Actor
 from pipeline.records import SHANGHAI
 
-__all__ = ["queue", "alert_row", "alert_detail", "tasks_for", "overview", "iso", "bj",
+__all__ = ["queue", "alert_row", "alert_detail", "tasks_for", "overview", "iso", "bj", "briefing_rows",
            "available_actions", "coordinates", "deadline_dict", "overdue", "LEVEL_NAMES", "STATE_LABELS"]
 
 #: actions that are not state transitions, offered in every open state
@@ -158,12 +161,29 @@ def overdue(service, actor: Actor) -> list[dict]:
     return [{"deadline": deadline_dict(d), "alert": alert_row(a)} for d, a in rows]
 
 
-def overview(service, actor: Actor) -> dict:
-    """The leading group's page: open 重大 items, overdue and coming deadlines, proposals to approve."""
+def briefing_rows(service, folder: Path | None) -> list[dict]:
+    """The briefings in ``folder``, newest first, each with its review: ``state`` pending (待审批),
+    approved or returned (the rule is :func:`alerting.reviews.review_state`), and who made the
+    last decision, when, with what note (kept when a new version makes it pending again)."""
+    rows = operations.briefings(folder)
+    reviews = service.briefing_reviews([r["name"] for r in rows]) if rows else {}
+    for row in rows:
+        review = reviews.get(row["name"])
+        state = review_state(review, file_time(row["modified"]))
+        row["review"] = {"state": state, "state_label": REVIEW_LABELS[state],
+                         "last": review.state if review else None, "by": review.actor if review else None,
+                         "at": iso(review.at) if review else None, "note": review.note if review else ""}
+    return rows
+
+
+def overview(service, actor: Actor, briefings: Path | None = None) -> dict:
+    """The leading group's page: open 重大 items, overdue and coming deadlines, proposals to approve,
+    and, given the briefings folder, the latest briefings and those waiting for approval."""
     now = service.clock.now()
     rows = queue(service, actor)
     coming = [{"deadline": deadline_dict(d), "alert": alert_row(a)}
               for d, a in service.open_deadlines(actor) if d.due_at > now]
+    papers = briefing_rows(service, briefings)
     return {
         "now": iso(now),
         "major": [r for r in rows if r["level"] >= 3],
@@ -174,4 +194,6 @@ def overview(service, actor: Actor) -> dict:
         "by_state": dict(Counter(r["state_label"] for r in rows)),
         "by_level": dict(Counter(r["level_name"] for r in rows)),
         "tasks_open": len(tasks_for(service, actor, include_done=False)),
+        "briefings": papers[:5],
+        "briefings_pending": [b for b in papers if b["review"]["state"] == "pending"],
     }

@@ -61,3 +61,29 @@ def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monke
     db.close()
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 1 and "audit_log seq 3: content changed after it was written" in out
+
+
+def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "data" / "briefings"
+    folder.mkdir(parents=True)
+    (folder / "舆情日报-2026-11-26.html").write_text("<p>日报</p>", encoding="utf-8")
+    (folder / "舆情日报-2026-11-26.pdf").write_bytes(b"%PDF-1.7 test")
+
+    code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-26", "--user", "王敏")
+    assert code == 2 and "王敏 may not approve a briefing: that is for the leading group" in err
+    code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-25", "--user", "陈组长", "--role", "leader")
+    assert code == 2 and "no briefing '舆情日报-2026-11-25'" in err
+    code, out, _ = run(capsys, "report", "approve", "舆情日报-2026-11-26", "--user", "陈组长", "--role", "leader",
+                       "--note", "同意印发")
+    assert code == 0 and out.startswith("舆情日报-2026-11-26: 已批准 (approved) by 陈组长 at ") and "同意印发" in out
+    code, _, err = run(capsys, "report", "return", "舆情日报-2026-11-26", "--user", "陈组长", "--role", "leader",
+                       "--note", "重写")
+    assert code == 2 and "already approved" in err
+
+    code, out, _ = run(capsys, "audit", "log", "--json")
+    (entry,) = [json.loads(line) for line in out.splitlines()]
+    assert (entry["actor"], entry["action"], entry["after"]["briefing"]) == ("陈组长", "briefing_approve",
+                                                                              "舆情日报-2026-11-26")
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0 and "1 entries checked, chain intact" in out
