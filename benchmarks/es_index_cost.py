@@ -26,6 +26,10 @@ Variants (each changes only what it names in the shipped settings):
   no-words     documents without the jieba ``words`` field (whole-word ranking is lost)
   lean-source  title_s, content_s and words indexed but left out of the stored _source (they are
                the normalised copies of title and content, and the jieba words)
+  prenormalised  title_s/content_s analysed at index time without cjk_width and lowercase (the
+               text is normalised in Python before it is sent); queries keep both filters.
+               Shipped since; on the shipped settings this variant changes nothing
+  before-prenormalised  the index analyser with cjk_width and lowercase, as shipped before
   no-norms     lean-source, and no length norms on the three text fields (ranking no longer
                favours short documents)
 """
@@ -53,6 +57,9 @@ def variant_settings(name: str, settings: dict, mappings: dict):
         settings["refresh_interval"] = "5s"
     elif name == "refresh30s":
         settings["refresh_interval"] = "30s"
+    elif name == "before-prenormalised":
+        for field in ("title_s", "content_s"):
+            mappings["properties"][field].update(analyzer="zh_bigram")
     elif name in ("lean-source", "no-norms"):
         mappings["_source"] = {"excludes": ["title_s", "content_s", "words"]}
         if name == "no-norms":
@@ -60,7 +67,7 @@ def variant_settings(name: str, settings: dict, mappings: dict):
                 mappings["properties"][field]["norms"] = False
     elif name == "unigrams":
         settings["analysis"]["analyzer"]["zh_bigram"]["filter"] = ["cjk_width", "lowercase"]
-    elif name not in ("shipped", "no-words"):
+    elif name not in ("shipped", "no-words", "prenormalised"):
         raise SystemExit(f"unknown variant {name!r}")
     return settings, mappings
 

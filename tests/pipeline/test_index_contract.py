@@ -69,6 +69,21 @@ def test_a_one_character_query_works(index):
     assert titles(index.search(Query(text="赣"))) == {CASE.title, SPORTS.title}
 
 
+def test_full_width_and_upper_case_letters_match_their_plain_forms(index_factory):
+    index = index_factory()
+    index.add(scored("ＸＹＺ科技公司中标", "该项目由ABC建设集团承建。", day=2))
+    assert index.flush() == []
+    index.refresh()
+    for query in ("xyz科技", "ＸＹＺ科技", "XYZ", "ａｂｃ建设", "abc"):
+        assert index.search(Query(text=query)).total == 1, query
+    if index_factory.backend == "elasticsearch":
+        # Analysts type Kibana queries as they come: the node itself folds width and case
+        # at search time, though documents are indexed already normalised.
+        raw = index.client.search(index=index.name,
+                                  query={"match_phrase": {"title_s": "ＸＹＺ科技"}})
+        assert raw["hits"]["total"]["value"] == 1
+
+
 def test_terms_must_all_match_and_absent_words_match_nothing(index):
     assert titles(index.search(Query(text="补偿款 村支书"))) == {BOARD.title}
     assert index.search(Query(text="补偿款 纪律审查")).total == 0
