@@ -27,9 +27,7 @@ Variants (each changes only what it names in the shipped settings):
   lean-source  title_s, content_s and words indexed but left out of the stored _source (they are
                the normalised copies of title and content, and the jieba words)
   prenormalised  title_s/content_s analysed at index time without cjk_width and lowercase (the
-               text is normalised in Python before it is sent); queries keep both filters.
-               Shipped since; on the shipped settings this variant changes nothing
-  before-prenormalised  the index analyser with cjk_width and lowercase, as shipped before
+               text is normalised in Python before it is sent); queries keep both filters
   no-norms     lean-source, and no length norms on the three text fields (ranking no longer
                favours short documents)
 """
@@ -57,9 +55,13 @@ def variant_settings(name: str, settings: dict, mappings: dict):
         settings["refresh_interval"] = "5s"
     elif name == "refresh30s":
         settings["refresh_interval"] = "30s"
-    elif name == "before-prenormalised":
+    elif name == "prenormalised":
+        analyzers = settings["analysis"]["analyzer"]
+        analyzers["zh_bigram_normalised"] = dict(analyzers["zh_bigram"],
+                                                 filter=["cjk_bigram_keep_unigrams"])
         for field in ("title_s", "content_s"):
-            mappings["properties"][field].update(analyzer="zh_bigram")
+            mappings["properties"][field].update(analyzer="zh_bigram_normalised",
+                                                 search_analyzer="zh_bigram")
     elif name in ("lean-source", "no-norms"):
         mappings["_source"] = {"excludes": ["title_s", "content_s", "words"]}
         if name == "no-norms":
@@ -67,7 +69,7 @@ def variant_settings(name: str, settings: dict, mappings: dict):
                 mappings["properties"][field]["norms"] = False
     elif name == "unigrams":
         settings["analysis"]["analyzer"]["zh_bigram"]["filter"] = ["cjk_width", "lowercase"]
-    elif name not in ("shipped", "no-words", "prenormalised"):
+    elif name not in ("shipped", "no-words"):
         raise SystemExit(f"unknown variant {name!r}")
     return settings, mappings
 

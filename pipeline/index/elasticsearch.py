@@ -43,20 +43,10 @@ SETTINGS = {
             "cjk_bigram_keep_unigrams": {"type": "cjk_bigram", "output_unigrams": True},
         },
         "analyzer": {
-            # Queries (ours are normalised already, Kibana's are not) fold width and case.
             "zh_bigram": {
                 "type": "custom",
                 "tokenizer": "standard",
                 "filter": ["cjk_width", "lowercase", "cjk_bigram_keep_unigrams"],
-            },
-            # Documents arrive normalised (pipeline.text.normalize: full-width letters and
-            # digits folded, lower case), so indexing skips those two filters: about a fifth
-            # of the node's CPU per article (docs/benchmarks.md, variant prenormalised). Only
-            # half-width katakana, which cjk_width would widen, is left as it came.
-            "zh_bigram_normalised": {
-                "type": "custom",
-                "tokenizer": "standard",
-                "filter": ["cjk_bigram_keep_unigrams"],
             },
         },
     },
@@ -73,8 +63,8 @@ MAPPINGS = {
         "canonical_url": {"type": "keyword", "ignore_above": 2048},
         "title": _STORED_ONLY,
         "content": _STORED_ONLY,
-        "title_s": {"type": "text", "analyzer": "zh_bigram_normalised", "search_analyzer": "zh_bigram"},
-        "content_s": {"type": "text", "analyzer": "zh_bigram_normalised", "search_analyzer": "zh_bigram"},
+        "title_s": {"type": "text", "analyzer": "zh_bigram"},
+        "content_s": {"type": "text", "analyzer": "zh_bigram"},
         "words": {"type": "text", "analyzer": "whitespace"},
         "published": {"type": "date"},
         "fetched": {"type": "date"},

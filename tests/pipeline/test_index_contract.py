@@ -77,8 +77,7 @@ def test_full_width_and_upper_case_letters_match_their_plain_forms(index_factory
     for query in ("xyz科技", "ＸＹＺ科技", "XYZ", "ａｂｃ建设", "abc"):
         assert index.search(Query(text=query)).total == 1, query
     if index_factory.backend == "elasticsearch":
-        # Analysts type Kibana queries as they come: the node itself folds width and case
-        # at search time, though documents are indexed already normalised.
+        # Analysts type Kibana queries as they come: the node itself folds width and case.
         raw = index.client.search(index=index.name,
                                   query={"match_phrase": {"title_s": "ＸＹＺ科技"}})
         assert raw["hits"]["total"]["value"] == 1
