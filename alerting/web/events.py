@@ -69,6 +69,18 @@ class ChangeFeed:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._poll())
 
+    async def ready(self, timeout: float = 5.0) -> None:
+        """Start the poller if it is not running and wait (up to ``timeout``) for its first
+        reading: a change made between a page's hello and that first reading would otherwise
+        become the baseline and never be announced."""
+        self._ensure_running()
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._fingerprint is not None),
+                                       timeout)
+            except asyncio.TimeoutError:  # the database is away: the poller keeps trying
+                pass
+
     async def wait(self, seen: int, timeout: float) -> int:
         """The version once it is past ``seen``, or the same one after ``timeout`` seconds."""
         self._ensure_running()
@@ -95,6 +107,7 @@ def _event(name: str, data: dict) -> str:
 
 async def stream(feed: ChangeFeed, request) -> AsyncIterator[str]:
     """The SSE body for one page; ends when the browser goes away or the server stops."""
+    await feed.ready()
     seen = feed.version
     # retry: how soon the browser reconnects after the server restarted
     yield "retry: 3000\n" + _event("hello", {"version": seen, "now": feed.clock.now().isoformat()})

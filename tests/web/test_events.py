@@ -51,3 +51,29 @@ def test_the_event_stream_says_when_the_queue_changes(service):
             stop.set()
         assert [name for name, _ in found[:2]] == ["hello", "queue"]
         assert found[1][1]["version"] == found[0][1]["version"] + 1
+
+
+def test_a_change_right_after_the_first_page_connects_is_still_announced(service):
+    # The first page starts the poller. Its first reading is the baseline: were it taken after
+    # the hello, a change in between would be part of the baseline and never announced.
+    import asyncio
+
+    from alerting.web.events import ChangeFeed, stream
+
+    class Page:
+        async def is_disconnected(self):
+            return False
+
+    async def scenario():
+        feed = ChangeFeed(service.store, service.clock, interval=0.2)
+        body = stream(feed, Page())
+        hello = await body.__anext__()
+        service.ingest(scored("刚连上就来的新预警", at=service.clock.now()))
+        following = await asyncio.wait_for(body.__anext__(), 5)
+        await body.aclose()
+        await feed.stop()
+        return hello, following
+
+    hello, following = asyncio.run(scenario())
+    assert "event: hello" in hello
+    assert following.startswith("event: queue")
