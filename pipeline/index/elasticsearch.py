@@ -168,12 +168,14 @@ class ElasticsearchIndex:
         if not self._pending:
             return []
         pending, self._pending = self._pending, {}
-        actions = (
-            {"_op_type": "index", "_index": self._monthly(article.published or article.fetched),
-             "_id": id, "_source": document(article)}
-            for id, article in pending.items()
-        )
         try:
+            filed = self._filed(list(pending))
+            actions = (
+                {"_op_type": "index",
+                 "_index": filed.get(id) or self._monthly(article.published or article.fetched),
+                 "_id": id, "_source": document(article)}
+                for id, article in pending.items()
+            )
             # Per-document refusals come back as errors; transport failures raise.
             _, errors = bulk(self.client, actions, chunk_size=500, max_retries=3,
                              raise_on_error=False, raise_on_exception=True)
@@ -183,6 +185,23 @@ class ElasticsearchIndex:
         if errors:
             log.warning("elasticsearch refused %d of %d documents", len(errors), len(pending))
         return [_rejected(item) for item in errors]
+
+    def _filed(self, ids: list[str]) -> dict[str, str]:
+        """The monthly index each of ``ids`` is already in, where one is.
+
+        A document's month comes from its publication time, or its fetch time when it has none:
+        an undated page fetched again a month later has the same id but another month, and
+        would otherwise become a second document. One search per bulk; it sees what was
+        refreshed (within 5 s), which a re-fetch a month later always is, and a replay of the
+        same record has the same times and so the same month anyway.
+        """
+        filed: dict[str, str] = {}
+        for start in range(0, len(ids), 1000):  # a search returns at most 10,000 hits
+            chunk = ids[start:start + 1000]
+            found = self.client.search(index=self.name, query={"ids": {"values": chunk}},
+                                       size=len(chunk), source=False)
+            filed.update((hit["_id"], hit["_index"]) for hit in found["hits"]["hits"])
+        return filed
 
     def refresh(self) -> None:
         self.client.indices.refresh(index=self.name)

@@ -132,6 +132,28 @@ def test_reindexing_the_same_article_keeps_one_document(index_factory):
     assert replay.search(Query(text="审查调查")).total == 1
 
 
+def test_an_undated_article_fetched_again_in_a_later_month_stays_one_document(index_factory):
+    # Without a publication time an article is filed by its fetch time; a page re-fetched the
+    # next month has the same text (the same id) and must update its document, not add one.
+    def fetched_on(month):
+        article = Article.create(source_id="board", url="http://example.cn/undated",
+                                 title="网友反映某镇干部吃拿卡要", content="帖子没有发布时间。",
+                                 fetched=datetime(2026, month, 20, 9, 0, tzinfo=BEIJING))
+        return ScoredArticle.from_article(article, relevance=0.9, sensitivity=0.8, level=2,
+                                          department="信访室", model_version="test")
+
+    index = index_factory()
+    index.add(fetched_on(10))
+    index.flush()
+    index.refresh()
+    later = fetched_on(11)
+    index.add(later)
+    assert index.flush() == []
+    index.refresh()
+    assert index.count() == 1
+    assert index.get(later.id).fetched == later.fetched
+
+
 def test_an_article_reads_back_as_it_was_written(index):
     stored = index.get(TAIWAN.id)
     assert stored == TAIWAN
