@@ -95,10 +95,12 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def shingle_hashes(text: str) -> np.ndarray:
+def shingle_hashes(text: str, normalized: bool = False) -> np.ndarray:
     """The 64-bit hash of every 3-gram position of the normalised text (punctuation and spaces
-    removed), repeats included; one hash of the whole text when it has 1 or 2 characters."""
-    points = np.frombuffer(normalize(text).encode("utf-32-le"), dtype=np.uint32)
+    removed), repeats included; one hash of the whole text when it has 1 or 2 characters
+    (``normalized``: ``text`` already went through :func:`~pipeline.text.normalize`)."""
+    norm = text if normalized else normalize(text)
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
     points = points[_is_word()[points]].astype(np.uint64) + np.uint64(1)
     if len(points) == 0:
         return points
@@ -109,13 +111,13 @@ def shingle_hashes(text: str) -> np.ndarray:
         return _mix(packed)
 
 
-def simhash(text: str) -> int:
+def simhash(text: str, normalized: bool = False) -> int:
     """64-bit SimHash (unsigned) of ``text`` in scheme 2; 0 for text without letters.
 
     Every shingle occurrence votes on each of the 64 bits of its hash, for where the bit is set
     and against where it is not; a bit with more votes for than against is set.
     """
-    hashes = shingle_hashes(text)
+    hashes = shingle_hashes(text, normalized)
     if len(hashes) == 0:
         return 0
     # Row i: the 64 bits of hash i, least significant first.
@@ -130,9 +132,10 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def exact_hash(text: str) -> str:
+def exact_hash(text: str, normalized: bool = False) -> str:
     """Hash of the normalised, whitespace-collapsed text: equal for exact duplicates."""
-    return hashlib.sha256(" ".join(normalize(text).split()).encode("utf-8")).hexdigest()
+    norm = text if normalized else normalize(text)
+    return hashlib.sha256(" ".join(norm.split()).encode("utf-8")).hexdigest()
 
 
 def _signed(value: int) -> int:
@@ -237,8 +240,9 @@ class StoryClusters:
                                    (article_id,)).fetchone()
             if row:
                 return self._summary(row[0], is_new=False, exact=False)
-            digest = exact_hash(text)
-            fingerprint = simhash(text)
+            norm = normalize(text)  # once for both hashes
+            digest = exact_hash(norm, normalized=True)
+            fingerprint = simhash(norm, normalized=True)
             row = self._db.execute("SELECT cluster_id FROM articles WHERE exact_hash = ? LIMIT 1",
                                    (digest,)).fetchone()
             exact = row is not None
