@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pipeline.records import Article, ScoredArticle
+from pipeline.records import SHANGHAI, Article, ScoredArticle
 
-__all__ = ["scored"]
+__all__ = ["scored", "NINE"]
+
+#: the morning most alerting tests start at (a Friday, Beijing time)
+NINE = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
 
 
 def scored(title: str, *, at: datetime, level: int = 3, story: str = "", source: str = "weibo-huichang",

@@ -1,12 +1,17 @@
 """Fixtures of the alerting tests: stores over the URLs of tests/conftest.py (SQLite and a fresh
-database on the real PostgreSQL), and real SMTP and HTTP receivers on loopback."""
+database on the real PostgreSQL), a service on a manual clock at NINE, and real SMTP and HTTP
+receivers on loopback."""
 
 from __future__ import annotations
 
 import pytest
 
+from alerting.clock import ManualClock
+from alerting.config import AlertingConfig
 from alerting.notify.testing import SmtpReceiver, WebhookReceiver
+from alerting.service import AlertService
 from alerting.store import open_store
+from alerting.testing import NINE
 from pipeline.testing import postgres_database
 
 
@@ -29,6 +34,17 @@ def store_factory(store_url):
     yield make
     for store in opened:
         store.close()
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(NINE)
+
+
+@pytest.fixture
+def service(store_factory, clock):
+    """The default configuration, no notification channels."""
+    return AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
 
 
 @pytest.fixture

@@ -9,29 +9,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from alerting import audit
-from alerting.clock import ManualClock
-from alerting.config import AlertingConfig
 from alerting.errors import Forbidden, IllegalTransition, NotFound
 from alerting.reviews import briefing_files, newest, review_state
-from alerting.service import AlertService
+from alerting.testing import NINE
 from alerting.workflow import Actor
-from pipeline.records import SHANGHAI
 
-NINE = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
 LEADER = Actor("陈组长", role="leader")
 PETITIONS = Actor("李强", "信访室")
 PUBLICITY = Actor("王敏", "宣传部")  # the coordinating office: runs the workflow, but does not approve
 DAILY = "舆情日报-2026-11-26"
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(NINE)
-
-
-@pytest.fixture
-def service(store_factory, clock):
-    return AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
 
 
 def write_briefing(folder, name: str, at: datetime, text: str = "日报") -> None:

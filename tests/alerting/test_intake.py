@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -15,14 +14,13 @@ from alerting.config import AlertingConfig
 from alerting.intake import intake_step, take_in
 from alerting.service import AlertService
 from alerting.store import open_store
-from alerting.testing import scored
+from alerting.testing import NINE, scored
 from alerting.workflow import SYSTEM
 from pipeline import bus as topics
 from pipeline.flow import STEPS, StepCount, Worker
-from pipeline.records import SHANGHAI, encode
+from pipeline.records import encode
 from pipeline.testing import TcpProxy, drain
 
-NINE = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
 
 
 def queue(bus, records) -> None:

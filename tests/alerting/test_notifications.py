@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from alerting.clock import ManualClock
 from alerting.config import AlertingConfig
 from alerting.service import AlertService
-from alerting.testing import scored
+from alerting.testing import NINE, scored
 from alerting.workflow import Actor
 from pipeline.records import SHANGHAI
 
-NINE = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
 OFFICE = Actor("王敏", "宣传部")
 
 

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from alerting.clock import ManualClock
 from alerting.config import AlertingConfig
 from alerting.errors import Forbidden, IllegalTransition, NotFound, UnknownOffice
 from alerting.service import AlertService
-from alerting.testing import scored
+from alerting.testing import NINE, scored
 from alerting.workflow import SYSTEM, Actor, TaskSpec
-from pipeline.records import SHANGHAI
 
-NINE = datetime(2026, 11, 27, 9, 0, tzinfo=SHANGHAI)
 OFFICE = Actor("王敏", "宣传部")
 PETITIONS = Actor("李强", "信访室")
 CASES = Actor("赵刚", "案管室")
 LEADER = Actor("陈组长", role="leader")
-
-
-@pytest.fixture
-def clock():
-    return ManualClock(NINE)
-
-
-@pytest.fixture
-def service(store_factory, clock):
-    return AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
 
 
 def history(service, alert_id):
