@@ -1,8 +1,9 @@
 # The two commands of the README, and the pieces they are made of.
 #   make demo   set up, run the main job on the embedded default (no servers), then serve the
 #               web console on its data
-#   make test   set up, start Kafka, Elasticsearch and PostgreSQL on loopback, run every test,
-#               stop them (PYTEST_ARGS="-k kafka" passes arguments to pytest)
+#   make test   set up, check the architecture's import contract (make lint), start Kafka,
+#               Elasticsearch and PostgreSQL on loopback, run every test, stop them
+#               (PYTEST_ARGS="-k kafka" passes arguments to pytest)
 # Setting up is the Debian packages first (deploy/setup-system: CJK font, Pango, Chromium,
 # poppler; installs as root, says what is missing otherwise), then the virtualenv.
 
@@ -11,7 +12,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install system demo test services-start services-stop services-status clean
+.PHONY: install system lint demo test services-start services-stop services-status clean
 
 # Quick when everything is there; order-only, so it runs first without forcing a reinstall.
 system:
@@ -27,14 +28,19 @@ $(STAMP): pyproject.toml | system
 	@touch $@
 
 install: $(STAMP)
-	@bash alerting/web/fetch-assets
+	@bash yuqing/web/fetch-assets
 
 # the demo, then the console on its data (Ctrl-C stops it); it prints the address and the logins
 demo: install
 	$(BIN)/yuqing demo
 	$(BIN)/yuqing console --demo
 
-test: install
+# the floors (yuqing > alerting > crawlers | classifiers > pipeline) and no circles: an upward
+# import fails the build here, before any test runs (pyproject.toml, docs/architecture.md)
+lint: install
+	$(BIN)/lint-imports --no-cache
+
+test: install lint
 	bash deploy/run-tests $(PYTEST_ARGS)
 
 services-start:

@@ -19,9 +19,9 @@ from typing import Any, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.store.models import AuditEntry, AuditHead
+from alerting.store.models import Alert, AuditEntry, AuditHead
 
-__all__ = ["append", "verify", "entries", "GENESIS", "AuditProblem"]
+__all__ = ["append", "verify", "entries", "snapshot", "GENESIS", "AuditProblem"]
 
 GENESIS = "0" * 64
 
@@ -45,6 +45,13 @@ def _digest(prev_hash: str, seq: int, at: datetime, actor: str, action: str,
         ensure_ascii=False, sort_keys=True, separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def snapshot(alert: Alert) -> dict:
+    """What an entry records of an alert's state, before and after an action."""
+    return {"state": alert.state, "level": alert.level, "office": alert.office,
+            "emergency": alert.emergency, "overall": alert.overall,
+            "warned_offices": list(alert.warned_offices or [])}
 
 
 def append(session: Session, at: datetime, actor: str, action: str, alert_id: str | None = None,

@@ -22,7 +22,7 @@ from alerting.notify.config import ChannelConfig
 from pipeline.errors import ConfigError
 from pipeline.yamlfile import read_mapping, validation_problems
 
-__all__ = ["AlertingConfig", "load_alerting_config", "DEFAULT_OFFICES", "STATE_LABELS"]
+__all__ = ["AlertingConfig", "load_alerting_config", "parse_duration", "DEFAULT_OFFICES", "STATE_LABELS"]
 
 #: the offices the rules name; the list in the YAML may add or rename
 DEFAULT_OFFICES = ("宣传部", "信访室", "案管室", "监督检查室", "审查调查室", "巡察机构", "派驻纪检监察组")
@@ -43,7 +43,8 @@ STATE_LABELS = {
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
-def _duration(value: Any) -> Any:
+def parse_duration(value: Any) -> Any:
+    """``90s``, ``30m``, ``1h``, ``1h30m`` as a timedelta; ValueError saying how to write one."""
     if isinstance(value, str):
         match = _DURATION.match(value.strip())
         if not match or not any(match.groups()):
@@ -55,7 +56,7 @@ def _duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 def _clock_time(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Errors of the alert workflow, below :class:`pipeline.errors.YuqingError`.
+"""Errors of the alert workflow: a branch of the one tree drawn in :mod:`pipeline.errors`.
 
     YuqingError
     └── AlertingError             a request the workflow refuses; ``str()`` says why and what to do

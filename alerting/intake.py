@@ -1,34 +1,207 @@
-"""The stream's last stage: alert-queue records become alerts, and a ticker keeps the clocks.
+"""The stream's last stage: records of the alert queue become alerts, one per story.
 
-``intake_step`` reads the ``alerts`` topic (scored articles of level 1 and above) and hands each to
-:meth:`AlertService.ingest`; when the database cannot be reached the batch is not committed and the
-worker backs off and retries (ingest is idempotent, so redelivery changes nothing). ``Ticker``
-calls :meth:`AlertService.tick` every few seconds so reminders, escalations and notifications go
-out on time, in any number of processes (timers and outbox rows are claimed, never fired twice).
+:class:`Intake` takes a scored article: below level 1 nothing happens; the first article of a
+story opens its alert (level, office and urgency from :func:`alerting.routing.route`, the
+upward-report clocks started, the offices told); a later one joins it, and may raise its level
+(its own level, the spread rules, the urgency flags); a watched name whose articles spike opens a
+volume alert. Ingesting is idempotent: an article already counted for its story changes nothing.
+
+:func:`intake_step` is the stream step over the ``alerts`` topic: a batch in one transaction, a
+record that cannot be read or taken in dead-lettered alone; when the database cannot be reached
+the batch is not committed and the worker backs off (ingest is idempotent, so redelivery is
+harmless).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import random
-import threading
+from datetime import datetime
 
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from alerting.service import AlertService
+from alerting import audit, messages
+from alerting.access import SYSTEM
+from alerting.clock import Clock
+from alerting.config import AlertingConfig
+from alerting.notifier import Notifier
+from alerting.routing import Reason, Routed, route, spread_level
+from alerting.store import Store
+from alerting.store.models import Alert, AlertArticle
+from alerting.timekeeper import Timekeeper
+from alerting.volume import Spike, observe
+from pipeline import metrics
 from pipeline.bus import Bus, Message
-from pipeline.errors import BackendUnavailable
-from pipeline.flow import STEPS, Step, StepCount, Worker, _dead, _handle_batch
+from pipeline.errors import BackendUnavailable, Quarantine
+from pipeline.flow import Step, StepCount, dead_letter, handle_batch, reason_of
 from pipeline.records import ScoredArticle, decode
 
-__all__ = ["intake_step", "take_in", "Ticker"]
+__all__ = ["Intake", "intake_step", "SOURCE_ID_MAX"]
 
 log = logging.getLogger(__name__)
 
+#: the width of the source columns (alert_articles.source_id, alerts.first_source)
+SOURCE_ID_MAX = 200
 
-def intake_step(bus: Bus, service: AlertService, count: StepCount) -> Step:
+
+class Intake:
+    """Scored articles into alerts; see the module docstring."""
+
+    def __init__(self, store: Store, config: AlertingConfig, clock: Clock, notifier: Notifier,
+                 timekeeper: Timekeeper):
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.notifier = notifier
+        self.timekeeper = timekeeper
+
+    def ingest(self, article: ScoredArticle) -> str | None:
+        """Open or update the alert of ``article``'s story; returns its id (None below level 1)."""
+        (outcome,) = self.ingest_many([article])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def ingest_many(self, articles: list[ScoredArticle]) -> list[str | None | Exception]:
+        """:meth:`ingest` for a batch in one transaction (one commit, which is most of the cost).
+
+        Each article runs in a savepoint: one that fails is rolled back alone and its exception
+        is returned in its place, so the caller can set it aside while the others are kept. A
+        database that cannot be reached raises (OperationalError): the whole batch is retried.
+        """
+        now = self.clock.now()
+        outcomes: list[str | None | Exception] = []
+        with self.store.session() as session:
+            for article in articles:
+                try:
+                    with session.begin_nested():
+                        outcomes.append(self._ingest_one(session, article, now))
+                except OperationalError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - handed back to the caller, per article
+                    outcomes.append(exc)
+        return outcomes
+
+    def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime) -> str | None:
+        if len(article.source_id) > SOURCE_ID_MAX:
+            raise Quarantine(f"source id of {len(article.source_id)} characters (at most {SOURCE_ID_MAX}): "
+                             f"{article.source_id[:40]}...; fix the source's id in sources.yaml")
+        routed = route(article, self.config)
+        if routed.level < 1:
+            return None
+        story_key = article.story_id or f"article:{article.id}"
+        alert = session.execute(select(Alert).where(Alert.story_key == story_key).with_for_update()
+                                ).scalar_one_or_none()
+        if alert is None:
+            alert = self._open(session, story_key, "content", article, routed, now)
+        elif session.get(AlertArticle, (alert.id, article.id)) is not None:
+            return alert.id
+        else:
+            self._grow(session, alert, article, routed, now)
+        for spike in observe(session, self.config.volume, f"{article.title}\n{article.content}", article.fetched):
+            self._volume_alert(session, spike, article, now)
+        return alert.id
+
+    @staticmethod
+    def alert_id(story_key: str) -> str:
+        """The alert's id: stable for its story, short enough to type (``Y3F0A…``)."""
+        return "Y" + hashlib.sha1(story_key.encode("utf-8")).hexdigest()[:9].upper()
+
+    def _attach(self, session: Session, alert: Alert, article: ScoredArticle, now: datetime) -> None:
+        session.add(AlertArticle(alert_id=alert.id, article_id=article.id, source_id=article.source_id,
+                                 url=article.url, title=article.title, level=article.level,
+                                 published=article.published, seen_at=article.fetched))
+        alert.articles += 1
+        if article.source_id not in alert.sources:
+            alert.sources = [*alert.sources, article.source_id]
+        alert.last_seen = max(alert.last_seen, article.fetched)
+        alert.updated_at = now
+        session.flush()
+
+    def _open(self, session: Session, story_key: str, trigger: str, article: ScoredArticle,
+              routed: Routed, now: datetime, title: str | None = None) -> Alert:
+        alert = Alert(id=self.alert_id(story_key), story_key=story_key, trigger=trigger,
+                      title=title or article.title or article.content[:40], url=article.url,
+                      summary=article.content[:200], first_source=article.first_source or article.source_id,
+                      first_seen=article.fetched, last_seen=article.fetched, level=routed.level,
+                      level_reasons=[str(r) for r in routed.reasons], office=routed.office, state="new",
+                      emergency=routed.emergency, overall=routed.overall, relevance=article.relevance,
+                      sensitivity=article.sensitivity, articles=0, sources=[],
+                      matched_rules=list(article.matched_rules), explanation=list(article.explanation),
+                      warned_offices=[], created_at=now, updated_at=now)
+        session.add(alert)
+        session.flush()
+        self._attach(session, alert, article, now)
+        started = self.timekeeper.start(session, alert, now)
+        metrics.ALERTS_OPENED.labels(trigger, str(alert.level)).inc()
+        audit.append(session, now, SYSTEM.name, "open", alert.id, None,
+                     {**audit.snapshot(alert), "trigger": trigger, "reasons": alert.level_reasons,
+                      "article": article.id, "deadlines": {d.key: d.due_at for d in started}})
+        subject, body = messages.opened(alert, started, self.config.console_url)
+        # 重大 items go to the leading group's head at once too: the 1-hour clock is theirs as well
+        self.notifier.notify(session, alert, f"open:{alert.id}", subject, body, now, leader=alert.level >= 3)
+        return alert
+
+    def _grow(self, session: Session, alert: Alert, article: ScoredArticle, routed: Routed,
+              now: datetime) -> None:
+        self._attach(session, alert, article, now)
+        old = alert.level
+        why: list[Reason] = []
+        if routed.level > alert.level:
+            alert.level = routed.level
+            why += routed.reasons
+        rules = [r for r in self.config.spread if r.raise_to > alert.level]
+        spread = None
+        if rules:  # one query counts the story's articles inside every rule's window
+            at = article.fetched
+            recent = session.execute(select(*[
+                func.coalesce(func.sum(case((AlertArticle.seen_at.between(at - r.within, at), 1), else_=0)), 0)
+                for r in rules]).where(AlertArticle.alert_id == alert.id)).one()
+            spread = spread_level(rules, list(recent))
+        if spread and spread[0] > alert.level:
+            alert.level = spread[0]
+            why.append(spread[1])
+        for flag in ("emergency", "overall"):
+            if getattr(routed, flag) and not getattr(alert, flag):
+                setattr(alert, flag, True)
+                why.append(routed.reason(flag))
+        if why and alert.state not in ("closed", "dismissed"):
+            words = [str(r) for r in why]
+            alert.level_reasons = [*alert.level_reasons, *words]
+            before = {**audit.snapshot(alert), "level": old}
+            started = self.timekeeper.start(session, alert, now)
+            audit.append(session, now, SYSTEM.name, "raise", alert.id, before,
+                         {**audit.snapshot(alert), "reasons": words, "articles": alert.articles})
+            if alert.level > old:
+                subject, body = messages.raised(alert, old, "；".join(words), self.config.console_url)
+                self.notifier.notify(session, alert, f"raise:{alert.id}:{alert.level}", subject, body, now,
+                                     leader=alert.level >= 3)
+            elif started:
+                subject, body = messages.opened(alert, started, self.config.console_url)
+                self.notifier.notify(session, alert, f"flag:{alert.id}:{alert.emergency}:{alert.overall}",
+                                     subject, body, now)
+
+    def _volume_alert(self, session: Session, spike: Spike, article: ScoredArticle, now: datetime) -> None:
+        alert = session.execute(select(Alert).where(Alert.story_key == spike.story_key)).scalar_one_or_none()
+        if alert is not None:
+            if session.get(AlertArticle, (alert.id, article.id)) is None:
+                self._attach(session, alert, article, now)
+            return
+        settings = self.config.volume
+        routed = Routed(level=settings.level, office=settings.office,
+                        reasons=[Reason("volume", f"声量:{spike.name} {spike.count}篇/窗口，平时约{spike.usual:.1f}篇")])
+        title = f"「{spike.name}」相关信息激增：近{int(settings.window.total_seconds() // 3600)}小时{spike.count}篇"
+        self._open(session, spike.story_key, "volume", article, routed, now, title=title)
+
+
+def intake_step(bus: Bus, intake: Intake, count: StepCount) -> Step:
     """Take a batch of the alert queue into the database in one transaction; a record that cannot
-    be read or taken in goes to ``deadletter`` with the reason, the rest are kept."""
+    be read or taken in goes to ``deadletter`` with the reason, the rest are kept.
+
+    ``intake`` is anything with ``ingest_many`` (the :class:`Intake`, or the service in front).
+    """
 
     def step(batch: list[Message]) -> None:
         decoded: list[tuple[Message, ScoredArticle]] = []
@@ -36,63 +209,17 @@ def intake_step(bus: Bus, service: AlertService, count: StepCount) -> Step:
         def keep(message: Message) -> None:
             decoded.append((message, decode(message.value, message.where, expect=ScoredArticle)))
 
-        _handle_batch(bus, "intake", batch, keep, count)
+        handle_batch(bus, "intake", batch, keep, count)
         try:
-            outcomes = service.ingest_many([article for _, article in decoded])
+            outcomes = intake.ingest_many([article for _, article in decoded])
         except OperationalError as exc:
             raise BackendUnavailable(f"alert store: {str(exc.orig or exc).splitlines()[0]}") from None
         for (message, _), outcome in zip(decoded, outcomes):
             if isinstance(outcome, Exception):
                 log.warning("intake: %s: %s", message.where, outcome)
-                _dead(bus, "intake", message, f"{type(outcome).__name__}: {outcome}", count)
+                dead_letter(bus, "intake", message, reason_of(outcome), count)
             elif outcome is not None:
                 count.written += 1
         bus.flush()  # dead letters, if any
 
     return step
-
-
-def take_in(bus: Bus, service: AlertService, idle_s: float = 1.0) -> StepCount:
-    """Take in the alert queue until no record arrives for ``idle_s`` (the demo and tests)."""
-    count = StepCount()
-    topic, group = STEPS["intake"]
-    Worker(bus, topic, group, intake_step(bus, service, count), idle_s=idle_s, name="intake").run(
-        until_idle=True)
-    return count
-
-
-class Ticker:
-    """Run ``service.tick()`` every ``interval_s`` until ``stop`` is set; a database outage is
-    logged and retried with backoff, never fatal."""
-
-    def __init__(self, service: AlertService, interval_s: float = 5.0, max_backoff_s: float = 60.0,
-                 jobs: list | None = None):
-        self.service = service
-        #: more work on the same beat, called with the current time (scheduled briefings)
-        self.jobs = list(jobs or [])
-        self.interval_s = interval_s
-        self.max_backoff_s = max_backoff_s
-        self.failures = 0
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                report = self.service.tick()
-                if report.reminders or report.escalations or report.sent or report.failed:
-                    log.info("tick reminders=%d escalations=%d sent=%d failed=%d", report.reminders,
-                             report.escalations, report.sent, report.failed)
-                for job in self.jobs:
-                    try:
-                        job(self.service.clock.now())
-                    except OperationalError:
-                        raise
-                    except Exception:  # one failing job (a briefing) must not stop the clocks
-                        log.exception("tick job %r failed; trying again next tick", job)
-                self.failures = 0
-                wait = self.interval_s
-            except OperationalError as exc:
-                self.failures += 1
-                wait = min(self.max_backoff_s, 2 ** self.failures) * random.uniform(0.5, 1.0)
-                log.warning("tick: alert store unavailable (%s); retrying in %.0fs",
-                            str(exc.orig or exc).splitlines()[0], wait)
-            stop.wait(wait)

@@ -11,13 +11,17 @@ before it.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import func, or_, select
 
+from alerting import outbox
+from alerting.briefing import render_html, render_pdf, render_png_page1
 from alerting.briefing.data import (
     BriefingData, DeadlineRecord, OfficeTasks, SourceCount, StoryLine, VolumePoint,
 )
@@ -25,9 +29,13 @@ from alerting.briefing.trends import rising_terms
 from alerting.config import STATE_LABELS, AlertingConfig
 from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, Deadline, Task
+from classifiers.tokenize import tokens
+from pipeline.index import Index, Query
 from pipeline.records import SHANGHAI
 
-__all__ = ["period", "gather", "write_briefing", "due_briefings", "Written", "KIND_NAMES"]
+__all__ = ["period", "gather", "write_briefing", "due_briefings", "Written", "KIND_NAMES", "BriefingJob"]
+
+log = logging.getLogger(__name__)
 
 MAX_STORIES = 15
 
@@ -76,9 +84,7 @@ def _before(moment: datetime) -> datetime:
     return moment - timedelta(milliseconds=1)
 
 
-def _volume(index, kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
-    from pipeline.index import Query
-
+def _volume(index: Index, kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
     points = []
     for bucket in _buckets(kind, start, end):
         step = timedelta(hours=1) if kind == "daily" else timedelta(days=1)
@@ -103,8 +109,6 @@ def _volume_from_alerts(session, kind: str, start: datetime, end: datetime) -> l
 
 def _texts(index, session, start: datetime, end: datetime) -> list[str]:
     if index is not None:
-        from pipeline.index import Query
-
         found = index.search(Query(min_level=1, since=start, until=_before(end), sort="newest", limit=2000))
         return [f"{h.article.title}\n{h.article.content[:600]}" for h in found.hits]
     return list(session.execute(select(AlertArticle.title).where(
@@ -112,8 +116,6 @@ def _texts(index, session, start: datetime, end: datetime) -> list[str]:
 
 
 def _tokens(texts: list[str]) -> list[list[str]]:
-    from classifiers.tokenize import tokens
-
     return [tokens(t, backend="rjieba") for t in texts]
 
 
@@ -124,8 +126,6 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
         if index is not None:
             volume = _volume(index, kind, start, end)
             previous = Counter()
-            from pipeline.index import Query
-
             for level in range(4):
                 previous[level] = index.search(Query(levels=(level,), since=previous_start,
                                                      until=_before(previous_end), limit=0)).total
@@ -204,8 +204,6 @@ class Written:
 
 def write_briefing(data: BriefingData, out_dir: Path, png: bool = False) -> Written:
     """Render ``data`` to ``out_dir`` as ``舆情日报-2026-11-26.html`` / ``.pdf`` (and ``.png``)."""
-    from alerting.briefing import render_html, render_pdf, render_png_page1
-
     out_dir.mkdir(parents=True, exist_ok=True)
     first = data.period_start.astimezone(SHANGHAI).date()
     last = (data.period_end.astimezone(SHANGHAI) - timedelta(seconds=1)).date()
@@ -230,3 +228,46 @@ def due_briefings(config: AlertingConfig, now: datetime) -> list[tuple[str, date
     if config.briefings.weekly_at is not None and local.weekday() == 0 and local.time() >= config.briefings.weekly_at:
         due.append(("weekly", local.date() - timedelta(days=7)))
     return due
+
+
+class BriefingJob:
+    """Make the scheduled briefings when their time comes (``briefings`` in alerting.yaml) into
+    ``out_dir`` and announce them on ``briefings.channels``. A briefing whose PDF exists is not
+    made again, and its announcement has a unique outbox key: once each.
+
+    Called by the :class:`alerting.timekeeper.Ticker` with the current time; ``open_index`` gives
+    a fresh index for each briefing (closed after it), since the job runs for weeks.
+    """
+
+    def __init__(self, store: Store, config: AlertingConfig, open_index: Callable[[], Index], out_dir: Path):
+        self.store = store
+        self.config = config
+        self.open_index = open_index
+        self.out_dir = out_dir
+
+    def __call__(self, now: datetime) -> list[Written]:
+        made = []
+        config = self.config
+        for kind, day in due_briefings(config, now):
+            start, end, prev_start, prev_end = period(kind, day)
+            stem = f"{KIND_NAMES[kind]}-{start:%Y-%m-%d}"
+            if any(self.out_dir.glob(f"{stem}*.pdf")):
+                continue
+            index = self.open_index()
+            try:
+                data = gather(self.store, config, kind, start, end, prev_start, prev_end, now, index)
+            finally:
+                index.close()
+            written = write_briefing(data, self.out_dir)
+            made.append(written)
+            log.info("briefing_made kind=%s pdf=%s", kind, written.pdf)
+            if config.briefings.channels:
+                link = (f"{config.console_url.rstrip('/')}/briefings/{written.pdf.name}"
+                        if config.console_url else str(written.pdf))
+                with self.store.session() as session:
+                    outbox.queue(session, config.notify, key=f"briefing:{kind}:{start:%Y%m%d}",
+                                 channels=config.briefings.channels,
+                                 subject=f"【{KIND_NAMES[kind]}】{config.unit} {start:%Y年%m月%d日}",
+                                 body=f"{KIND_NAMES[kind]}已生成，请查阅：{link}", level=1, now=now,
+                                 urgent=True)
+        return made

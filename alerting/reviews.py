@@ -27,7 +27,10 @@ from typing import Iterable
 from sqlalchemy import select
 
 from alerting import audit
+from alerting.access import Access
+from alerting.clock import Clock
 from alerting.errors import IllegalTransition, NotFound
+from alerting.store import Store
 from alerting.store.models import BriefingReview
 from pipeline.records import beijing_minute
 
@@ -74,13 +77,18 @@ def _sha256(path: Path) -> str:
 
 
 class BriefingReviews:
-    """Mixed into :class:`alerting.service.AlertService` (which supplies the store, the clock
-    and the leader rule). ``folder`` is where the briefings are (``DATA_DIR/briefings``).
+    """The leading group's decisions on briefings, recorded in ``store`` at ``clock``'s time.
+    ``folder`` is where the briefings are (``DATA_DIR/briefings``).
 
     Both decisions raise Forbidden for anyone but the leading group, NotFound for a name with no
     file in ``folder``, and IllegalTransition when the briefing was already decided that way
     (approving twice, returning twice) or, for a return, when the note is empty.
     """
+
+    def __init__(self, store: Store, clock: Clock, access: Access):
+        self.store = store
+        self.clock = clock
+        self.access = access
 
     def approve_briefing(self, name: str, actor, folder: Path | None, note: str = "") -> BriefingReview:
         """批准: the briefing may go out as it is."""
@@ -100,7 +108,7 @@ class BriefingReviews:
 
     def _review_briefing(self, name: str, actor, folder: Path | None, decision: str, note: str) -> BriefingReview:
         verb = "approve" if decision == "approved" else "return"
-        self._require_leader(actor, f"{verb} a briefing")
+        self.access.require_leader(actor, f"{verb} a briefing")
         files = briefing_files(folder, name)
         if not files:
             raise NotFound(f"no briefing {name!r} in {folder or 'the briefings folder'}; "

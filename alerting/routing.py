@@ -8,21 +8,41 @@ the classifier's office, else the coordinating office (协调小组办公室 sit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
 from alerting.config import AlertingConfig, Condition, SpreadRule
 from pipeline.records import ScoredArticle
 
-__all__ = ["Routed", "route", "spread_level", "LEVEL_NAMES"]
+__all__ = ["Reason", "Routed", "route", "spread_level", "LEVEL_NAMES"]
 
 LEVEL_NAMES = {0: "无关", 1: "一般", 2: "较大", 3: "重大"}
 
 
+@dataclass(frozen=True)
+class Reason:
+    """One reason for an alert's level, office or urgency: what kind of reason it is, and the words
+    the office reads (``紧急:规则名``). The alert keeps the words; the code decides by ``kind``."""
+
+    kind: Literal["model", "rule", "route", "office", "emergency", "overall", "spread", "volume"]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Routed:
+    """An article's level, office and urgency after the routing rules, with the reasons."""
+
     level: int
     office: str
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     emergency: bool = False
     overall: bool = False
+
+    def reason(self, kind: str) -> Reason | None:
+        """The first reason of ``kind`` (None when there is none)."""
+        return next((r for r in self.reasons if r.kind == kind), None)
 
 
 def _matches(when: Condition, article: ScoredArticle) -> bool:
@@ -45,34 +65,34 @@ def _matches(when: Condition, article: ScoredArticle) -> bool:
 
 
 def route(article: ScoredArticle, config: AlertingConfig) -> Routed:
-    routed = Routed(level=article.level, office="", reasons=[f"模型判定:{LEVEL_NAMES[article.level]}"])
-    routed.reasons += [f"规则:{name}" for name in article.matched_rules]
+    routed = Routed(level=article.level, office="", reasons=[Reason("model", f"模型判定:{LEVEL_NAMES[article.level]}")])
+    routed.reasons += [Reason("rule", f"规则:{name}") for name in article.matched_rules]
     for rule in config.routing:
         if not _matches(rule.when, article):
             continue
         if rule.raise_to is not None and rule.raise_to > routed.level:
             routed.level = rule.raise_to
-            routed.reasons.append(f"路由:{rule.name}→{LEVEL_NAMES[rule.raise_to]}")
+            routed.reasons.append(Reason("route", f"路由:{rule.name}→{LEVEL_NAMES[rule.raise_to]}"))
         if rule.office and not routed.office:
             routed.office = rule.office
-            routed.reasons.append(f"分办:{rule.name}→{rule.office}")
+            routed.reasons.append(Reason("office", f"分办:{rule.name}→{rule.office}"))
         if rule.emergency and not routed.emergency:
             routed.emergency = True
-            routed.reasons.append(f"紧急:{rule.name}")
+            routed.reasons.append(Reason("emergency", f"紧急:{rule.name}"))
         if rule.overall and not routed.overall:
             routed.overall = True
-            routed.reasons.append(f"可能影响全局:{rule.name}")
+            routed.reasons.append(Reason("overall", f"可能影响全局:{rule.name}"))
     if not routed.office:
         routed.office = article.department if article.department in config.offices else config.coordinating_office
     return routed
 
 
-def spread_level(rules: list[SpreadRule], recent: list[int]) -> tuple[int, str] | None:
+def spread_level(rules: list[SpreadRule], recent: list[int]) -> tuple[int, Reason] | None:
     """The highest level the spread rules give a story with ``recent[i]`` articles inside
     ``rules[i].within`` (counted by the caller, in the database)."""
-    best: tuple[int, str] | None = None
+    best: tuple[int, Reason] | None = None
     for rule, count in zip(rules, recent):
         if count >= rule.articles and (best is None or rule.raise_to > best[0]):
             minutes = int(rule.within.total_seconds() // 60)
-            best = (rule.raise_to, f"扩散:{minutes}分钟内{count}篇→{LEVEL_NAMES[rule.raise_to]}")
+            best = (rule.raise_to, Reason("spread", f"扩散:{minutes}分钟内{count}篇→{LEVEL_NAMES[rule.raise_to]}"))
     return best

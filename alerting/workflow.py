@@ -1,9 +1,17 @@
 """The actions of the workflow (研判预警, 即时会商, upward reports), each one checked and recorded.
 
-Every action loads the alert under a lock, checks that the actor may see it and may do this, checks
-the transition against :data:`TRANSITIONS`, applies the change, and appends one audit entry with
-the state before and after, all in one transaction. The class is mixed into
-:class:`alerting.service.AlertService`, which supplies the store, the clock and the notifications.
+Every action loads the alert under a lock, asks :class:`alerting.access.Access` whether the actor
+may see it and may do this, checks the transition against :data:`TRANSITIONS`, applies the change,
+and appends one audit entry with the state before and after, all in one transaction.
+
+Workflow (研判预警 and 即时会商, from the commission's rules)::
+
+    new ─judge→ judged ─warn→ warned ─(first office reports)→ verifying ─deep_judge→ deep_judged
+        ─propose→ proposed ─approve→ handling ─close→ closed
+    any state before ``proposed`` ─dismiss(reason)→ dismissed (a false alarm; feeds training)
+
+Upward reports (``report``) and consultations (``consult``) may happen in any open state: the
+1-hour and 2-hour clocks run from the moment yuqing first saw the story, whatever the workflow.
 """
 
 from __future__ import annotations
@@ -11,29 +19,22 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator, Literal
+from typing import Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages
-from alerting.config import STATE_LABELS
-from alerting.errors import Forbidden, IllegalTransition, NotFound
+from alerting.access import Access, Actor
+from alerting.clock import Clock
+from alerting.config import STATE_LABELS, AlertingConfig
+from alerting.errors import IllegalTransition, NotFound
+from alerting.notifier import Notifier
+from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, Deadline, Report, Task
+from alerting.timekeeper import Timekeeper
 
-__all__ = ["Actor", "SYSTEM", "TRANSITIONS", "OPEN_STATES", "Workflow", "TaskSpec", "snapshot"]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a person of an office, the leading group's head, an administrator, or yuqing."""
-
-    name: str
-    office: str = ""
-    role: Literal["staff", "leader", "admin", "system"] = "staff"
-
-
-SYSTEM = Actor("yuqing", role="system")
+__all__ = ["TRANSITIONS", "OPEN_STATES", "ACTION_WORDS", "Workflow", "TaskSpec", "FeedbackHook"]
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     # state: {action: next state}
@@ -55,11 +56,8 @@ ACTION_WORDS = {
     "report": "上报", "assign": "改派", "escalate": "升级", "consult": "即时会商", "task_done": "完成任务",
 }
 
-
-def snapshot(alert: Alert) -> dict:
-    return {"state": alert.state, "level": alert.level, "office": alert.office,
-            "emergency": alert.emergency, "overall": alert.overall,
-            "warned_offices": list(alert.warned_offices or [])}
+#: called with (alert, article ids, reason, actor) when an alert is dismissed as a false alarm
+FeedbackHook = Callable[[Alert, list[str], str, Actor], None]
 
 
 @dataclass(frozen=True)
@@ -81,33 +79,41 @@ class _Acting:
 
 
 class Workflow:
-    """The actions; see the module docstring. Methods return the alert id or the created ids."""
+    """The actions; see the module docstring. Methods return the alert id or the created ids.
+
+    ``on_dismiss`` (a :data:`FeedbackHook`) records a false alarm's articles for training.
+    """
+
+    def __init__(self, store: Store, config: AlertingConfig, clock: Clock, access: Access,
+                 notifier: Notifier, timekeeper: Timekeeper, on_dismiss: FeedbackHook | None = None):
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.access = access
+        self.notifier = notifier
+        self.timekeeper = timekeeper
+        self.on_dismiss = on_dismiss
 
     @contextmanager
     def _acting(self, alert_id: str, actor, action: str, transition: str | None = None,
                 coordinator: bool = True, note: str = "") -> Iterator[_Acting]:
         now = self.clock.now()
         with self.store.session() as session:
-            alert = self._load(session, alert_id, actor, lock=True)
+            alert = self.access.load(session, alert_id, actor, lock=True)
             if coordinator:
-                self._require_coordinator(actor, ACTION_WORDS[action])
+                self.access.require_coordinator(actor, ACTION_WORDS[action])
             if transition is not None:
                 self._check_transition(alert, transition)
-            before = snapshot(alert)
+            before = audit.snapshot(alert)
             acting = _Acting(session, alert, now)
             yield acting
             if transition is not None:
                 alert.state = TRANSITIONS[before["state"]][transition]
             alert.updated_at = now
-            after = {**snapshot(alert), **acting.extra}
+            after = {**audit.snapshot(alert), **acting.extra}
             if note:
                 after["note"] = note
             audit.append(session, now, actor.name, action, alert.id, before, after)
-
-    def _require_leader(self, actor, what: str) -> None:
-        """The leading group's own decisions (组长): a leader, an administrator, or yuqing itself."""
-        if actor.role not in ("leader", "admin", "system"):
-            raise Forbidden(f"{actor.name} may not {what}: that is for the leading group (组长)")
 
     def _check_transition(self, alert: Alert, action: str) -> None:
         moves = TRANSITIONS[alert.state]
@@ -132,7 +138,7 @@ class Workflow:
         with self.store.session() as session:
             task = session.get(Task, task_id)
             alert_id = task.alert_id if task else None
-            if task is None or not (task.office == actor.office or self.coordinates(actor)):
+            if not self.access.may_work_task(actor, task):
                 raise NotFound(f"no task {task_id} of yours; list them with: yuqing alerts show ALERT_ID")
         action = "verify" if task.kind == "verify" else "task_done"
         with self._acting(alert_id, actor, action, coordinator=False) as a:
@@ -160,7 +166,7 @@ class Workflow:
     def _apply_judgement(self, a: _Acting, level, office, overall, emergency) -> None:
         alert = a.alert
         if office is not None:
-            alert.office = self.check_office(office)
+            alert.office = self.access.check_office(office)
         if overall is not None:
             alert.overall = overall
         if emergency is not None:
@@ -169,7 +175,7 @@ class Workflow:
             if not 1 <= level <= 3:
                 raise IllegalTransition(f"level {level} is not 1 (一般), 2 (较大) or 3 (重大)")
             alert.level = level
-        started = self._start_clocks(a.session, alert, a.now)
+        started = self.timekeeper.start(a.session, alert, a.now)
         # a clock that no longer applies (level lowered below 重大, or 全局 unset) stops; the audit
         # entry keeps who lowered it and when
         for kind, applies in (("major", alert.level >= 3), ("overall", alert.overall)):
@@ -182,7 +188,7 @@ class Workflow:
         if started:
             a.extra["deadlines"] = {d.key: d.due_at for d in started}
             subject, body = messages.opened(alert, started, self.config.console_url)
-            self._notify(a.session, alert, f"clock:{alert.id}:{alert.level}:{alert.overall}:{alert.emergency}",
+            self.notifier.notify(a.session, alert, f"clock:{alert.id}:{alert.level}:{alert.overall}:{alert.emergency}",
                          subject, body, a.now)
 
     def escalate(self, alert_id: str, actor, note: str, level: int | None = None,
@@ -202,9 +208,9 @@ class Workflow:
     def assign(self, alert_id: str, actor, office: str, note: str = "") -> str:
         with self._acting(alert_id, actor, "assign", note=note) as a:
             self._require_open(a.alert, "assign")
-            a.alert.office = self.check_office(office)
+            a.alert.office = self.access.check_office(office)
             subject, body = messages.opened(a.alert, [], self.config.console_url)
-            self._notify(a.session, a.alert, f"assign:{alert_id}:{office}:{a.now.isoformat()}",
+            self.notifier.notify(a.session, a.alert, f"assign:{alert_id}:{office}:{a.now.isoformat()}",
                          "【改派】" + subject, body, a.now, offices=[office], any_level=True)
         return alert_id
 
@@ -217,10 +223,10 @@ class Workflow:
         created = []
         with self._acting(alert_id, actor, "warn", "warn", note=note) as a:
             for office in offices:
-                self.check_office(office)
+                self.access.check_office(office)
                 created.append(self._task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within))
                 subject, body = messages.warned(a.alert, office, a.now + within, note, self.config.console_url)
-                self._notify(a.session, a.alert, f"warn:{alert_id}:{office}", subject, body, a.now,
+                self.notifier.notify(a.session, a.alert, f"warn:{alert_id}:{office}", subject, body, a.now,
                              offices=[office], any_level=True)
             a.alert.warned_offices = sorted(set(a.alert.warned_offices) | set(offices))
             a.extra["tasks"] = created
@@ -245,13 +251,13 @@ class Workflow:
         with self._acting(alert_id, actor, "consult") as a:
             self._require_open(a.alert, "consult")
             for spec in tasks:
-                self.check_office(spec.office)
+                self.access.check_office(spec.office)
                 due = a.now + (spec.within or self.config.clocks.task_default)
                 task_id = self._task(a, "consult", spec.title, spec.office, spec.person, due)
                 created.append(task_id)
                 subject, body = messages.task_assigned(a.alert, spec.title, spec.office, spec.person, due,
                                                        self.config.console_url)
-                self._notify(a.session, a.alert, f"task:{task_id}", subject, body, a.now,
+                self.notifier.notify(a.session, a.alert, f"task:{task_id}", subject, body, a.now,
                              offices=[spec.office], any_level=True)
             a.extra["tasks"] = [{"id": t, "title": s.title, "office": s.office, "person": s.person}
                                 for t, s in zip(created, tasks)]
@@ -273,13 +279,13 @@ class Workflow:
         """处置意见 to the leading group."""
         with self._acting(alert_id, actor, "propose", "propose", note=proposal) as a:
             subject, body = messages.proposal(a.alert, proposal, self.config.console_url)
-            self._notify(a.session, a.alert, f"propose:{alert_id}", subject, body, a.now, offices=[],
+            self.notifier.notify(a.session, a.alert, f"propose:{alert_id}", subject, body, a.now, offices=[],
                          leader=True)
         return alert_id
 
     def approve(self, alert_id: str, actor, note: str = "") -> str:
         """The leading group approves the proposal: handling and reporting begin."""
-        self._require_leader(actor, "approve a proposal")
+        self.access.require_leader(actor, "approve a proposal")
         with self._acting(alert_id, actor, "approve", "approve", note=note):
             pass
         return alert_id
@@ -343,7 +349,7 @@ class Workflow:
     def advance(self, alert_id: str, actor, to: str, note: str = "", **options) -> str:
         """Move to the state ``to`` by the one action that leads there (for the CLI's ``advance``)."""
         with self.store.session() as session:
-            state = self._load(session, alert_id, actor).state
+            state = self.access.load(session, alert_id, actor).state
         action = next((a for a, target in TRANSITIONS[state].items() if target == to), None)
         if action is None:
             raise IllegalTransition(

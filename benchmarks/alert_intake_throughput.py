@@ -28,7 +28,8 @@ def run(url: str, n: int, batch: int) -> dict:
     from alerting.service import AlertService
     from alerting.store import open_store
     from alerting.testing import scored
-    from alerting.workflow import Actor, TaskSpec
+    from alerting.access import Actor
+    from alerting.workflow import TaskSpec
 
     clock = ManualClock(datetime(2026, 11, 27, 1, tzinfo=timezone.utc))
     service = AlertService(open_store(url), AlertingConfig(), clock=clock, channels={})

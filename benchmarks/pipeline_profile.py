@@ -7,7 +7,7 @@
 Publishes N distinct articles of about 1,500 characters to articles.raw (fresh topics / files /
 index per run), then runs publish, story clustering (``StoryClusters.assign``, which the classify
 worker does before scoring), classify (the model and keyword schemes), index and alert one after
-the other, each alone in this process (``flow.classify``/``index_scored``/``alert`` until idle,
+the other, each alone in this process (``Application.drain`` of classify, index and alert until idle,
 the idle wait taken off), and
 prints for each: wall time, articles per second, this process's CPU seconds (all its threads) and
 the CPU seconds of the Kafka broker and the Elasticsearch node over the same interval (from
@@ -99,11 +99,12 @@ def main() -> None:
     from classifiers import registry
     from classifiers.rules import load_rules
     from classifiers.scorer import ModelScorer
-    from pipeline import flow
     from pipeline.backends import open_bus, open_index
-    from pipeline_throughput import bench_settings
+    from pipeline.flow import publish_articles
     from pipeline.records import Article
     from pipeline_sustained import distinct_articles
+    from pipeline_throughput import bench_settings
+    from yuqing.app import Application
 
     run_id = uuid.uuid4().hex[:8]
     settings = bench_settings(args.bus_url, args.index_url, run_id, prefix="yuqing-profile-")
@@ -115,24 +116,25 @@ def main() -> None:
     pids = service_pids() if (args.bus_url or args.index_url) else {}
 
     docs = distinct_articles(args.articles, run_id)
-    from crawlers.normalize.dedup import StoryClusters
+    from classifiers.stories import StoryClusters
 
     stories = StoryClusters(data / "stories.sqlite3")
 
     def cluster() -> int:
-        # What the classify worker adds before scoring (flow.classify_step with ``stories``).
+        # What the classify worker adds before scoring (the classify step with ``stories``).
         for a in docs:
             stories.assign(f"{a.content_hash}:{a.canonical_url}", a.title + "\n" + a.content,
                            a.published or a.fetched, a.source_id)
         return len(docs)
 
     idle_s = 2.0
+    app = Application(settings, bus=bus, index=index, scorer=scorer, min_level=0, cluster_stories=False)
     steps = [
-        ("publish", lambda: flow.publish_articles(bus, docs)),
+        ("publish", lambda: publish_articles(bus, docs)),
         ("stories", cluster),
-        ("classify", lambda: flow.classify(bus, scorer, idle_s=idle_s)),
-        ("index", lambda: flow.index_scored(bus, index, idle_s=idle_s)),
-        ("alert", lambda: flow.alert(bus, min_level=0, idle_s=idle_s)),
+        ("classify", lambda: app.drain("classify", idle_s=idle_s)),
+        ("index", lambda: app.drain("index", idle_s=idle_s)),
+        ("alert", lambda: app.drain("alert", idle_s=idle_s)),
     ]
     rows = []
     for name, run in steps:

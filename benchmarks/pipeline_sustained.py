@@ -11,8 +11,8 @@
     .venv/bin/python benchmarks/pipeline_sustained.py --rate 150 --seconds 60
     .venv/bin/python benchmarks/pipeline_sustained.py --rate 150 --seconds 60 --threads
 
-Every step runs as ``yuqing worker classify|index|alert`` does (``pipeline.cli.worker
-.build_worker``: the shipped model, story clusters, batches of 500, consumer groups), each in its
+Every step runs as ``yuqing worker classify|index|alert`` does (``yuqing.app.Application
+.worker``: the shipped model, story clusters, batches of 500, consumer groups), each in its
 own process, on fresh topics (``--partitions``, 6 by default so that 1, 2 or 3 members of a group
 get equal shares), a fresh index and a fresh data folder. The alert step runs with
 ``--min-level 0`` so that every article is queued and timed. This process is the crawler: it
@@ -137,41 +137,31 @@ def build_articles(n: int, run_id: str):
 
 def child(names: list[str], config: str, port: int, batch: int, stories: bool) -> None:
     """``--as-child``: run the named steps, each as ``yuqing worker NAME`` builds it
-    (``pipeline.cli.worker.build_worker``), as threads of this process until SIGTERM.
+    (``yuqing.app.Application.worker``), as threads of this process until SIGTERM.
 
     One name is one ``yuqing worker``; three are ``yuqing run`` without the alert intake. The
     alert step queues every level (``--min-level 0``), so every article is timed. Without
-    ``stories`` the classify step skips story clustering (``flow.classify_step`` without
-    ``stories``), to show what the rest of the pipeline costs.
+    ``stories`` the classify step skips story clustering (``cluster_stories=False``), to show
+    what the rest of the pipeline costs.
     """
-    import argparse as ap
-
-    from pipeline import flow, metrics
-    from pipeline.backends import open_bus
-    from pipeline.cli.classify_cmd import open_scorer
-    from pipeline.cli.worker import build_worker
+    from pipeline import metrics
     from pipeline.config import load_settings
+    from pipeline.flow import StepCount
+    from yuqing.app import Application
 
     settings = load_settings(Path(config), env={})
     metrics.serve(port)
-    bus = open_bus(settings)
-    args = ap.Namespace(batch=batch, min_level=0, until_idle=False, model=None, config=config,
-                        data_dir=None, bus_url=None, index_url=None)
+    app = Application(settings, min_level=0, cluster_stories=stories)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    workers = []
-    for name in names:
-        worker = build_worker(name, args, bus, settings, flow.StepCount())
-        if name == "classify" and not stories:
-            worker.step = flow.classify_step(bus, open_scorer(args), flow.StepCount())
-        workers.append(worker)
+    workers = [app.worker(name, StepCount(), batch_size=batch) for name in names]
     threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
     for t in threads:
         t.start()
     for t in threads:
         while t.is_alive():
             t.join(0.5)
-    bus.close()
+    app.close()
 
 
 def main() -> None:

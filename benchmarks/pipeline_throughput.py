@@ -51,9 +51,10 @@ def main() -> None:
     from classifiers.rules import load_rules
     from classifiers.scorer import ModelScorer
     from pipeline import bus as topics
-    from pipeline import flow
     from pipeline.backends import open_bus, open_index
+    from pipeline.flow import StepCount, publish_articles
     from pipeline.records import Article
+    from yuqing.app import Application
 
     run_id = uuid.uuid4().hex[:8]
     settings = bench_settings(args.bus_url, args.index_url, run_id)
@@ -62,16 +63,13 @@ def main() -> None:
 
     docs = [Article.create(source_id=f"s{i % 40}", url=f"https://example.cn/{run_id}/{i}.html",
                            title=f"{i} {t[:30]}", content=t) for i, t in enumerate(texts(args.articles))]
-    counts = {name: flow.StepCount() for name in ("classify", "index", "alert")}
-    steps = {"classify": flow.classify_step(bus, scorer, counts["classify"]),
-             "index": flow.index_step(bus, index, counts["index"]),
-             "alert": flow.alert_step(bus, counts["alert"], min_level=0)}
+    counts = {name: StepCount() for name in ("classify", "index", "alert")}
+    app = Application(settings, bus=bus, index=index, scorer=scorer, min_level=0, cluster_stories=False)
     stop = threading.Event()
-    workers = [flow.Worker(bus, flow.STEPS[n][0], n, steps[n], batch_size=args.batch, name=n)
-               for n in steps]
+    workers = [app.worker(n, counts[n], batch_size=args.batch) for n in counts]
 
     start = time.perf_counter()
-    flow.publish_articles(bus, docs)
+    publish_articles(bus, docs)
     published = time.perf_counter()
     threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
     for t in threads:

@@ -22,7 +22,7 @@ from itertools import repeat
 import numpy as np
 from scipy import sparse
 
-from classifiers.tokenize import Backend
+from classifiers.tokenize import KEPT, Backend, segmenter
 
 __all__ = ["FastFeatures", "Vectorizer", "features"]
 
@@ -120,11 +120,9 @@ class FastFeatures:
     """
 
     def __init__(self, vectorizer: Vectorizer, backend: Backend):
-        from classifiers.tokenize import _KEPT, _segmenter
-
         self.vectorizer = vectorizer
         self.idf = vectorizer.idf
-        self.cut = _segmenter(backend)
+        self.cut = segmenter(backend)
         unigram = {f: i for f, i in vectorizer.vocabulary.items() if " " not in f}
         self.width = len(vectorizer.vocabulary)
         # Ids are packed into integers with shifts (a feature id takes `bits` bits).
@@ -144,7 +142,7 @@ class FastFeatures:
         self.ends_pair = np.zeros(self.width + 1, dtype=bool)
         self.starts_pair[self.pair_keys >> self.bits] = True
         self.ends_pair[self.pair_keys & ((1 << self.bits) - 1)] = True
-        self.codes = _TokenCodes(unigram, _KEPT)
+        self.codes = _TokenCodes(unigram, KEPT)
 
     def words(self, normalized_texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Word ids of the batch, text after text (-1: not in the vocabulary), and where each

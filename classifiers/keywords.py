@@ -94,6 +94,8 @@ class KeywordScorer:
 
     def judge(self, raw: str):
         """The evaluation's view of a text (classifiers.training.Output)."""
+        # deferred: classifiers.training brings scikit-learn's training side (about 1.5 s to
+        # import); the keyword scorer in the stream never needs it
         from classifiers.training import Output
 
         relevance, sensitivity, level, department, _ = self.assess(raw)

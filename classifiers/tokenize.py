@@ -31,7 +31,8 @@ def stopwords() -> frozenset[str]:
     return frozenset(w for w in raw.split() if not w.startswith("#"))
 
 
-def _segmenter(backend: Backend) -> Callable[[str], list[str]]:
+def segmenter(backend: Backend) -> Callable[[str], list[str]]:
+    """The cut function of ``backend`` (raw tokens, before :data:`KEPT` filters them)."""
     return text.segmenter(backend).cut
 
 
@@ -45,7 +46,7 @@ def tokens(raw: str, backend: Backend = "jieba") -> list[str]:
 
 def words_of_normalized(normalized: str, backend: Backend = "jieba") -> list[str]:
     """:func:`tokens` for text that already went through ``pipeline.text.normalize``."""
-    return list(chain.from_iterable(map(_KEPT.__getitem__, _segmenter(backend)(normalized))))
+    return list(chain.from_iterable(map(KEPT.__getitem__, segmenter(backend)(normalized))))
 
 
 def _keep(token: str) -> tuple[str, ...]:
@@ -73,4 +74,5 @@ class _Memo(dict):
         return kept
 
 
-_KEPT = _Memo()
+#: token → the words it contributes (often none), memoised; shared by every tokenizing caller
+KEPT = _Memo()

@@ -1,6 +1,8 @@
 """What the crawlers share: the fetch error, its fixed reasons, and how each reason counts for health.
 
-    YuqingError (pipeline.errors)
+The errors are a branch of the one tree drawn in :mod:`pipeline.errors`::
+
+    YuqingError
     └── FetchError                one URL of one source could not be fetched; ``reason`` is fixed-set
         ├── UnsafeURLError        refused before any byte was sent (scheme, private address, redirect)
         └── BlockedError          the site answered with an anti-bot challenge: reported, never solved

@@ -18,8 +18,10 @@ tells them apart, others give no guid at all.
 from __future__ import annotations
 
 import calendar
+import gzip
 import hashlib
 import html
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,6 +30,9 @@ from typing import Any
 import feedparser
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
+
+from crawlers.normalize.dates import parse_published
+from pipeline.records import SHANGHAI
 
 __all__ = ["FeedEntry", "ParsedFeed", "SitemapEntry", "ParsedSitemap", "parse_feed", "parse_sitemap",
            "html_to_text"]
@@ -99,10 +104,6 @@ def _published(entry: Any) -> tuple[datetime | None, str | None]:
 def _parse_date(raw: str) -> datetime | None:
     """Dates feedparser cannot read (``2024年3月5日 10:20``, ``2024-03-05 10:20``): normalisation's
     parser, which assumes Asia/Shanghai."""
-    try:
-        from crawlers.normalize.dates import parse_published
-    except ImportError:  # normalisation not installed yet: keep the entry, without a date
-        return None
     try:
         return parse_published(raw)
     except Exception:  # a date we cannot read must not lose the entry
@@ -189,8 +190,6 @@ def _w3c_date(raw: str | None) -> datetime | None:
     except ValueError:
         return _parse_date(text)
     if when.tzinfo is None:
-        from pipeline.records import SHANGHAI
-
         when = when.replace(tzinfo=SHANGHAI)  # Chinese sites' local time
     return when
 
@@ -205,9 +204,6 @@ def _child_text(node: Any, name: str) -> str | None:
 def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
     """Parse sitemap bytes from ``url``; never raises on bad input (``problem`` says why)."""
     if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file
-        import gzip
-        import io
-
         try:
             body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(50_000_000)
         except OSError as exc:

@@ -19,6 +19,8 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from crawlers.extract import extract_article
+from crawlers.normalize.encoding import decode_html
 from crawlers.sources import Extraction, split_selector
 
 __all__ = ["PageArticle", "decode_page", "extract_page", "list_links"]
@@ -37,8 +39,6 @@ class PageArticle:
 
 def decode_page(body: bytes, content_type: str | None, override: str | None) -> tuple[str, str]:
     """``(text, codec)``; never raises (undecodable bytes are replaced, and logged by the decoder)."""
-    from crawlers.normalize.encoding import decode_html
-
     return decode_html(body, content_type, override)
 
 
@@ -59,8 +59,6 @@ def extract_page(html: str, url: str, extraction: Extraction) -> PageArticle:
     """Read an article page: the source's selectors win wherever they match (generic extractors
     often find only the day, a selector gives the minute), automatic extraction does the rest.
     Raises ``crawlers.extract.SelectorError`` only for a selector that does not compile."""
-    from crawlers.extract import extract_article
-
     selectors = {name: _for_extractor(value) for name, value in (
         ("title", extraction.title), ("body", extraction.body), ("date", extraction.date),
         ("author", extraction.author)) if value}

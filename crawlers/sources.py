@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from parsel import Selector
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
@@ -84,8 +85,6 @@ def compile_selector(selector: str) -> None:
     Selectors starting with ``xpath:``, ``/``, ``./`` or ``(`` are XPath; everything else is CSS. A
     ``css:`` prefix is allowed for clarity. They are compiled by parsel, as the crawler uses them.
     """
-    from parsel import Selector
-
     probe = Selector(text="<html><body></body></html>")
     kind, expression = split_selector(selector)
     try:

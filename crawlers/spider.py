@@ -30,15 +30,23 @@ from datetime import datetime
 from pathlib import Path
 
 import scrapy
+from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import TimeoutError as TwistedTimeout
 
 from crawlers.base import BlockedError, FetchError, UnsafeURLError
 from crawlers.fetch import USER_AGENT, looks_like_challenge
 from crawlers.pages import decode_page, extract_page, list_links
 from crawlers.poll import PollResult
 from crawlers.safety import check_url
+from crawlers.snapshots import SnapshotStore
 from crawlers.sources import Source
+from crawlers.state import StateStore
 from pipeline import bus as topics
+from pipeline.backends import open_bus
+from pipeline.bus import Bus
+from pipeline.config import BusSettings, Settings
 from pipeline.records import Article, encode
 
 __all__ = ["GenericSpider", "PublishArticles", "SafetyMiddleware", "SnapshotMiddleware",
@@ -111,9 +119,6 @@ class GenericSpider(scrapy.Spider):
 
     @staticmethod
     def _reason(failure) -> tuple[str, str]:
-        from scrapy.spidermiddlewares.httperror import HttpError
-        from twisted.internet.error import TimeoutError as TwistedTimeout
-
         exc = failure.value
         if isinstance(exc, _Refused):
             return exc.reason, exc.message
@@ -271,10 +276,7 @@ class BusSpec:
             return cls(f"sqlite:///{Path(bus.path).resolve()}", bus.partitions, bus.prefix)
         return cls(bus.url, 3, bus.prefix)
 
-    def open(self):
-        from pipeline.backends import open_bus
-        from pipeline.config import BusSettings, Settings
-
+    def open(self) -> Bus:
         return open_bus(Settings(bus=BusSettings(url=self.url, partitions=self.partitions,
                                                  topic_prefix=self.prefix)))
 
@@ -324,11 +326,6 @@ class ScrapyRunner:
 
 def _crawl(job_path: Path, report_path: Path) -> None:
     """The subprocess: one round of one source, then a JSON report."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawlers.snapshots import SnapshotStore
-    from crawlers.state import StateStore
-
     job = json.loads(job_path.read_text(encoding="utf-8"))
     source = Source.model_validate(job["source"])
     bus = BusSpec(**job["bus"]).open()

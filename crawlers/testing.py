@@ -16,6 +16,7 @@ is recorded in :attr:`requests` (path and headers) so tests can check what a cli
 from __future__ import annotations
 
 import mimetypes
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -105,8 +106,6 @@ class FixtureServer:
         class Server(ThreadingHTTPServer):
             def handle_error(self, request, client_address) -> None:
                 # a client that gave up mid-response is what size and deadline tests provoke
-                import sys
-
                 if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
                     super().handle_error(request, client_address)
 

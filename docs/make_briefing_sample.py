@@ -17,13 +17,14 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from alerting.access import SYSTEM, Actor
 from alerting.clock import ManualClock
 from alerting.reports import gather, period, write_briefing
-from alerting.workflow import Actor, TaskSpec, SYSTEM
+from alerting.workflow import TaskSpec
 from pipeline.backends import open_index
-from pipeline.cli.main import main
 from pipeline.config import load_settings
 from pipeline.records import SHANGHAI
+from yuqing.cli.main import main
 
 OUT = Path(__file__).with_name("briefing-sample")
 OFFICE, PETITIONS, LEADER = Actor("王敏", "宣传部"), Actor("李强", "信访室"), Actor("陈组长", role="leader")
@@ -60,7 +61,7 @@ def run() -> None:
         if main(["--data-dir", str(work), "demo"]) != 0:
             sys.exit("the demo failed; see above")
         settings = load_settings(None, env={}, overrides={("paths", "data_dir"): str(work)})
-        from alerting.app import open_service
+        from yuqing.app import open_service
 
         clock = ManualClock(datetime.now(timezone.utc))
         service = open_service(settings, clock=clock)

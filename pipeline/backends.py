@@ -9,9 +9,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pipeline.bus import Bus
+from pipeline.bus.local import LocalBus
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.index import Index
+from pipeline.index.sqlite import SqliteIndex
 
 
 def sqlite_path(url: str) -> str:
@@ -26,10 +28,9 @@ def open_bus(settings: Settings) -> Bus:
     url = settings.bus.url
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
-        from pipeline.bus.local import LocalBus
-
         return LocalBus(sqlite_path(url), settings.bus.partitions, settings.bus.topic_prefix)
     if scheme == "kafka":
+        # deferred: the Kafka client takes a while to import, and the embedded default needs none
         from pipeline.bus.kafka import KafkaBus
 
         return KafkaBus(url, settings.bus.partitions, settings.bus.topic_prefix,
@@ -42,10 +43,9 @@ def open_index(settings: Settings) -> Index:
     cfg = settings.index
     scheme = urlsplit(cfg.url).scheme
     if scheme == "sqlite":
-        from pipeline.index.sqlite import SqliteIndex
-
         return SqliteIndex(sqlite_path(cfg.url))
     if scheme in ("http", "https"):
+        # deferred: the Elasticsearch client takes a while to import, and the embedded default needs none
         from pipeline.index.elasticsearch import ElasticsearchIndex
 
         password = cfg.password.get_secret_value() if cfg.password else None

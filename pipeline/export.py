@@ -33,6 +33,7 @@ def export(articles: Iterable[ScoredArticle], path: Path) -> int:
             writer.writerow(COLUMNS)
             writer.writerows(rows)
     elif suffix == ".xlsx":
+        # deferred: openpyxl takes a few tenths of a second to import, and only Excel needs it
         from openpyxl import Workbook
         from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter

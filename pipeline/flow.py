@@ -1,9 +1,16 @@
-"""Move records along the bus: publish articles, classify them, index them.
+"""The step runner: read a batch from a topic, handle every record, make the output durable, commit.
 
-Each step reads a batch from its topic, handles every record, writes what it produced (the next
-topic, the index) and only then commits its offsets: a crash anywhere in between redelivers the
-batch, and because ids are content hashes the redelivery changes nothing. A record that cannot be
-handled goes to ``deadletter`` with the reason and where it came from; the batch goes on.
+A step is a function over one batch of messages (:data:`Step`). :class:`Worker` drives it: it
+polls the step's input topic, calls the step, and commits its offsets only after the step
+returned, so a crash anywhere in between redelivers the batch; because ids are content hashes the
+redelivery changes nothing. Inside a step, :func:`handle_batch` calls a handler per record and
+keeps the promise of :mod:`pipeline.errors`: a :class:`Drop` is counted, anything else raised over
+one record sends that record to ``deadletter`` (:func:`dead_letter`) and the batch goes on; only
+:class:`BackendUnavailable` stops the batch, uncommitted, for the worker to back off and retry.
+
+The steps of the spine live here (``index_step``, ``alert_step``); the classify step is
+:func:`classifiers.stage.classify_step`, the alert intake :func:`alerting.intake.intake_step`.
+Which step reads which topic is declared once, in the application (:mod:`yuqing.app`).
 """
 
 from __future__ import annotations
@@ -14,30 +21,25 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 from pipeline import bus as topics
 from pipeline import metrics
 from pipeline.bus import Bus, Message
-from pipeline.errors import BackendUnavailable, Drop, Quarantine, RecordError
+from pipeline.errors import BackendUnavailable, Drop, Quarantine, YuqingError
 from pipeline.index import Index
 from pipeline.records import Article, ScoredArticle, decode, encode
 
+__all__ = ["Step", "StepCount", "Worker", "handle_batch", "dead_letter", "dead_letter_record",
+           "reason_of", "publish_articles", "index_step", "alert_step", "drain"]
+
 log = logging.getLogger(__name__)
 
+#: a step: handles one batch and returns once everything it produced is durable
+Step = Callable[[list[Message]], None]
 
-class Scorer(Protocol):
-    """Anything that turns Articles into ScoredArticles (the classifier, the keyword baseline).
-
-    ``score_many`` scores a batch at once (much faster for the model) and returns one record per
-    article, in order.
-    """
-
-    version: str
-
-    def score(self, article: Article) -> ScoredArticle: ...
-
-    def score_many(self, articles: list[Article]) -> list[ScoredArticle]: ...
+#: what our own errors and signals say explains itself; anything else is logged with its traceback
+_EXPECTED = (Quarantine, YuqingError)
 
 
 @dataclass
@@ -50,7 +52,7 @@ class StepCount:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
-def dead_letter(stage: str, origin: str, reason: str, value: bytes) -> bytes:
+def dead_letter_record(stage: str, origin: str, reason: str, value: bytes) -> bytes:
     """A dead-letter record: why, where from, and the original bytes (as text when they decode)."""
     try:
         original, encoding = value.decode("utf-8"), "utf-8"
@@ -70,19 +72,23 @@ def dead_letter(stage: str, origin: str, reason: str, value: bytes) -> bytes:
     ).encode("utf-8")
 
 
-def publish_articles(bus: Bus, articles: Iterable[Article]) -> int:
-    """Publish articles to ``articles.raw`` keyed by their canonical URL; returns how many."""
-    n = 0
-    for article in articles:
-        bus.publish(topics.RAW, encode(article), key=article.key())
-        n += 1
-    bus.flush()
-    return n
+def dead_letter(bus: Bus, stage: str, message: Message, reason: str, count: StepCount) -> None:
+    """Publish ``message`` to ``deadletter`` with ``reason`` and count it (the caller flushes)."""
+    bus.publish(topics.DEADLETTER, dead_letter_record(stage, message.where, reason, message.value),
+                key=message.key)
+    count.dead += 1
+    metrics.DEADLETTERED.labels(stage).inc()
 
 
-def _handle_batch(
-    bus: Bus, stage: str, batch: list[Message], handle: Callable[[Message], None], count: StepCount
-) -> None:
+def handle_batch(bus: Bus, stage: str, batch: list[Message], handle: Callable[[Message], None],
+                 count: StepCount) -> None:
+    """Call ``handle`` on every message of ``batch``; one message's failure never stops the rest.
+
+    A :class:`Drop` is counted under its reason. BackendUnavailable propagates: the batch is not
+    committed and the worker retries it. Anything else (Quarantine, RecordError, and any other
+    exception: a bug, a record built to exhaust the decoder) dead-letters that message alone with
+    the reason; an exception that is not ours is logged with its traceback.
+    """
     metrics.CONSUMED.labels(stage).inc(len(batch))
     for message in batch:
         count.read += 1
@@ -91,75 +97,31 @@ def _handle_batch(
         except Drop as signal:
             count.dropped[signal.reason] = count.dropped.get(signal.reason, 0) + 1
             metrics.DROPPED.labels(stage, signal.reason).inc()
-        except (Quarantine, RecordError) as exc:
-            log.warning("%s: %s: %s", stage, message.where, exc)
-            _dead(bus, stage, message, str(exc), count)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the promise of pipeline.errors: quarantine it
+            log.warning("%s: %s: %s", stage, message.where, exc,
+                        exc_info=not isinstance(exc, _EXPECTED))
+            dead_letter(bus, stage, message, reason_of(exc), count)
 
 
-def _dead(bus: Bus, stage: str, message: Message, reason: str, count: StepCount) -> None:
-    bus.publish(topics.DEADLETTER, dead_letter(stage, message.where, reason, message.value),
-                key=message.key)
-    count.dead += 1
-    metrics.DEADLETTERED.labels(stage).inc()
+def reason_of(exc: BaseException) -> str:
+    """What a dead letter says about ``exc``: our own errors' messages as they are, anything else
+    with its type, so an operator can tell a bug from a bad record."""
+    if isinstance(exc, _EXPECTED):
+        return str(exc)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:500]}" if text else type(exc).__name__
 
 
-Step = Callable[[list[Message]], None]
-
-
-def classify_step(bus: Bus, scorer: Scorer, count: StepCount, stories=None) -> Step:
-    """Cluster and score a batch of ``articles.raw`` into ``articles.scored``.
-
-    The batch is decoded first (unreadable records are dead-lettered) and, with ``stories`` (a
-    :class:`crawlers.normalize.dedup.StoryClusters`), each article joins its story: an exact
-    repost of a text already seen is dropped (counted in its story), a near duplicate carries its
-    story's id, first source and repost count. Then the batch is scored in one call; if that call
-    fails, its articles are scored one by one so only the poison one is dead-lettered.
-    """
-
-    def step(batch: list[Message]) -> None:
-        decoded: list[tuple[Message, Article]] = []
-        story: dict[int, dict] = {}
-
-        def keep(message: Message) -> None:
-            article = decode(message.value, message.where, expect=Article)
-            if stories is not None:
-                # The id joins text and URL: the same text at another address is a repost,
-                # the same record delivered again is a replay (same answer, not counted twice).
-                found = stories.assign(f"{article.content_hash}:{article.canonical_url}",
-                                       article.title + "\n" + article.content,
-                                       article.published or article.fetched, article.source_id)
-                if found.exact:
-                    raise Drop("duplicate")
-                story[len(decoded)] = {"story_id": found.cluster_id,
-                                       "first_source": found.first_source,
-                                       "repost_count": found.repost_count}
-            decoded.append((message, article))
-
-        _handle_batch(bus, "classify", batch, keep, count)
-        try:
-            results = scorer.score_many([a for _, a in decoded])
-        except Exception:
-            log.exception("classify: batch scoring failed; scoring one by one")
-            results = None
-        written = 0
-        for i, (message, article) in enumerate(decoded):
-            if results is not None:
-                scored = results[i]
-            else:
-                try:
-                    scored = scorer.score(article)
-                except Exception as exc:
-                    _dead(bus, "classify", message, f"{type(exc).__name__}: {exc}", count)
-                    continue
-            if i in story:
-                scored = scored.model_copy(update=story[i])
-            bus.publish(topics.SCORED, encode(scored), key=message.key)
-            count.written += 1
-            written += 1
-        bus.flush()
-        metrics.PRODUCED.labels("classify").inc(written)
-
-    return step
+def publish_articles(bus: Bus, articles: Iterable[Article]) -> int:
+    """Publish articles to ``articles.raw`` keyed by their canonical URL; returns how many."""
+    n = 0
+    for article in articles:
+        bus.publish(topics.RAW, encode(article), key=article.key())
+        n += 1
+    bus.flush()
+    return n
 
 
 def index_step(bus: Bus, index: Index, count: StepCount) -> Step:
@@ -177,10 +139,10 @@ def index_step(bus: Bus, index: Index, count: StepCount) -> Step:
             index.add(scored)
             origins[scored.id] = message
 
-        _handle_batch(bus, "index", batch, handle, count)
+        handle_batch(bus, "index", batch, handle, count)
         rejected = index.flush()
         for refusal in rejected:
-            _dead(bus, "index", origins[refusal.id], refusal.reason, count)
+            dead_letter(bus, "index", origins[refusal.id], refusal.reason, count)
         count.written += len(origins) - len(rejected)
         metrics.PRODUCED.labels("index").inc(len(origins) - len(rejected))
         bus.flush()
@@ -201,7 +163,7 @@ def alert_step(bus: Bus, count: StepCount, min_level: int = 1) -> Step:
             queued.append(scored.fetched)
 
         queued: list = []
-        _handle_batch(bus, "alert", batch, handle, count)
+        handle_batch(bus, "alert", batch, handle, count)
         bus.flush()
         now = datetime.now(timezone.utc)
         metrics.PRODUCED.labels("alert").inc(len(queued))
@@ -209,16 +171,6 @@ def alert_step(bus: Bus, count: StepCount, min_level: int = 1) -> Step:
             metrics.FETCH_TO_ALERT.observe(max(0.0, (now - fetched).total_seconds()))
 
     return step
-
-
-STEPS = {
-    # name: (input topic, default consumer group)
-    "classify": (topics.RAW, "classify"),
-    "index": (topics.SCORED, "index"),
-    "alert": (topics.SCORED, "alert"),
-    # the alert queue into the alert workflow's database (alerting.intake.intake_step)
-    "intake": (topics.ALERTS, "intake"),
-}
 
 
 @dataclass
@@ -282,33 +234,9 @@ class Worker:
             consumer.close()
 
 
-def _run_step(bus: Bus, name: str, step: Step, group: str | None, max_batches: int | None,
-              idle_s: float) -> None:
-    topic, default_group = STEPS[name]
-    Worker(bus, topic, group or default_group, step, idle_s=idle_s, name=name).run(
-        until_idle=True, max_batches=max_batches)
-
-
-def classify(bus: Bus, scorer: Scorer, group: str | None = None, max_batches: int | None = None,
-             idle_s: float = 1.0, stories=None) -> StepCount:
-    """Score ``articles.raw`` until no record arrives for ``idle_s`` (the demo and tests)."""
-    count = StepCount()
-    _run_step(bus, "classify", classify_step(bus, scorer, count, stories), group, max_batches,
-              idle_s)
-    return count
-
-
-def index_scored(bus: Bus, index: Index, group: str | None = None,
-                 max_batches: int | None = None, idle_s: float = 1.0) -> StepCount:
-    """Index ``articles.scored`` until no record arrives for ``idle_s``."""
-    count = StepCount()
-    _run_step(bus, "index", index_step(bus, index, count), group, max_batches, idle_s)
-    return count
-
-
-def alert(bus: Bus, min_level: int = 1, group: str | None = None,
-          max_batches: int | None = None, idle_s: float = 1.0) -> StepCount:
-    """Queue alerts from ``articles.scored`` until no record arrives for ``idle_s``."""
-    count = StepCount()
-    _run_step(bus, "alert", alert_step(bus, count, min_level), group, max_batches, idle_s)
-    return count
+def drain(bus: Bus, topic: str, group: str, step: Step, name: str, idle_s: float = 1.0,
+          max_batches: int | None = None) -> None:
+    """Run ``step`` over ``topic`` until no record arrives for ``idle_s`` (batch jobs, the demo,
+    tests); a deployment runs :meth:`Worker.run` until stopped instead."""
+    Worker(bus, topic, group, step, idle_s=idle_s, name=name).run(until_idle=True,
+                                                                   max_batches=max_batches)

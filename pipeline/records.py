@@ -146,6 +146,10 @@ def decode(data: bytes, where: str, expect: type[Article] | None = None) -> Arti
         raise RecordError(where, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise RecordError(where, f"not JSON ({exc.msg} at char {exc.pos})") from None
+    except ValueError as exc:  # a number of thousands of digits: Python refuses to convert it
+        raise RecordError(where, f"not a record: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep, built to exhaust the parser
+        raise RecordError(where, "not a record: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise RecordError(where, f"expected a JSON object, got {type(obj).__name__}")
     schema = obj.pop("schema", None)

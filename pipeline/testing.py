@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import urlsplit
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from pipeline.bus import Consumer, Message
 
@@ -23,6 +28,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 def require_service(name: str, url: str) -> None:
     """Skip the calling test when the service at ``url`` does not answer, and FAIL it under
     ``CI=true``: a skipped real-service test in CI would hide what the suite exists to prove."""
+    # deferred: pytest is a test dependency ('.[dev]'), and only a failing check needs it
     import pytest
 
     parts = urlsplit(url)
@@ -41,9 +47,6 @@ def require_service(name: str, url: str) -> None:
 def postgres_database(server_url: str | None = None) -> Iterator[str]:
     """A fresh database on the real PostgreSQL server (``YUQING_PG_URL``), dropped afterwards;
     yields its SQLAlchemy URL. Skips, or fails under ``CI=true``, when the server is down."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     server_url = server_url or PG_URL
     require_service("PostgreSQL", server_url)
     name = unique("test_").replace("-", "_")
@@ -59,12 +62,9 @@ def postgres_database(server_url: str | None = None) -> Iterator[str]:
             admin.dispose()
 
 
-def _drop_database(admin: Any, name: str, attempts: int = 5) -> None:
+def _drop_database(admin: Engine, name: str, attempts: int = 5) -> None:
     """Drop a test database, trying again a few times: an autovacuum worker that
     happens to be in it can make the forced drop fail for a moment."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
     for attempt in range(attempts):
         try:
             with admin.connect() as connection:
@@ -105,9 +105,6 @@ class TcpProxy:
     new ones until ``p.restore()``."""
 
     def __init__(self, host: str, port: int):
-        import socket
-        import threading
-
         self.target = (host, port)
         self._socket = socket
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -144,8 +141,6 @@ class TcpProxy:
         self.close()
 
     def _accept(self) -> None:
-        import threading
-
         while not self._closing:
             try:
                 client, _ = self._listener.accept()

@@ -26,7 +26,7 @@ _opencc_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _t2s():
-    import opencc  # imported lazily: start-up of commands that never touch text stays fast
+    import opencc  # deferred: its tables load at import; commands that never touch text stay fast
 
     return opencc.OpenCC("t2s")
 
@@ -121,12 +121,14 @@ _jieba_lock = threading.Lock()
 def segmenter(backend: Backend) -> Segmenter:
     """The backend with the dictionary loaded (once per process)."""
     if backend == "rjieba":
+        # deferred: each segmenter loads a dictionary; a process imports only the one it uses
         import rjieba
 
         for word, freq, tag in dictionary():
             rjieba.add_word(word, freq, tag or None)
         return Segmenter(rjieba.cut, rjieba.cut_for_search)
     if backend == "jieba":
+        # deferred: each segmenter loads a dictionary; a process imports only the one it uses
         import jieba
 
         jieba.setLogLevel(60)  # its start-up chatter goes to stderr otherwise

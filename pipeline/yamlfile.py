@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -81,8 +82,6 @@ def read_mapping(path, expected: str, hint: str = "") -> tuple[dict, Marks]:
     """Read the YAML file at ``path`` whose top level must be a mapping (``expected`` names its
     keys for the message); an empty file is an empty mapping. Raises :class:`ConfigError` naming
     the file for a missing or unreadable one (``hint`` says where the path came from)."""
-    from pathlib import Path
-
     file = Path(path)
     try:
         raw = file.read_text(encoding="utf-8")

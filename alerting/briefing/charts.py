@@ -77,6 +77,7 @@ def volume_chart_svg(data: BriefingData, width_cm: float = 16.0, height_cm: floa
     """
     if data.relevant == 0:
         return None
+    # deferred: matplotlib takes about half a second to import; only a briefing with a chart needs it
     from matplotlib import rc_context
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure

@@ -101,6 +101,7 @@ def register_matplotlib() -> str:
     ``addfont`` registers every face of a ``.ttc`` collection; the fontconfig family is used when
     matplotlib lists it, otherwise the first face of the file.
     """
+    # deferred: matplotlib takes about half a second to import; only the charts need it
     from matplotlib import font_manager
 
     face = cjk_fonts().sans

@@ -145,10 +145,12 @@ class _SvgStyleNoise(logging.Filter):
 
 def _refuse_urls():
     """A WeasyPrint URL fetcher that loads ``data:`` URLs only (the HTML should need none)."""
+    # WeasyPrint is imported here and in render_pdf, not at the top: it takes about a second to
+    # import (it loads Pango), and only PDFs need it
     try:
-        from weasyprint import URLFetcher  # the class API of recent WeasyPrint (70 here)
+        from weasyprint import URLFetcher  # deferred: see above; the class API of WeasyPrint 70
     except ImportError:  # older releases take a function
-        from weasyprint import default_url_fetcher
+        from weasyprint import default_url_fetcher  # deferred: see above
 
         def fetch(url, *args, **kwargs):
             if not url.startswith("data:"):
@@ -165,6 +167,7 @@ def render_pdf(source: str | BriefingData, path: str | Path) -> Path:
     ``source`` is either the data or HTML from :func:`render_html` (to render the HTML once and
     keep both). The fonts are embedded (subset), so the PDF reads the same on any machine.
     """
+    # deferred: WeasyPrint takes about a second to import (it loads Pango); only PDFs need it
     from weasyprint import HTML
 
     html = render_html(source) if isinstance(source, BriefingData) else source
@@ -185,6 +188,7 @@ def render_png_page1(pdf_path: str | Path, png_path: str | Path, dpi: int = 110)
     For a preview in the web UI or a chat message; 110 dpi makes an A4 page about 909 x 1286 px.
     Raises ``pypdfium2.PdfiumError`` when the file is not a readable PDF.
     """
+    # deferred: pypdfium2 loads a native library, and only the PNG of page 1 needs it
     import pypdfium2
 
     document = pypdfium2.PdfDocument(str(pdf_path))

@@ -21,6 +21,7 @@ from alerting.briefing.data import (
     StoryLine,
     VolumePoint,
 )
+from alerting.briefing.render import render_html, render_pdf, render_png_page1
 from alerting.briefing.trends import rising_terms
 from pipeline.records import SHANGHAI
 
@@ -175,8 +176,6 @@ def empty_data(kind: str = "daily") -> BriefingData:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from alerting.briefing.render import render_html, render_pdf, render_png_page1
-
     parser = argparse.ArgumentParser(description="Render the invented sample briefing.")
     parser.add_argument("stem", nargs="?", default="/tmp/briefing-sample")
     parser.add_argument("--kind", choices=["daily", "weekly"], default="daily")

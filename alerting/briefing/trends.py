@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from alerting.briefing.data import TermTrend
+from classifiers.tokenize import stopwords
 
 __all__ = ["GENERIC_WORDS", "rising_terms"]
 
@@ -45,10 +46,6 @@ _LETTERS = re.compile(r"[A-Za-z]{2,}")
 
 def _tokenizer_stopwords() -> frozenset[str]:
     """The classifier's stopword list, so the briefing ignores what the classifier ignores."""
-    try:
-        from classifiers.tokenize import stopwords
-    except ImportError:  # the briefing must not depend on the classifier being importable
-        return frozenset()
     return stopwords()
 
 

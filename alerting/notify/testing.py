@@ -20,6 +20,7 @@ import email
 import email.policy
 import json
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -79,6 +80,7 @@ class SmtpReceiver:
         return list(self.messages)
 
     def start(self) -> "SmtpReceiver":
+        # deferred: aiosmtpd is a test dependency ('.[dev]'), absent where yuqing runs
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -217,8 +219,6 @@ class WebhookReceiver:
 
             def handle_error(self, request, client_address) -> None:
                 # a client that timed out and hung up is what timeout tests provoke
-                import sys
-
                 if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
                     super().handle_error(request, client_address)
 

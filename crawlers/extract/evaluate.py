@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from crawlers.extract import extract_article
 from crawlers.normalize.dates import SHANGHAI, parse_published_detail
 from crawlers.normalize.encoding import decode_html_detail
 from pipeline.errors import ConfigError
@@ -99,6 +100,7 @@ def _score(title: str, published: datetime | None, body: str, expected: dict) ->
 
 
 def _baseline(html: str, url: str | None) -> tuple[str, datetime | None, str]:
+    # deferred: trafilatura takes about 0.15 s to import, and only the comparison needs it
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
@@ -131,8 +133,6 @@ def load_expected(directory: Path) -> list[dict]:
 
 def score_page(body: bytes, expected: dict, label: str, where: str) -> PageScore:
     """Decode ``body``, run both extractors, score them against ``expected``."""
-    from crawlers.extract import extract_article
-
     decoded = decode_html_detail(body, where=where)
     url = expected.get("source_url") or ""
     ours = extract_article(decoded.text, url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import lxml.html
 from lxml import etree
+from parsel import Selector
 
 from crawlers.extract.html import element_lines, element_text, squash
 from crawlers.normalize.clean import clean_lines
@@ -29,8 +30,6 @@ def _is_xpath(selector: str) -> bool:
 
 def compile_check(field: str, selector: str, where: str = "") -> None:
     """Raise :class:`SelectorError` when ``selector`` is not valid CSS/XPath."""
-    from parsel import Selector
-
     try:
         probe = Selector(text="<html></html>")
         probe.xpath(selector) if _is_xpath(selector) else probe.css(selector)
@@ -43,8 +42,6 @@ def apply_selectors(tree: etree._Element, selectors: dict, url: str) -> dict[str
     """Text each configured field selects on the page; a field that selects nothing is absent."""
     if not selectors:
         return {}
-    from parsel import Selector
-
     unknown = set(selectors) - set(FIELDS)
     if unknown:
         raise SelectorError(f"{url}: unknown selector field(s) {sorted(unknown)}; use {FIELDS}")

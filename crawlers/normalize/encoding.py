@@ -20,6 +20,8 @@ import logging
 import re
 from dataclasses import dataclass
 
+from charset_normalizer import from_bytes
+
 __all__ = ["Decoded", "decode_html", "decode_html_detail", "canonical_encoding"]
 
 log = logging.getLogger(__name__)
@@ -211,8 +213,6 @@ def _sniff(body: bytes, where: str) -> Decoded:
 
 
 def _charset_normalizer_guess(body: bytes) -> tuple[str, str] | None:
-    from charset_normalizer import from_bytes
-
     match = from_bytes(body).best()
     if match is None or match.encoding is None:
         return None

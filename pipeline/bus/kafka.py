@@ -18,6 +18,10 @@ import time
 from typing import Sequence
 from urllib.parse import urlsplit
 
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
 from pipeline.bus import TOPICS, Message
 from pipeline.errors import BackendUnavailable
 
@@ -54,9 +58,6 @@ class KafkaBus:
         client_id: str = "yuqing",
         replication_factor: int = 1,
     ):
-        from kafka import KafkaProducer
-        from kafka.errors import KafkaError
-
         self.url = url
         self.servers = bootstrap_servers(url)
         self.prefix = topic_prefix
@@ -81,9 +82,6 @@ class KafkaBus:
 
     def ensure_topics(self, topics: Sequence[str], partitions: int, replication_factor: int = 1):
         """Create the topics that do not exist yet; existing ones are left as they are."""
-        from kafka.admin import KafkaAdminClient, NewTopic
-        from kafka.errors import KafkaError, TopicAlreadyExistsError
-
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.servers, client_id=self.client_id, request_timeout_ms=15_000
@@ -116,8 +114,6 @@ class KafkaBus:
         return self._sent.futures
 
     def flush(self, timeout_s: float = 30.0) -> None:
-        from kafka.errors import KafkaError
-
         futures, self._sent.futures = self._futures(), []
         try:
             self._producer.flush(timeout=timeout_s)
@@ -147,9 +143,6 @@ class KafkaGroupConsumer:
     """A consumer-group member on Kafka; see :class:`pipeline.bus.Consumer` for the contract."""
 
     def __init__(self, bus: KafkaBus, topics: list[str], group: str):
-        from kafka import KafkaConsumer
-        from kafka.errors import KafkaError
-
         self.bus = bus
         self._strip = len(bus.prefix)
         try:

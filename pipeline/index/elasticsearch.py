@@ -22,6 +22,10 @@ import logging
 import re
 from datetime import datetime, timezone
 
+from elasticsearch import Elasticsearch
+from elasticsearch import exceptions as es_errors
+from elasticsearch.helpers import bulk
+
 from pipeline.errors import BackendUnavailable
 from pipeline.index import RECORD_FIELDS, Hit, Query, Rejected, SearchResult, document
 from pipeline.records import ScoredArticle
@@ -114,9 +118,6 @@ class ElasticsearchIndex:
         password: str | None = None,
         timeout_s: float = 30.0,
     ):
-        from elasticsearch import Elasticsearch
-        from elasticsearch import exceptions as es_errors
-
         self.url = url
         self.name = name
         self._pending: dict[str, ScoredArticle] = {}
@@ -162,9 +163,6 @@ class ElasticsearchIndex:
         self._pending[article.id] = article
 
     def flush(self) -> list[Rejected]:
-        from elasticsearch import exceptions as es_errors
-        from elasticsearch.helpers import bulk
-
         if not self._pending:
             return []
         pending, self._pending = self._pending, {}

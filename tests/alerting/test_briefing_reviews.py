@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from alerting import audit
+from alerting.access import Actor
 from alerting.errors import Forbidden, IllegalTransition, NotFound
 from alerting.reviews import briefing_files, newest, review_state
 from alerting.testing import NINE
-from alerting.workflow import Actor
 
 LEADER = Actor("陈组长", role="leader")
 PETITIONS = Actor("李强", "信访室")

@@ -9,18 +9,24 @@ import time
 import pytest
 from sqlalchemy.engine import make_url
 
+from alerting.access import SYSTEM
 from alerting.clock import ManualClock
 from alerting.config import AlertingConfig
-from alerting.intake import intake_step, take_in
+from alerting.intake import intake_step
 from alerting.service import AlertService
 from alerting.store import open_store
 from alerting.testing import NINE, scored
-from alerting.workflow import SYSTEM
 from pipeline import bus as topics
-from pipeline.flow import STEPS, StepCount, Worker
+from pipeline.flow import StepCount, Worker, drain as run_until_idle
 from pipeline.records import encode
 from pipeline.testing import TcpProxy, drain
 
+
+def take_in(bus, service: AlertService) -> StepCount:
+    """The intake step over the alert queue until it is idle."""
+    count = StepCount()
+    run_until_idle(bus, topics.ALERTS, "intake", intake_step(bus, service, count), "intake")
+    return count
 
 
 def queue(bus, records) -> None:
@@ -74,8 +80,7 @@ def test_an_outage_of_the_alert_database_loses_nothing(bus_factory, postgres_url
         queue(bus, [scored(f"第{n}条：网传某干部违规收礼", at=NINE, level=2, story=f"o{n}") for n in range(10)])
         proxy.cut()
         count = StepCount()
-        topic, group = STEPS["intake"]
-        worker = Worker(bus, topic, group, intake_step(bus, service, count), idle_s=0.5,
+        worker = Worker(bus, topics.ALERTS, "intake", intake_step(bus, service, count), idle_s=0.5,
                         max_backoff_s=1.0, name="intake")
         stop = threading.Event()
         thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)

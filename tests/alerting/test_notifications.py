@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from alerting.access import Actor
 from alerting.clock import ManualClock
 from alerting.config import AlertingConfig
 from alerting.service import AlertService
 from alerting.testing import NINE, scored
-from alerting.workflow import Actor
 from pipeline.records import SHANGHAI
 
 OFFICE = Actor("王敏", "宣传部")

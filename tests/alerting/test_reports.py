@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from alerting.app import BriefingJob
+from alerting.access import Actor
 from alerting.clock import ManualClock
 from alerting.config import AlertingConfig
 from alerting.notify.testing import WebhookReceiver
-from alerting.reports import gather, period
+from alerting.reports import BriefingJob, gather, period
 from alerting.service import AlertService
 from alerting.testing import scored
-from alerting.workflow import Actor, TaskSpec
+from alerting.workflow import TaskSpec
+from pipeline.backends import open_index
 from pipeline.config import load_settings
 from pipeline.index.sqlite import SqliteIndex
 from pipeline.records import SHANGHAI
@@ -74,7 +75,7 @@ def test_the_daily_briefing_is_made_on_schedule_and_announced_once(store_factory
         service = AlertService(store_factory(), config, clock=clock)
         a_day_of_work(service, clock)
         settings = load_settings(None, env={}, overrides={("paths", "data_dir"): str(tmp_path)})
-        job = BriefingJob(settings, service)
+        job = BriefingJob(service.store, config, lambda: open_index(settings), tmp_path / "briefings")
 
         clock.set(datetime(2026, 11, 27, 7, 0, tzinfo=SHANGHAI))
         assert job(clock.now()) == []                # not yet 07:30

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from alerting.access import SYSTEM, Actor
 from alerting.config import AlertingConfig
 from alerting.errors import Forbidden, IllegalTransition, NotFound, UnknownOffice
 from alerting.service import AlertService
 from alerting.testing import NINE, scored
-from alerting.workflow import SYSTEM, Actor, TaskSpec
+from alerting.workflow import TaskSpec
 
 OFFICE = Actor("王敏", "宣传部")
 PETITIONS = Actor("李强", "信访室")

@@ -11,7 +11,7 @@ import pytest
 
 from crawlers.extract.evaluate import evaluate_dir, time_matches
 from crawlers.normalize.dates import SHANGHAI
-from pipeline.cli.main import main
+from yuqing.cli.main import main
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 

@@ -107,7 +107,7 @@ def test_html_to_text():
 
 
 def test_eval_feeds_scores_every_check(tmp_path, capsys):
-    from pipeline.cli.main import main
+    from yuqing.cli.main import main
 
     assert main(["eval", "feeds", str(FEEDS)]) == 0
     out = capsys.readouterr().out

@@ -11,9 +11,9 @@ import pytest
 from crawlers.service import CrawlService, SourceWatcher, in_shard, parse_shard
 from crawlers.state import health
 from pipeline.bus import RAW
-from pipeline.cli.main import main
 from pipeline.records import Article, decode
 from pipeline.testing import drain, settle
+from yuqing.cli.main import main
 
 SELECTORS = """
     extraction:

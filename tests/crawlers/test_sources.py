@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from crawlers.sources import load_sources, parse_duration
-from pipeline.cli.main import main
 from pipeline.errors import ConfigError
+from yuqing.cli.main import main
 
 GOOD = """\
 sources:

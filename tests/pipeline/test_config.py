@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli.main import main
 from pipeline.config import load_settings
 from pipeline.errors import ConfigError
+from yuqing.cli.main import main
 
 
 def write(tmp_path: Path, body: str) -> Path:

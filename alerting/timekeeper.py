@@ -1,0 +1,171 @@
+"""The clocks of the rules: which upward-report deadlines an alert falls under, and what happens
+when their reminders and escalations fall due.
+
+A 重大 item must be reported upward within 1 hour of being found, an item that may affect the
+overall situation within 2 hours, an emergency at once (``clocks`` in ``alerting.yaml``).
+:meth:`Timekeeper.start` opens those deadlines (idempotent: an earlier due time wins).
+:meth:`Timekeeper.tick` fires every reminder and escalation that is due, each in the transaction
+that marks its timer fired (so several tick processes never fire one twice), then delivers the
+outbox. :class:`Ticker` calls ``tick`` every few seconds; a database outage is retried, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from alerting import audit, deadlines, messages, outbox
+from alerting.access import SYSTEM
+from alerting.clock import Clock
+from alerting.config import AlertingConfig
+from alerting.notifier import Notifier
+from alerting.notify.base import Channel
+from alerting.notify.channels import build_channels
+from alerting.store import Store
+from alerting.store.models import Alert, Deadline, Timer
+from pipeline import metrics
+
+__all__ = ["Timekeeper", "TickReport", "Ticker"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    """What one tick did: reminders and escalations fired, messages sent and failed."""
+
+    reminders: int = 0
+    escalations: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+class Timekeeper:
+    """Start the upward-report clocks of alerts; fire their timers; deliver the outbox.
+
+    ``channels`` (name → channel) default to those built from ``config.notify`` when first needed.
+    """
+
+    def __init__(self, store: Store, config: AlertingConfig, clock: Clock, notifier: Notifier,
+                 channels: dict[str, Channel] | None = None):
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.notifier = notifier
+        self._channels = channels
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        if self._channels is None:
+            self._channels = build_channels(self.config.notify.channels)
+        return self._channels
+
+    def start(self, session: Session, alert: Alert, now: datetime) -> list[Deadline]:
+        """Open the upward-report deadlines the alert now falls under (idempotent)."""
+        clocks = self.config.clocks
+        started = []
+        wanted = []
+        if alert.level >= 3:
+            wanted.append(("major", clocks.major))
+        if alert.overall:
+            wanted.append(("overall", clocks.overall))
+        for kind, clock in wanted:
+            due = alert.first_seen + clock.within
+            if alert.emergency:
+                due = min(due, now + clocks.emergency)
+            started.append(deadlines.open_deadline(
+                session, alert_id=alert.id, kind=kind, key=kind, label=clock.label,
+                office=self.config.coordinating_office, due=due, now=now, reminders=clocks.reminders))
+        return started
+
+    def tick(self, deliver: bool = True) -> TickReport:
+        """Fire every reminder and escalation that is due, then deliver the outbox."""
+        report = TickReport()
+        now = self.clock.now()
+        while True:
+            with self.store.session() as session:
+                due = deadlines.due_timers(session, now)
+                for timer, deadline in due:
+                    if not deadlines.claim(session, timer, now):
+                        continue
+                    self._fire(session, timer, deadline, now, report)
+            if len(due) < 100:
+                break
+        if deliver:
+            delivered = outbox.deliver_due(self.store, self.config.notify, self.channels, now)
+            report.sent, report.failed = delivered.sent, delivered.failed
+        return report
+
+    def _fire(self, session: Session, timer: Timer, deadline: Deadline, now: datetime,
+              report: TickReport) -> None:
+        alert = session.get(Alert, deadline.alert_id)
+        urgent = deadline.kind in ("major", "overall") or alert.level >= 3
+        offices = {deadline.office, self.config.coordinating_office}
+        if timer.kind == "escalate":
+            if deadline.status != "open":
+                return
+            deadline.status, deadline.escalated_at = "missed", now
+            metrics.DEADLINES_MISSED.labels(deadline.kind).inc()
+            audit.append(session, now, SYSTEM.name, "deadline_missed", alert.id,
+                         {"deadline": deadline.key, "status": "open"},
+                         {"deadline": deadline.key, "label": deadline.label, "status": "missed",
+                          "due": deadline.due_at, "office": deadline.office, "escalated_to": "组长"})
+            subject, body = messages.escalation(alert, deadline, self.config.console_url)
+            self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
+                                 leader=True, urgent=True, any_level=True)
+            report.escalations += 1
+        else:
+            if now >= deadline.due_at or deadline.status != "open":
+                return  # fired late (the ticker was down): the escalation says it better
+            audit.append(session, now, SYSTEM.name, "remind", alert.id, None,
+                         {"deadline": deadline.key, "label": deadline.label, "timer": timer.kind,
+                          "due": deadline.due_at, "office": deadline.office})
+            subject, body = messages.reminder(alert, deadline, now, self.config.console_url)
+            self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
+                                 urgent=urgent, any_level=True)
+            report.reminders += 1
+
+
+class Ticker:
+    """Call ``tick()`` every ``interval_s`` until ``stop`` is set; a database outage is logged and
+    retried with backoff, never fatal. ``jobs`` run on the same beat with the current time (the
+    scheduled briefings); one that fails is logged and tried again next tick."""
+
+    def __init__(self, timekeeper, interval_s: float = 5.0, max_backoff_s: float = 60.0,
+                 jobs: list[Callable[[datetime], object]] | None = None):
+        # anything with tick() and clock: the Timekeeper, or the AlertService in front of it
+        self.timekeeper = timekeeper
+        self.jobs = list(jobs or [])
+        self.interval_s = interval_s
+        self.max_backoff_s = max_backoff_s
+        self.failures = 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = self.timekeeper.tick()
+                if report.reminders or report.escalations or report.sent or report.failed:
+                    log.info("tick reminders=%d escalations=%d sent=%d failed=%d", report.reminders,
+                             report.escalations, report.sent, report.failed)
+                for job in self.jobs:
+                    try:
+                        job(self.timekeeper.clock.now())
+                    except OperationalError:
+                        raise
+                    except Exception:  # one failing job (a briefing) must not stop the clocks
+                        log.exception("tick job %r failed; trying again next tick", job)
+                self.failures = 0
+                wait = self.interval_s
+            except OperationalError as exc:
+                self.failures += 1
+                wait = min(self.max_backoff_s, 2 ** self.failures) * random.uniform(0.5, 1.0)
+                log.warning("tick: alert store unavailable (%s); retrying in %.0fs",
+                            str(exc.orig or exc).splitlines()[0], wait)
+            stop.wait(wait)

@@ -1,0 +1,283 @@
+"""``yuqing alerts ...``: the alert queue and the workflow from the command line.
+
+Every action goes through :class:`alerting.service.AlertService`, as in the web console, so it is
+checked and written to the audit log the same way. Who acts is ``--user`` of ``--user-office``
+(default: the login name, in the coordinating office); ``--role leader`` for the leading group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Iterator
+
+from alerting.access import Actor
+from alerting.config import STATE_LABELS, load_alerting_config, parse_duration
+from alerting.messages import time_left
+from alerting.routing import LEVEL_NAMES
+from alerting.service import AlertService
+from pipeline.records import ScoredArticle, beijing_minute
+from yuqing.app import Application, open_service
+from yuqing.cli.common import settings_from, stop_on_signals
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help: str, run, alert: bool = True):
+        p = actions.add_parser(name, help=help)
+        if alert:
+            p.add_argument("alert_id", metavar="ALERT_ID")
+        actor_options(p)
+        p.set_defaults(run=run)
+        return p
+
+    p = action("list", "open alerts, most urgent first", run_list, alert=False)
+    p.add_argument("--all", action="store_true", help="closed and dismissed ones too")
+    p.add_argument("--state", action="append", help="only these states (new, judged, warned ...)")
+    p.add_argument("--office", help="only this office's alerts")
+    p.add_argument("--level", type=int, default=1, choices=(1, 2, 3), help="lowest level shown")
+    p.add_argument("--json", action="store_true")
+    p = action("show", "one alert: articles, deadlines, tasks, reports, messages, history", run_show)
+    p.add_argument("--json", action="store_true")
+    action("ack", "签收: the office has seen it", lambda a: _do(a, "ack"))
+    p = action("assign", "改派 to another office", lambda a: _do(a, "assign", a.to, a.note))
+    p.add_argument("--to", required=True, metavar="OFFICE")
+    p.add_argument("--note", default="")
+    p = action("advance", "move to the next state (judged, warned, deep_judged, proposed, handling, "
+               "closed, dismissed)", run_advance)
+    p.add_argument("--to", required=True, metavar="STATE")
+    p.add_argument("--note", default="", help="the judgement, proposal or reason")
+    p.add_argument("--office", action="append", default=[], help="offices to warn (--to warned)")
+    p = action("judge", "初步研判, optionally correcting level, office and urgency", run_judge)
+    p.add_argument("--note", required=True)
+    p.add_argument("--level", type=int, choices=(1, 2, 3))
+    p.add_argument("--office")
+    p.add_argument("--overall", action="store_true", help="可能影响全局: the 2-hour upward report")
+    p.add_argument("--emergency", action="store_true", help="紧急: report at once")
+    p = action("warn", "预警 to the offices concerned, who verify within the time limit", run_warn)
+    p.add_argument("--office", action="append", required=True)
+    p.add_argument("--within", help="time limit, e.g. 45m (default clocks.verification)")
+    p.add_argument("--note", default="")
+    p = action("task-done", "an office reports its verification or finishes a task", run_task_done,
+               alert=False)
+    p.add_argument("task_id", type=int, metavar="TASK_ID")
+    p.add_argument("--result", required=True, help="what was found or done")
+    p = action("report", "上报/知会 upward (default: every recipient its deadlines need)", run_report)
+    p.add_argument("--to", action="append", help="recipient, e.g. 县委 (repeatable)")
+    p.add_argument("--note", default="")
+    p = action("dismiss", "排除误报, with the reason (kept for training and accountability)",
+               lambda a: _do(a, "dismiss", a.reason))
+    p.add_argument("--reason", required=True)
+    p = action("escalate", "raise the level or mark urgent / of overall effect", run_escalate)
+    p.add_argument("--level", type=int, choices=(2, 3))
+    p.add_argument("--emergency", action="store_true")
+    p.add_argument("--overall", action="store_true")
+    p.add_argument("--note", required=True)
+    action("deadlines", "open deadlines, nearest first, with time left", run_deadlines, alert=False)
+    p = action("tick", "fire due reminders and escalations, deliver messages", run_tick, alert=False)
+    p.add_argument("--loop", action="store_true", help="keep going every --interval seconds")
+    p.add_argument("--interval", type=float, default=5.0)
+    p = action("ingest", "open alerts from a JSON Lines file of scored articles", run_ingest, alert=False)
+    p.add_argument("--input", required=True, metavar="FILE.jsonl")
+    p = actions.add_parser("config-check", help="validate an alerting.yaml")
+    p.add_argument("file", nargs="?", help="default: alerting.file of yuqing.yaml")
+    p.set_defaults(run=run_config_check)
+
+
+def actor_options(parser) -> None:
+    group = parser.add_argument_group("who acts (recorded in the audit log)")
+    group.add_argument("--user", default=None, help="name (default: the login name)")
+    group.add_argument("--user-office", default=None, help="office (default: the coordinating office)")
+    group.add_argument("--role", default="staff", choices=("staff", "leader", "admin"))
+
+
+def open_cli_service(args) -> AlertService:
+    return open_service(settings_from(args))
+
+
+@contextmanager
+def acting(args) -> Iterator[tuple[AlertService, Actor]]:
+    """The service and who acts (from --user/--user-office/--role); the store closes after."""
+    service = open_cli_service(args)
+    try:
+        yield service, actor_of(args, service)
+    finally:
+        service.store.close()
+
+
+def actor_of(args, service: AlertService) -> Actor:
+    office = args.user_office or service.config.coordinating_office
+    if args.user_office:
+        service.check_office(office)
+    return Actor(args.user or getpass.getuser(), office, args.role)
+
+
+def parse_within(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    return parse_duration(text)
+
+
+def _do(args, method: str, *rest) -> int:
+    with acting(args) as (service, actor):
+        getattr(service, method)(args.alert_id, actor, *rest)
+    print(f"{args.alert_id}: {method} done")
+    return 0
+
+
+def run_list(args) -> int:
+    with acting(args) as (service, actor):
+        states = args.state or (list(STATE_LABELS) if args.all else None)
+        queue = service.queue(actor, states=states, office=args.office, min_level=args.level)
+        now = service.clock.now()
+    if args.json:
+        for a, d in queue:
+            print(json.dumps({"id": a.id, "level": a.level, "state": a.state, "office": a.office,
+                              "title": a.title, "articles": a.articles, "first_seen": a.first_seen.isoformat(),
+                              "deadline": d.due_at.isoformat() if d else None}, ensure_ascii=False))
+        return 0
+    if not queue:
+        print("no open alerts" if not args.all else "no alerts")
+        return 0
+    for a, d in queue:
+        left = f"{d.label}{time_left(d.due_at, now)}" if d else "-"
+        print(f"{a.id}  {LEVEL_NAMES[a.level]}{'!' if a.emergency else ' '} {STATE_LABELS[a.state]:<5} "
+              f"{a.office:<6} {left:<16} {a.articles:>3}篇/{len(a.sources)}源  {a.title}")
+    return 0
+
+
+def run_show(args) -> int:
+    with acting(args) as (service, actor):
+        detail = service.show(args.alert_id, actor)
+        now = service.clock.now()
+    a = detail.alert
+    if args.json:
+        print(json.dumps({
+            "id": a.id, "title": a.title, "level": a.level, "state": a.state, "office": a.office,
+            "emergency": a.emergency, "overall": a.overall, "reasons": a.level_reasons,
+            "deadlines": [{"label": d.label, "due": d.due_at.isoformat(), "status": d.status} for d in detail.deadlines],
+            "tasks": [{"id": t.id, "kind": t.kind, "office": t.office, "state": t.state} for t in detail.tasks],
+            "notifications": [{"channel": n.channel, "status": n.status, "attempts": n.attempts,
+                               "error": n.last_error} for n in detail.notifications],
+        }, ensure_ascii=False))
+        return 0
+    print(f"{a.id}  【{LEVEL_NAMES[a.level]}】{a.title}")
+    print(f"  状态 {STATE_LABELS[a.state]}  承办 {a.office}  首发 {a.first_source} {beijing_minute(a.first_seen)}"
+          f"  传播 {a.articles}篇/{len(a.sources)}源" + ("  紧急" if a.emergency else "")
+          + ("  可能影响全局" if a.overall else ""))
+    print(f"  依据 {'；'.join(a.level_reasons)}")
+    for d in detail.deadlines:
+        state = time_left(d.due_at, now) if d.status == "open" else d.status
+        print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {state}")
+    for t in detail.tasks:
+        print(f"  任务 #{t.id} {t.title}  {t.office} {t.person}  {beijing_minute(t.due_at)}  {t.state}"
+              + (f"  反馈：{t.result}" if t.result else ""))
+    for r in detail.reports:
+        print(f"  上报 {r.recipient}  {beijing_minute(r.at)}  {r.actor}")
+    for n in detail.notifications:
+        if n.status != "sent":
+            print(f"  通知 {n.channel} {n.status} 尝试{n.attempts}次" + (f"  失败：{n.last_error}" if n.last_error else ""))
+    for e in detail.history:
+        print(f"  记录 {beijing_minute(e.at)}  {e.actor}  {e.action}")
+    return 0
+
+
+def run_advance(args) -> int:
+    with acting(args) as (service, actor):
+        service.advance(args.alert_id, actor, args.to, args.note, offices=args.office)
+    print(f"{args.alert_id}: now {args.to}")
+    return 0
+
+
+def run_judge(args) -> int:
+    with acting(args) as (service, actor):
+        service.judge(args.alert_id, actor, args.note, level=args.level,
+                      office=args.office, overall=args.overall or None, emergency=args.emergency or None)
+    print(f"{args.alert_id}: judged")
+    return 0
+
+
+def run_warn(args) -> int:
+    with acting(args) as (service, actor):
+        tasks = service.warn(args.alert_id, actor, args.office, args.note,
+                             parse_within(args.within))
+    print(f"{args.alert_id}: warned; verification tasks {', '.join(map(str, tasks))}")
+    return 0
+
+
+def run_task_done(args) -> int:
+    with acting(args) as (service, actor):
+        alert_id = service.complete_task(args.task_id, actor, args.result)
+    print(f"task {args.task_id} of {alert_id}: done")
+    return 0
+
+
+def run_report(args) -> int:
+    with acting(args) as (service, actor):
+        made = service.report(args.alert_id, actor, args.to, args.note)
+    print(f"{args.alert_id}: reported to {'、'.join(made)}")
+    return 0
+
+
+def run_escalate(args) -> int:
+    with acting(args) as (service, actor):
+        service.escalate(args.alert_id, actor, args.note, level=args.level,
+                         emergency=args.emergency, overall=args.overall)
+    print(f"{args.alert_id}: escalated")
+    return 0
+
+
+def run_deadlines(args) -> int:
+    with acting(args) as (service, actor):
+        rows = service.open_deadlines(actor)
+        now = service.clock.now()
+    for d, a in rows:
+        print(f"{beijing_minute(d.due_at)}  {time_left(d.due_at, now):<8} {d.label:<10} {d.office:<6} {a.id}  {a.title}")
+    if not rows:
+        print("no open deadlines")
+    return 0
+
+
+def run_tick(args) -> int:
+    with Application(settings_from(args)) as app:
+        if args.loop:
+            app.ticker(args.interval).run(stop_on_signals())
+            return 0
+        r = app.service.tick()
+    print(f"reminders {r.reminders}, escalations {r.escalations}, sent {r.sent}, failed {r.failed}")
+    return 0
+
+
+def run_ingest(args) -> int:
+    service = open_cli_service(args)
+    opened, problems = set(), 0
+    try:
+        with open(args.input, encoding="utf-8") as lines:
+            for n, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    article = ScoredArticle.model_validate_json(line)
+                except ValueError as exc:
+                    print(f"{args.input}:{n}: not a scored article: {str(exc).splitlines()[0]}")
+                    problems += 1
+                    continue
+                alert_id = service.ingest(article)
+                if alert_id:
+                    opened.add(alert_id)
+    finally:
+        service.store.close()
+    print(f"{len(opened)} alerts from {args.input}" + (f"; {problems} lines skipped" if problems else ""))
+    return 1 if problems else 0
+
+
+def run_config_check(args) -> int:
+    path = args.file or settings_from(args).alerting.file
+    config = load_alerting_config(path)
+    print(f"{path or '(built-in defaults)'}: ok — {len(config.offices)} offices, {len(config.routing)} "
+          f"routing rules, {len(config.notify.channels)} channels, {len(config.notify.routes)} routes")
+    return 0

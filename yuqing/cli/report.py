@@ -1,0 +1,84 @@
+"""``yuqing report daily|weekly|range``: the briefing (例会通报) as HTML and PDF; and its approval.
+
+    yuqing report daily                 yesterday (Beijing time)
+    yuqing report daily --date 2026-11-26
+    yuqing report weekly [--date D]     the week (Monday to Sunday) containing D; default last week
+    yuqing report range --from 2026-11-01 --to 2026-11-30
+    yuqing report approve NAME --role leader [--note 批示]
+    yuqing report return NAME --role leader --note 退回意见
+
+Files go to ``DATA_DIR/briefings/`` (or ``--out DIR``), named like ``舆情日报-2026-11-26.pdf``;
+``--png`` adds a picture of page 1. The ticker (``yuqing run``, ``yuqing alerts tick --loop``) makes
+the daily and weekly ones on schedule (``briefings`` in alerting.yaml).
+
+``approve`` and ``return`` are the leading group's review (通报审批), NAME being the file name
+without ``.html``/``.pdf``. Who acts is chosen as for ``yuqing alerts`` (``--user``,
+``--user-office``, ``--role``); only ``--role leader`` (or admin) may decide, and the decision is
+written to the audit log.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from alerting.reports import gather, period, write_briefing
+from alerting.reviews import REVIEW_LABELS
+from pipeline.errors import ConfigError
+from pipeline.records import beijing_minute
+from yuqing.app import Application
+from yuqing.cli.alerts import acting, actor_options
+from yuqing.cli.common import settings_from
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for kind, help in (("daily", "one day, default yesterday"), ("weekly", "one week, default last week"),
+                       ("range", "--from D --to D, both included")):
+        p = kinds.add_parser(kind, help=help)
+        if kind == "range":
+            p.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
+            p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
+        else:
+            p.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD")
+        p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")
+        p.add_argument("--png", action="store_true", help="also a PNG of page 1")
+        p.set_defaults(run=run, date=None, start=None, end=None)
+    for decision, help in (("approve", "批准 a briefing (the leading group: --role leader)"),
+                           ("return", "退回 a briefing for rework, saying what to change (--note)")):
+        p = kinds.add_parser(decision, help=help)
+        p.add_argument("name", metavar="NAME", help="the briefing's file name without .html/.pdf, "
+                       "e.g. 舆情日报-2026-11-26")
+        p.add_argument("--note", required=decision == "return", default="",
+                       help="what to rework" if decision == "return" else "批示 (optional)")
+        p.add_argument("--dir", type=Path, metavar="DIR", help="the briefings folder (default: DATA_DIR/briefings)")
+        actor_options(p)
+        p.set_defaults(run=run_review)
+
+
+def run(args) -> int:
+    try:
+        start, end, prev_start, prev_end = period(args.kind, args.date, args.start, args.end)
+    except ValueError as exc:
+        raise ConfigError(f"yuqing report {args.kind}: {exc}") from None
+    settings = settings_from(args)
+    with Application(settings) as app:
+        service = app.service
+        data = gather(service.store, service.config, args.kind, start, end, prev_start, prev_end,
+                      service.clock.now(), app.index)
+    written = write_briefing(data, args.out or settings.paths.data_dir / "briefings", png=args.png)
+    for path in (written.html, written.pdf, written.png):
+        if path:
+            print(path)
+    return 0
+
+
+def run_review(args) -> int:
+    folder = args.dir or settings_from(args).paths.data_dir / "briefings"
+    with acting(args) as (service, actor):
+        decide = service.approve_briefing if args.kind == "approve" else service.return_briefing
+        review = decide(args.name, actor, folder, args.note)
+    print(f"{review.name}: {REVIEW_LABELS[review.state]} ({review.state}) by {review.actor} "
+          f"at {beijing_minute(review.at)}" + (f": {review.note}" if review.note else ""))
+    return 0

@@ -1,0 +1,341 @@
+"""The console's pages: server-rendered Jinja2 templates, in Chinese.
+
+Forms POST with the session's CSRF token in a hidden ``csrf`` field and answer with a redirect
+(303) back to the page, carrying a one-time message in the ``yuqing_flash`` cookie. Actions go
+through :mod:`yuqing.web.actions` (the service, the audit log); a refused action comes back as
+a message on the page (the service's own words), an alert the user may not see as a 404 page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from alerting.accounts import acting_actor, actor_for
+from alerting.errors import AlertingError, NotFound
+from yuqing.web import analysis, operations, views
+from yuqing.web.actions import (
+    ACTIONS, REVIEW_WORDS, complete_task, first_problem, form_to_model, perform, review_briefing,
+)
+from yuqing.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, LoginFailed, LoginThrottled, new_token, same_token
+from yuqing.web.console import (
+    ECHARTS, client_ip, console_of, login_of, require_login, require_page, set_session_cookie,
+)
+
+__all__ = ["router", "error_page", "render"]
+
+router = APIRouter(include_in_schema=False)
+FLASH = "yuqing_flash"
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    console = console_of(request)
+    login = login_of(request)
+    flash = None
+    raw = request.cookies.get(FLASH)
+    if raw:
+        try:
+            flash = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        except ValueError:
+            flash = None
+    context.update(request=request, login=login, account=login.account if login else None,
+                   nav=console.nav(login.account) if login else [], unit=console.config.unit,
+                   offices=console.config.offices, coordinating=console.config.coordinating_office,
+                   kibana_url=console.options.kibana_url, flash=flash, has_echarts=ECHARTS.exists(),
+                   now=console.service.clock.now().isoformat(), page=context.get("page", ""))
+    response = console.templates.TemplateResponse(request, template, context, status_code=status)
+    if raw:
+        response.delete_cookie(FLASH, path="/")
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {401: "未登录", 403: "无权操作", 404: "未找到", 409: "当前状态不允许此操作", 422: "输入有误", 429: "请稍后再试"}
+    return render(request, "error.html", status=status, title=titles.get(status, "出错了"), message=message)
+
+
+def _back(request: Request, fallback: str, kind: str = "", text: str = "") -> RedirectResponse:
+    """Redirect to the form's ``next`` (a path of this site only) with a one-time message."""
+    target = fallback
+    nxt = request.query_params.get("next") or ""
+    if nxt.startswith("/") and not nxt.startswith("//") and not urlsplit(nxt).netloc:
+        target = nxt
+    response = RedirectResponse(target, status_code=303)
+    if text:
+        # base64: a cookie value is ASCII, the message is Chinese
+        value = base64.urlsafe_b64encode(json.dumps({"kind": kind, "text": text[:600]}).encode()).decode()
+        response.set_cookie(FLASH, value, httponly=True, samesite="lax", path="/", max_age=60)
+    return response
+
+
+async def _posted(request: Request):
+    """The logged-in user and the form of a POST whose CSRF token matches the session's."""
+    login = await run_in_threadpool(require_login, request)
+    form = await request.form()
+    Auth.check_csrf(login, form.get("csrf"))
+    return login, form
+
+
+# ---- logging in -------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/", error: str = ""):
+    token = new_token()
+    response = render(request, "login.html", login_csrf=token, next=next, error=error, page="login")
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/login", max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login_submit(request: Request):
+    form = await request.form()
+    nxt = form.get("next") or "/"
+    if not same_token(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        return render(request, "login.html", status=403, login_csrf=request.cookies.get(LOGIN_COOKIE, ""),
+                      next=nxt, error="登录页已过期，请重新输入", page="login")
+    console = console_of(request)
+    try:
+        done = await run_in_threadpool(console.auth.login, str(form.get("name") or ""),
+                                       str(form.get("password") or ""), client_ip(request))
+    except (LoginFailed, LoginThrottled) as exc:
+        status = 429 if isinstance(exc, LoginThrottled) else 401
+        return render(request, "login.html", status=status, login_csrf=request.cookies.get(LOGIN_COOKIE, ""),
+                      next=nxt, error=str(exc), name=form.get("name") or "", page="login")
+    target = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"
+    if target in ("/", "/login"):
+        target = console.home(done.account)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, done.token)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    login, _ = await _posted(request)
+    await run_in_threadpool(console_of(request).auth.logout, request.cookies.get(SESSION_COOKIE), client_ip(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(request: Request, login=Depends(require_login)):
+    return RedirectResponse(console_of(request).home(login.account), status_code=303)
+
+
+# ---- the queue and one alert ------------------------------------------------------------------
+
+def _queue_args(request: Request) -> dict:
+    q = request.query_params
+    states = None
+    if q.get("all"):
+        states = list(views.STATE_LABELS)
+    level = int(q["level"]) if q.get("level", "").isdigit() and 1 <= int(q["level"]) <= 3 else 1
+    return {"states": states, "office": q.get("office") or None, "min_level": level}
+
+
+@router.get("/queue")
+def queue(request: Request, login=Depends(require_page("queue"))):
+    console = console_of(request)
+    rows = views.queue(console.service, actor_for(login.account), **_queue_args(request))
+    return render(request, "queue.html", rows=rows, page="queue", filters=request.query_params,
+                  coordinator=views.coordinates(console.service, actor_for(login.account))
+                  and login.account.role in ("staff", "leader", "admin"))
+
+
+@router.get("/queue/rows")
+def queue_rows(request: Request, login=Depends(require_page("queue"))):
+    """The rows alone, fetched by the page when the event stream says the queue changed."""
+    console = console_of(request)
+    actor = actor_for(login.account)
+    rows = views.queue(console.service, actor, **_queue_args(request))
+    return render(request, "_queue_rows.html", rows=rows,
+                  coordinator=views.coordinates(console.service, actor) and login.account.role in ("staff", "leader", "admin"))
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: str, login=Depends(require_login)):
+    console = console_of(request)
+    detail = views.alert_detail(console.service, actor_for(login.account), alert_id)
+    return render(request, "alert.html", a=detail, page="queue", actions=ACTIONS)
+
+
+@router.post("/alerts/{alert_id}/act/{action}")
+async def alert_act(request: Request, alert_id: str, action: str):
+    login, form = await _posted(request)
+    if action not in ACTIONS:
+        raise NotFound(f"no action {action!r}")
+    back = f"/alerts/{alert_id}"
+    try:
+        body = form_to_model(action, form)
+        result = await run_in_threadpool(perform, console_of(request).service, acting_actor(login.account),
+                                         alert_id, action, body)
+    except ValidationError as exc:
+        return _back(request, back, "error", f"{ACTIONS[action].label}：{first_problem(exc)}")
+    except NotFound:
+        raise
+    except AlertingError as exc:
+        return _back(request, back, "error", f"{ACTIONS[action].label}未完成：{exc}")
+    extra = f"（任务 {'、'.join('#' + str(t) for t in result.tasks)}）" if result.tasks else ""
+    return _back(request, back, "ok", f"{alert_id}：已{result.label}{extra}")
+
+
+@router.get("/tasks")
+def tasks(request: Request, login=Depends(require_page("tasks"))):
+    console = console_of(request)
+    actor = actor_for(login.account)
+    rows = views.tasks_for(console.service, actor)
+    return render(request, "tasks.html", tasks=rows, page="tasks", all_offices=views.coordinates(console.service, actor))
+
+
+@router.post("/tasks/{task_id}/complete")
+async def task_complete(request: Request, task_id: int):
+    login, form = await _posted(request)
+    try:
+        body = form_to_model("task_done", form)
+        result = await run_in_threadpool(complete_task, console_of(request).service, acting_actor(login.account),
+                                         task_id, body)
+    except ValidationError:
+        return _back(request, "/tasks", "error", "请填写核实或办理情况")
+    except NotFound:
+        raise
+    except AlertingError as exc:
+        return _back(request, "/tasks", "error", f"任务 #{task_id} 未完成：{exc}")
+    return _back(request, "/tasks", "ok", f"任务 #{task_id} 已反馈（{result.alert_id}）")
+
+
+@router.get("/overview")
+def overview(request: Request, login=Depends(require_page("overview"))):
+    console = console_of(request)
+    data = views.overview(console.service, actor_for(login.account), console.options.briefings)
+    return render(request, "overview.html", o=data, page="overview")
+
+
+@router.post("/briefings/{name}/{decision}")
+async def briefing_review(request: Request, name: str, decision: str):
+    """批准 / 退回 from the overview's forms; the service decides who may (the leading group)."""
+    login, form = await _posted(request)
+    if decision not in REVIEW_WORDS:
+        raise NotFound(f"no action {decision!r} on a briefing")
+    console = console_of(request)
+    word = REVIEW_WORDS[decision][1]
+    try:
+        await run_in_threadpool(review_briefing, console.service, acting_actor(login.account),
+                                console.options.briefings, name, decision, str(form.get("note") or ""))
+    except AlertingError as exc:
+        return _back(request, "/overview", "error", f"通报 {name} {word}未完成：{exc}")
+    return _back(request, "/overview", "ok", f"通报 {name}：已{word}")
+
+
+# ---- analysts ---------------------------------------------------------------------------------
+
+@router.get("/search")
+def search(request: Request, login=Depends(require_page("search"))):
+    q = request.query_params
+    page = int(q["page"]) if q.get("page", "").isdigit() else 1
+    form = analysis.SearchForm(q.get("q", ""), q.get("since", ""), q.get("until", ""), q.get("source", ""),
+                               q.get("level", ""), q.get("office", ""), q.get("min_score", ""),
+                               q.get("sort", "relevance"), min(page, 500))
+    result, error = None, ""
+    try:
+        result = analysis.search(console_of(request).index(), form)
+    except ValueError as exc:
+        error = str(exc)
+    base = "&".join(f"{k}={quote(v)}" for k, v in q.items() if k != "page" and v)
+    return render(request, "search.html", form=form, result=result, error=error, page="search", base=base)
+
+
+@router.get("/stories/{alert_id}")
+def story(request: Request, alert_id: str, login=Depends(require_login)):
+    console = console_of(request)
+    index = console.index() if console.options.open_index else None
+    data = analysis.story(console.service, actor_for(login.account), alert_id, index)
+    return render(request, "story.html", s=data, page="search" if console.can(login.account, "search") else "queue")
+
+
+@router.get("/trends")
+def trends(request: Request, login=Depends(require_page("trends"))):
+    days = request.query_params.get("days", "30")
+    days = int(days) if days.isdigit() and 1 <= int(days) <= 90 else 30
+    console = console_of(request)
+    data = analysis.trends(console.index(), console.service.clock.now(), days)
+    return render(request, "trends.html", t=data, days=days, page="trends")
+
+
+@router.get("/briefings")
+def briefings(request: Request, login=Depends(require_page("briefings"))):
+    console = console_of(request)
+    folder = console.options.briefings
+    return render(request, "briefings.html", rows=views.briefing_rows(console.service, folder), folder=folder,
+                  page="briefings")
+
+
+# ---- operators --------------------------------------------------------------------------------
+
+def _source_file(request: Request, name: str | None):
+    options = console_of(request).options
+    files = operations.source_files(options.sources)
+    chosen = next((f for f in files if f.name == name), files[0] if files else None)
+    return options.sources, files, chosen
+
+
+@router.get("/sources")
+def sources(request: Request, login=Depends(require_page("sources"))):
+    console = console_of(request)
+    path, files, chosen = _source_file(request, request.query_params.get("file"))
+    rows, problems = operations.source_rows(path, console.options.crawl_state, console.service.clock.now())
+    text = chosen.read_text(encoding="utf-8") if chosen else ""
+    return render(request, "sources.html", rows=rows, problems=problems, files=files, chosen=chosen,
+                  text=text, page="sources", checked=None, preview=None)
+
+
+@router.post("/sources")
+async def sources_submit(request: Request):
+    login, form = await _posted(request)
+    console = console_of(request)
+    if not console.can(login.account, "sources"):
+        raise NotFound("no such page")
+    path, files, chosen = _source_file(request, form.get("file"))
+    if chosen is None:
+        raise NotFound("no sources file to edit; start the console with --sources PATH")
+    text = str(form.get("text") or "").replace("\r\n", "\n")
+    if form.get("do") == "save":
+        problems = await run_in_threadpool(operations.save_yaml, console.service.store, path, chosen, text,
+                                           login.account.name, console.service.clock.now())
+        if not problems:
+            return _back(request, f"/sources?file={quote(chosen.name)}", "ok", f"{chosen.name} 已校验并保存")
+    else:
+        problems = await run_in_threadpool(operations.check_yaml, path, chosen, text)
+    rows, current = operations.source_rows(path, console.options.crawl_state, console.service.clock.now())
+    return render(request, "sources.html", status=200 if not problems else 422, rows=rows, problems=current,
+                  files=files, chosen=chosen, text=text, page="sources", checked=problems, preview=None)
+
+
+@router.post("/sources/{source_id}/test")
+async def source_test(request: Request, source_id: str):
+    login, form = await _posted(request)
+    console = console_of(request)
+    if not console.can(login.account, "sources"):
+        raise NotFound("no such page")
+    path, files, chosen = _source_file(request, None)
+    try:
+        preview = await run_in_threadpool(operations.test_fetch, path, source_id)
+    except KeyError as exc:
+        raise NotFound(str(exc.args[0])) from None
+    rows, problems = operations.source_rows(path, console.options.crawl_state, console.service.clock.now())
+    text = chosen.read_text(encoding="utf-8") if chosen else ""
+    return render(request, "sources.html", rows=rows, problems=problems, files=files, chosen=chosen, text=text,
+                  page="sources", checked=None, preview=preview)
+
+
+@router.get("/briefings/{name}")
+def briefing_file(request: Request, name: str, login=Depends(require_page("briefings"))):
+    return RedirectResponse(f"/api/briefings/{quote(name)}", status_code=303)
+
