@@ -51,8 +51,9 @@ _CREDIT_LINE = re.compile(r"(?m)^[ \t　]*[（(【\[]?(?:责任编辑|编辑|来
                           r"发布时间|發布時間|时间|浏览|阅读)[：:][^\n]{0,40}$")
 _REPOST = re.compile(r"^\s*(?:【\s*转载\s*】|【\s*转\s*】|\[\s*转\s*\]|转发[：:]?|转载[：:]?|轉發[：:]?|"
                      r"轉載[：:]?|转自[^\n：:]{0,20}[：:]|转[：:])\s*")
-_RELATED = re.compile(r"(?:相关阅读|相关新闻|延伸阅读|推荐阅读|相关推荐|热门推荐|猜你喜欢|相關閱讀|"
-                      r"相關新聞|延伸閱讀|更多>>|更多精彩)")
+# A heading of its own: at the start of a line, followed by a colon or the end of the line.
+_RELATED = re.compile(r"(?m)^[ \t　]*(?:相关阅读|相关新闻|延伸阅读|推荐阅读|相关推荐|热门推荐|猜你喜欢|"
+                      r"相關閱讀|相關新聞|延伸閱讀|更多精彩|更多)[ \t　]*(?:[：:]|>>|$)")
 #: Related links are cut only when they start after this share of the text (an article may name
 #: "相关新闻" in its first lines without the rest being a link list).
 _RELATED_FROM = 0.4

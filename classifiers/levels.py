@@ -16,8 +16,9 @@ The decision, in order (the first rule that applies gives the level and is named
 explanation):
 
     0  fiction or a template by genre (a chapter heading lowers the bar), or relevance too low;
-    3  the commission is the subject (head, and a commission named in the text), sensitive,
-       and the item is not an old matter;
+    3  the commission is the subject: its head above the threshold and the text sensitive, or
+       the head above a lower threshold where the commission is named next to an accusation
+       (the ``accused`` cue); a commission must be named, and the item must not be an old matter;
     2  an event about an official (head), sensitive, and none of: a published case notice by
        genre, an official denial, an old matter, nobody official in the text;
     1  everything else that is relevant (the explanation names what kept it at 1).
@@ -43,7 +44,7 @@ GENRE_NAMES = {"case_notice": "案件通报", "complaint": "投诉举报", "news
 #: Thresholds of the decision that are not chosen in training (the genre vetoes and the
 #: sensitivity gate); training may override them, and writes what it used into the model.
 DEFAULT_RULE_THRESHOLDS = {"sensitive": 0.5, "fiction": 0.5, "fiction_cued": 0.3,
-                           "template": 0.6, "case": 0.5}
+                           "template": 0.6, "case": 0.5, "major_cued": 0.2, "office_cued": 0.3}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ class Decision:
     subject: str
     genre: str
     reasons: tuple[str, ...]
+    office: str = ""
+
+
+def route(offices: dict[str, float], cues: Cues, t: dict[str, float]) -> tuple[str, str]:
+    """The office of a relevant item and why: the office head's choice, except that an item the
+    head gives to 宣传部 goes to 信访室 when it reads as a citizen's report (complaint cue) and the
+    head gives 信访室 at least ``office_cued``, and to 案管室 likewise on case-notice formulas."""
+    th = {**DEFAULT_RULE_THRESHOLDS, **t}
+    office = max(offices, key=offices.get)
+    if office == "宣传部":
+        if cues.complaint and offices.get("信访室", 0.0) >= th["office_cued"]:
+            return "信访室", "分办:投诉举报线索"
+        if cues.case and offices.get("案管室", 0.0) >= th["office_cued"]:
+            return "案管室", "分办:案件线索"
+    return office, f"分办:{office} {offices[office]:.2f}"
 
 
 def decide(s: Signals, t: dict[str, float]) -> Decision:
@@ -78,7 +94,10 @@ def decide(s: Signals, t: dict[str, float]) -> Decision:
     """
     th = {**DEFAULT_RULE_THRESHOLDS, **t}
     genre = max(s.genre, key=s.genre.get) if s.genre else "news"
-    commission = s.commission >= th["major"] and s.cues.commission
+    sensitive = s.sensitivity >= th["sensitive"]
+    commission = s.cues.commission and (
+        (s.commission >= th["major"] and sensitive)
+        or (s.cues.accused and s.commission >= th["major_cued"]))
     subject = "纪委自身" if commission else s.cues.subject
     seen = (f"相关性 {s.relevance:.2f}", f"敏感 {s.sensitivity:.2f}", f"事件 {s.event:.2f}",
             f"纪委自身 {s.commission:.2f}", f"体裁:{GENRE_NAMES.get(genre, genre)} "
@@ -97,9 +116,8 @@ def decide(s: Signals, t: dict[str, float]) -> Decision:
         return done(0, f"体裁:模板广告 {template:.2f}")
     if s.relevance < th["relevant"]:
         return done(0, f"相关性低 {s.relevance:.2f}")
-    sensitive = s.sensitivity >= th["sensitive"]
     official = s.cues.subject != "无" or s.cues.commission
-    if commission and sensitive and not s.old:
+    if commission and not s.old:
         return done(3, f"主体:纪委自身 {s.commission:.2f}")
     if s.event >= th["warn"] and sensitive:
         case = s.genre.get("case_notice", 0.0)

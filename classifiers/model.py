@@ -29,7 +29,7 @@ from scipy import sparse
 
 from classifiers.clean import prepare
 from classifiers.features import FastFeatures, Vectorizer
-from classifiers.levels import GENRES, Signals, decide
+from classifiers.levels import GENRES, Signals, decide, route
 from classifiers.signals import read_cues
 from classifiers.tokenize import Backend, available_backend
 from pipeline.records import DEPARTMENTS
@@ -123,12 +123,12 @@ class TextModel:
             decision = decide(Signals(relevant, sensitive, warn, major, genre, cues[i],
                                       bool(old[i]) if old else False), self.thresholds)
             level = decision.level
+            office, routed = route(offices, cues[i], self.thresholds) if level else ("", "")
             out.append(Prediction(
                 relevant=relevant, sensitive=sensitive, warn=warn, major=major,
-                department_probs=offices, level=level,
-                department=max(offices, key=offices.get) if level else "",
+                department_probs=offices, level=level, department=office,
                 top_terms=why[i], genre_probs=genre, subject=decision.subject,
-                reasons=decision.reasons,
+                reasons=decision.reasons + ((routed,) if routed else ()),
             ))
         return out
 

@@ -3,7 +3,10 @@
 DIR holds ``*.jsonl`` files in the shape of ``shared/realworld/passages`` (``id``, ``title``,
 ``text``, ``script``, ``relevant``, ``sensitive``, ``level``, ``department``, ``hard_case``). The
 passages are third-party text, read at run time and never copied or trained on: this module only
-measures. Every figure is given on all items and on the items left when those whose ``hard_case``
+measures. Instead of a folder, the analysts' corrections (``DATA_DIR/feedback.sqlite3``) can be
+measured the same way: each correction is an item with the level and office the analyst gave
+(a note containing "borderline" or "存疑" marks it borderline). Corrections join the next
+training, so a model trained after them should agree with most of them. Every figure is given on all items and on the items left when those whose ``hard_case``
 note says "borderline" are set aside, since a second reader could label those differently.
 
 Figures: relevance precision / recall / F1; the level confusion matrix; precision and recall of
@@ -20,7 +23,7 @@ from pathlib import Path
 from pipeline.errors import RecordError
 
 __all__ = ["RealItem", "RealResult", "judge_items", "load_items", "report", "report_markdown",
-           "summary"]
+           "run", "summary"]
 
 #: Word in a ``hard_case`` note that marks an item a second reader could label differently.
 BORDERLINE = "borderline"
@@ -42,7 +45,8 @@ class RealItem:
 
     @property
     def borderline(self) -> bool:
-        return BORDERLINE in self.note.lower()
+        note = self.note.lower()
+        return BORDERLINE in note or "存疑" in note
 
     @property
     def full_text(self) -> str:
@@ -62,7 +66,10 @@ class RealResult:
 
 
 def load_items(directory: Path) -> list[RealItem]:
-    """Every passage of ``directory/*.jsonl``, files sorted; a bad line is a RecordError."""
+    """Every passage of ``directory/*.jsonl``, files sorted; a bad line is a RecordError. A
+    ``.sqlite3`` file is read as the analysts' corrections instead."""
+    if Path(directory).suffix == ".sqlite3":
+        return _feedback_items(Path(directory))
     files = sorted(Path(directory).glob("*.jsonl"))
     if not files:
         raise RecordError(str(directory), "no *.jsonl files of labelled passages here")
@@ -81,6 +88,28 @@ def load_items(directory: Path) -> list[RealItem]:
             except (ValueError, KeyError, TypeError) as exc:
                 raise RecordError(f"{path}:{number}", f"{type(exc).__name__}: {exc}") from None
     return items
+
+
+def _feedback_items(path: Path) -> list[RealItem]:
+    from classifiers.feedback import FeedbackStore
+
+    if not path.exists():
+        raise RecordError(str(path), "no feedback store here (see `yuqing model feedback`)")
+    store = FeedbackStore(path)
+    try:
+        return [RealItem(id=c.article_id[:12], title=c.title, text=c.text, script="",
+                         relevant=c.level > 0, sensitive=c.sensitive, level=c.level,
+                         department=c.department, note=c.note) for c in store.all()]
+    finally:
+        store.close()
+
+
+def run(scorer, source: Path, version: str) -> str:
+    """``yuqing model eval --real SOURCE``: the Markdown report of ``scorer`` on the passages
+    (or corrections) in ``source``, with the figures as JSON after it."""
+    results = judge_items(scorer, load_items(source))
+    return (report_markdown(results, f"{version} on the real passages in {source}")
+            + "\n" + json.dumps(report(results), ensure_ascii=False) + "\n")
 
 
 def judge_items(scorer, items: list[RealItem], batch: int = 256) -> list[RealResult]:

@@ -79,19 +79,22 @@ class ModelScorer:
     def _combine(p: Prediction, hits: list[Hit]) -> Judgement:
         level, department = p.level, p.department
         decided = p.reasons[:1]
-        for hit in hits:
+        # A scheme never makes fiction or a template relevant: the genre outranks keywords.
+        vetoed = bool(decided) and decided[0].startswith(("依据:体裁:小说影视", "依据:体裁:模板广告"))
+        for hit in ([] if vetoed else hits):
             floor = hit.scheme.level or (1 if hit.scheme.force_relevant else 0)
             if floor > level:
                 level = floor
                 department = hit.scheme.department or department
                 decided = (f"依据:规则:{hit.scheme.name}",)
-        for hit in hits:
+        for hit in ([] if vetoed else hits):
             # A scheme that names an office routes the items whose level it accounts for.
             if hit.scheme.department and level and (hit.scheme.level or 1) >= level:
                 department = hit.scheme.department
         if level and not department:
             department = max(p.department_probs, key=p.department_probs.get)
         names = tuple(h.scheme.name for h in hits)
+        # The office the model chose is named among the signals; say so when a scheme changed it.
         return Judgement(
             relevance=round(p.relevant, 4), sensitivity=round(p.sensitive, 4), level=level,
             department=department if level else "", matched_rules=names,

@@ -10,6 +10,9 @@ reader checks by eye and what a model trained on our own writing may miss on a r
     denied    an official denial (不实, 辟谣, 谣言)
     spread    signs that the item is spreading (热搜, 转发, 播放量, 网传)
     commission  the commission is named at all (纪委, 监委, 纪检, 巡察组 ...)
+    accused   the commission or its staff close (same sentence, a few characters) to an accusation
+              or to misconduct (纪委…包庇, 压案, 泄露; 纪委书记…被查, 酒驾)
+    complaint the marks of a citizen's report or petition (实名举报, 向记者反映, 联名, 12345, 恳请)
     subject   who the text is about, by the words it uses: 纪委自身 / 点名官员 / 干部 / 机构 / 无
 
 :func:`read_cues` reads them for a batch of texts already cleaned and normalised (simplified,
@@ -48,6 +51,11 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "spread": (
         "热搜", "转发", "播放量", "阅读量", "刷屏", "网传", "疯传", "热传", "扩散", "引发关注",
         "引发热议", "网友热议", "视频", "点赞", "评论区", "围观"),
+    "complaint": (
+        "实名举报", "举报信", "联名信", "联名举报", "向记者反映", "向本报反映", "向记者举报", "本报热线",
+        "读者来信", "网友举报", "微博举报", "发帖举报", "恳请", "恳求", "请求调查", "请上级", "请领导",
+        "请求上级", "尊敬的", "我是", "我们是", "12345", "问政", "留言板", "领导信箱", "县长信箱",
+        "市长信箱", "书记信箱", "求扩散", "讨说法", "上访", "信访"),
     "commission": (
         "纪委", "监委", "纪检", "监察委", "纪工委", "监工委", "巡察组", "巡视组", "巡察办", "12388"),
     "official": (
@@ -60,6 +68,16 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "政府", "街道", "局", "委员会", "村委", "居委", "派出所", "法院", "检察院", "办事处", "管委会",
         "国企", "卫生院", "公立", "医保", "信访", "12345", "问政", "留言板"),
 }
+
+_BODY = "(?:纪委|监委|纪检监察机关|纪检组|巡察组|巡视组)"
+_STAFF = ("(?:纪委(?:副)?书记|纪委常委|纪委(?:的)?(?:干部|工作人员|人)|纪检(?:监察)?干部|纪检组长|"
+          "纪检监察组组长|巡察组(?:副)?组长|审查调查室[^，。]{0,4}主任)")
+_ACCUSED = re.compile(
+    _BODY + r"[^。！？\n]{0,10}(?:包庇|压案|压着|不查|不予受理|不受理|拒收|拒不|泄露|泄密|通风报信|"
+    r"打击报复|保护伞|走过场|轻描淡写|石沉大海|选择性|敷衍|故意拖延|拖着|把举报|转给被举报)"
+    r"|(?:包庇|压案|泄露|通风报信|打击报复|故意拖延|石沉大海)[^。！？\n]{0,6}" + _BODY
+    + "|" + _STAFF + r"[^。！？\n]{0,16}(?:被查|双开|开除党籍|留置|受贿|收受|收了|酒驾|泄露|宴请|"
+    r"敲诈|落马|肇事|通风报信)")
 
 # 第12章, 第一百零八节, 第3回: a chapter heading.
 _CHAPTER = re.compile(r"第[0-9零〇一二三四五六七八九十百千两]{1,7}[章节回卷]")
@@ -76,6 +94,8 @@ class Cues:
     spread: tuple[str, ...]
     commission: bool
     subject: str
+    accused: bool = False
+    complaint: bool = False
 
     def names(self) -> tuple[str, ...]:
         """Short Chinese names of the cues present, for explanations."""
@@ -88,6 +108,10 @@ class Cues:
             out.append("线索:案件通报用语")
         if self.denied:
             out.append("线索:辟谣")
+        if self.accused:
+            out.append("线索:指向纪委")
+        if self.complaint:
+            out.append("线索:投诉举报")
         if self.spread:
             out.append("传播:" + "/".join(self.spread[:3]))
         return tuple(out)
@@ -123,7 +147,9 @@ class _Reader:
                 template=bool(has["template"][i]), case=bool(has["case"][i]),
                 denied=bool(has["denied"][i]),
                 spread=tuple(w for w, on in zip(self.spread_words, spread[i]) if on),
-                commission=bool(has["commission"][i]), subject=subject))
+                commission=bool(has["commission"][i]), subject=subject,
+                accused=bool(has["commission"][i]) and _ACCUSED.search(t) is not None,
+                complaint=bool(has["complaint"][i])))
         return out
 
 

@@ -10,6 +10,7 @@ out-of-fold signals: what is tuned is the decision the pipeline makes, not a hea
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from classifiers.clean import prepare
 from classifiers.corpus import Example, data_hash
 from classifiers.features import Vectorizer, features
-from classifiers.levels import DEFAULT_RULE_THRESHOLDS, GENRES, Signals, decide
+from classifiers.levels import DEFAULT_RULE_THRESHOLDS, GENRES, Signals, decide, route
 from classifiers.model import BINARY_HEADS, MAX_CHARS, TextModel
 from classifiers.signals import read_cues
 from classifiers.tokenize import Backend, available_backend, words_of_normalized
@@ -124,16 +125,23 @@ def train(examples: list[Example], params: TrainParams = TrainParams(),
     dep_y = np.array([DEPARTMENTS.index(examples[i].department) for i in relevant])
     dep = _multinomial(params).fit(X[relevant], dep_y)
     coef["department"], intercept["department"] = dep.coef_, dep.intercept_
+    folds = StratifiedKFold(params.folds, shuffle=True, random_state=params.seed)
+    dep_oof = cross_val_predict(_multinomial(params), X[relevant], dep_y, cv=folds,
+                                method="predict_proba")
 
     genre_p = _fit_genre(X, examples, params, coef, intercept)
     cues = read_cues(prepared)
     thresholds = choose_thresholds(oof_p, genre_p, cues, y, params)
+    thresholds["office_cued"] = _office_threshold(
+        [dict(zip(DEPARTMENTS, row)) for row in dep_oof.tolist()], [cues[i] for i in relevant],
+        [examples[i].department for i in relevant])
 
     hash_ = data_hash(examples)
     created = datetime.now(timezone.utc)
     weights = hashlib.sha256()
     for head in sorted(coef):
         weights.update(np.ascontiguousarray(coef[head], dtype=np.float32).tobytes())
+    weights.update(json.dumps(thresholds, sort_keys=True).encode("utf-8"))
     # Data and weights both name the model: the same data through changed code is another model.
     version = f"tfidf-lr-{created:%Y%m%d}-{hash_[:6]}-{weights.hexdigest()[:6]}"
     metadata = {
@@ -176,6 +184,18 @@ def _fit_genre(X, examples: list[Example], params: TrainParams, coef: dict,
     return [dict(zip(GENRES, row)) for row in probs.tolist()]
 
 
+def _office_threshold(offices: list[dict[str, float]], cues, truth: list[str]) -> float:
+    """The bar at which the complaint and case cues move an item from 宣传部 (see
+    :func:`classifiers.levels.route`): the one with the best out-of-fold office accuracy."""
+    best = (-1.0, 1.0)
+    for bar in np.arange(0.05, 0.51, 0.01):
+        right = sum(route(o, c, {"office_cued": float(bar)})[0] == want
+                    for o, c, want in zip(offices, cues, truth))
+        if right > best[0]:
+            best = (right, round(float(bar), 2))
+    return best[1]
+
+
 def decided_levels(p: dict[str, np.ndarray], genre_p: list[dict[str, float]], cues,
                    thresholds: dict[str, float]) -> np.ndarray:
     """The level :func:`classifiers.levels.decide` gives each example from these signals."""
@@ -188,7 +208,8 @@ def decided_levels(p: dict[str, np.ndarray], genre_p: list[dict[str, float]], cu
 def choose_thresholds(p: dict[str, np.ndarray], genre_p: list[dict[str, float]], cues,
                       y: dict[str, np.ndarray], params: TrainParams) -> dict[str, float]:
     """Thresholds on out-of-fold signals: relevance by its best F1; the commission head by the
-    best F1 of the decided level 3; the event head as the highest threshold at which the decided
+    best F1 of the decided level 3, then its lower bar where the commission is named next to an
+    accusation likewise; the event head as the highest threshold at which the decided
     level >= 2 reaches ``params.warn_recall`` (else the best F2); the rest are the decision's fixed
     defaults."""
     t = {**DEFAULT_RULE_THRESHOLDS, "relevant": _best_f1_threshold(p["relevant"], y["relevant"]),
@@ -201,6 +222,14 @@ def choose_thresholds(p: dict[str, np.ndarray], genre_p: list[dict[str, float]],
         if f1 >= best[0]:
             best = (f1, round(float(major), 2))
     t["major"] = best[1]
+    best = (-1.0, t["major"])
+    for cued in np.arange(0.05, t["major"] + 0.001, 0.01):
+        level = decided_levels(p, genre_p, cues, {**t, "major_cued": float(cued)})
+        _, _, f1, _ = precision_recall_fscore_support(y["major"], level == 3, average="binary",
+                                                      zero_division=0)
+        if f1 >= best[0]:
+            best = (f1, round(float(cued), 2))
+    t["major_cued"] = best[1]
     truth = y["warn"].astype(bool)
     # The highest threshold whose decided recall reaches the target; when the decision's other
     # gates keep the recall below it at every threshold, the one with the best F2 (recall

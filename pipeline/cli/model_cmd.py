@@ -27,6 +27,8 @@ def register(sub) -> None:
                     help="also judge real saved pages in DIR against our labels "
                     "(classifiers/data/realworld_labels.jsonl), e.g. shared/realworld/pages")
     ev.add_argument("--labels", type=Path, help="labels for --pages (default: the shipped ones)")
+    ev.add_argument("--real", type=Path, metavar="DIR", help="also judge labelled real passages "
+                    "(DIR/*.jsonl, e.g. shared/realworld/passages) or DATA_DIR/feedback.sqlite3")
     ev.set_defaults(run=run_eval)
 
     ls = actions.add_parser("list", help="known model versions and their held-out scores")
@@ -127,6 +129,12 @@ def run_eval(args: argparse.Namespace) -> int:
                   f"{r.department or '-'}{mark} | {r.title[:24]} | {r.why} |")
         print()
         print(json.dumps(summary(results), ensure_ascii=False))
+    if args.real:
+        from classifiers import real_eval
+        from classifiers.rules import load_rules
+        from classifiers.scorer import ModelScorer
+
+        print(real_eval.run(ModelScorer(model, load_rules()), args.real, model.version))
     return 0
 
 
