@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
+from classifiers.levels import GENRES
 from pipeline.errors import RecordError
 from pipeline.records import DEPARTMENTS
 
@@ -32,6 +33,7 @@ class Example:
     department: str
     genre: str = ""
     script: str = ""
+    form: str = ""  # the genre head's class (classifiers.levels.GENRES); "" when not known
 
     @property
     def full_text(self) -> str:
@@ -61,12 +63,14 @@ def read_examples(path: Path) -> list[Example]:
                     id=r["id"], title=r.get("title", ""), text=r["text"],
                     relevant=bool(r["relevant"]), sensitive=bool(r["sensitive"]),
                     level=int(r["level"]), department=r.get("department", ""),
-                    genre=r.get("genre", ""), script=r.get("script", ""),
+                    genre=r.get("genre", ""), script=r.get("script", ""), form=r.get("form", ""),
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 raise RecordError(where, f"{type(exc).__name__}: {exc}") from None
             if not 0 <= example.level <= 3 or (example.level == 0) != (not example.relevant):
                 raise RecordError(where, "level must be 0..3, and 0 exactly when not relevant")
+            if example.form and example.form not in GENRES:
+                raise RecordError(where, f"form {example.form!r} is not one of {', '.join(GENRES)}")
             if example.department not in ("", *DEPARTMENTS):
                 raise RecordError(where, f"department {example.department!r} is not one of "
                                   f"{', '.join(DEPARTMENTS)} or empty")
@@ -94,7 +98,8 @@ def data_hash(examples: Iterable[Example]) -> str:
     h = hashlib.sha256()
     for e in examples:
         h.update(json.dumps([e.id, e.title, e.text, e.relevant, e.sensitive, e.level,
-                             e.department], ensure_ascii=False).encode("utf-8"))
+                             e.department] + ([e.form] if e.form else []),
+                            ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()
 
 

@@ -4,15 +4,18 @@ Heads, each scored on every article:
 
     relevant   does it concern discipline-inspection work?               (binary, calibrated)
     sensitive  negative opinion, accusation, scandal, incident?          (binary, calibrated)
-    warn       level >= 2 (较大 or 重大)?                                  (binary, calibrated)
-    major      level 3 (重大)?                                            (binary, calibrated)
+    warn       the event: an alert-worthy event about officials (>= 2)   (binary, calibrated)
+    major      the subject: is the commission itself accused (重大)?      (binary, calibrated)
     department 宣传部 / 信访室 / 案管室, trained on relevant texts only    (multinomial)
+    genre      案件通报 / 投诉举报 / 新闻 / 评论 / 帖子 / 小说影视 / 模板广告  (multinomial)
 
 Binary heads are calibrated with Platt scaling fitted on out-of-fold scores of the training split,
-so 0.8 means roughly "eight in ten such texts were labelled so". The level follows from the
-calibrated probabilities and thresholds chosen on the same out-of-fold scores (recall first for
-level >= 2). A model is saved as plain arrays and a vocabulary (``model.npz``, ``vocab.json``) plus
-``metadata.json``, not as a pickle of scikit-learn objects, so it loads across library versions.
+so 0.8 means roughly "eight in ten such texts were labelled so". The level is decided by
+:func:`classifiers.levels.decide` over these signals and the cues read off the words
+(classifiers.signals), with thresholds chosen on the same out-of-fold scores. Texts are cleaned of
+mirror-site damage first (classifiers.clean). A model is saved as plain arrays and a vocabulary
+(``model.npz``, ``vocab.json``) plus ``metadata.json``, not as a pickle of scikit-learn objects, so
+it loads across library versions.
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from classifiers.clean import prepare
 from classifiers.features import FastFeatures, Vectorizer
+from classifiers.levels import GENRES, Signals, decide, route
+from classifiers.signals import read_cues
 from classifiers.tokenize import Backend, available_backend
-from pipeline import text
 from pipeline.records import DEPARTMENTS
 
 BINARY_HEADS = ("relevant", "sensitive", "warn", "major")
+#: Heads with several classes, and their classes in column order.
+MULTI_HEADS = {"department": DEPARTMENTS, "genre": GENRES}
 #: Text beyond this many characters adds little to the judgement and only costs time: a 1 MB page
 #: is scored on its title and the head of its body.
 MAX_CHARS = 6000
@@ -47,6 +54,9 @@ class Prediction:
     level: int
     department: str
     top_terms: tuple[str, ...]
+    genre_probs: dict[str, float] = field(default_factory=dict)
+    subject: str = ""
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -77,13 +87,15 @@ class TextModel:
 
     # -- scoring ---------------------------------------------------------------------------
     def predict(self, texts: list[str]) -> list[Prediction]:
-        return self.predict_normalized([text.normalize(t[:MAX_CHARS]) for t in texts])
+        return self.predict_normalized([prepare(t) for t in texts])
 
-    def predict_normalized(self, texts: list[str]) -> list[Prediction]:
-        """:meth:`predict` for texts already through ``pipeline.text.normalize``.
+    def predict_normalized(self, texts: list[str], old: list[bool] | None = None
+                           ) -> list[Prediction]:
+        """:meth:`predict` for texts already through :func:`classifiers.clean.prepare`.
 
-        One sparse product scores every head of the whole batch (the weights stacked as columns);
-        each column is the same sum, in the same order, as that head's own product would be.
+        ``old`` marks items published long before they were fetched (recency). One sparse product
+        scores every head of the whole batch (the weights stacked as columns); each column is the
+        same sum, in the same order, as that head's own product would be.
         """
         if self._fast is None or self._fast_backend != self.backend:
             self._fast, self._fast_backend = FastFeatures(self.vectorizer, self.backend), self.backend
@@ -94,34 +106,37 @@ class TextModel:
             score = scores[:, k] + self.intercept[head][0]
             a, b = self.platt[head]
             probs[head] = (1.0 / (1.0 + np.exp(-(a * score + b)))).tolist()
-        dep_scores = scores[:, len(BINARY_HEADS):] + self.intercept["department"]
-        dep_scores -= dep_scores.max(axis=1, keepdims=True)
-        dep_probs = np.exp(dep_scores)
-        dep_probs /= dep_probs.sum(axis=1, keepdims=True)
-        offices = dep_probs.argmax(axis=1).tolist()
-        dep_rows = dep_probs.tolist()
+        multi, start = {}, len(BINARY_HEADS)
+        for head, classes in self.multi_heads.items():
+            part = scores[:, start:start + len(classes)] + self.intercept[head]
+            start += len(classes)
+            part -= part.max(axis=1, keepdims=True)
+            p = np.exp(part)
+            p /= p.sum(axis=1, keepdims=True)
+            multi[head] = [dict(zip(classes, row)) for row in p.tolist()]
         why = self._explain(X)
+        cues = read_cues(texts)
         out = []
         for i, (relevant, sensitive, warn, major) in enumerate(zip(*map(probs.get, BINARY_HEADS))):
-            p = {"relevant": relevant, "sensitive": sensitive, "warn": warn, "major": major}
-            level = self.level_of(p)
+            offices = multi["department"][i]
+            genre = multi["genre"][i] if "genre" in multi else {}
+            decision = decide(Signals(relevant, sensitive, warn, major, genre, cues[i],
+                                      bool(old[i]) if old else False), self.thresholds)
+            level = decision.level
+            office, routed = route(offices, cues[i], self.thresholds) if level else ("", "")
             out.append(Prediction(
                 relevant=relevant, sensitive=sensitive, warn=warn, major=major,
-                department_probs=dict(zip(DEPARTMENTS, dep_rows[i])),
-                level=level, department=DEPARTMENTS[offices[i]] if level else "",
-                top_terms=why[i],
+                department_probs=offices, level=level, department=office,
+                top_terms=why[i], genre_probs=genre, subject=decision.subject,
+                reasons=decision.reasons + ((routed,) if routed else ()),
             ))
         return out
 
-    def level_of(self, p: dict[str, float]) -> int:
-        t = self.thresholds
-        if p["relevant"] < t["relevant"] and p["warn"] < t["warn"]:
-            return 0
-        if p["major"] >= t["major"]:
-            return 3
-        if p["warn"] >= t["warn"]:
-            return 2
-        return 1
+    @property
+    def multi_heads(self) -> dict[str, tuple[str, ...]]:
+        """The multi-class heads this model has (a model trained before the genre head has only
+        the office), with their classes in column order."""
+        return {h: c for h, c in MULTI_HEADS.items() if h in self.coef}
 
     def _explain(self, X: sparse.csr_matrix, n: int = 8) -> list[tuple[str, ...]]:
         """:meth:`_why` of every row, ranked for the whole batch in one sort.
@@ -172,10 +187,11 @@ class TextModel:
 
     @property
     def _stacked(self) -> np.ndarray:
-        """Every head's weights as the columns of one matrix: binary heads, then the offices."""
+        """Every head's weights as the columns of one matrix: binary heads, then the classes of
+        each multi-class head."""
         if self._stack_cache is None:
             self._stack_cache = np.ascontiguousarray(np.column_stack(
-                [self.coef[h] for h in BINARY_HEADS] + [self.coef["department"].T]))
+                [self.coef[h] for h in BINARY_HEADS] + [self.coef[h].T for h in self.multi_heads]))
         return self._stack_cache
 
     # -- files -----------------------------------------------------------------------------
@@ -203,7 +219,7 @@ class TextModel:
             raise ValueError(f"{directory}: not a model ({exc.filename} is missing)") from None
         vectorizer = Vectorizer({f: i for i, f in enumerate(names)},
                                 arrays["idf"].astype(np.float64))
-        heads = (*BINARY_HEADS, "department")
+        heads = (*BINARY_HEADS, *(h for h in MULTI_HEADS if f"coef_{h}" in arrays))
         coef = {h: arrays[f"coef_{h}"].astype(np.float64) for h in heads}
         if any(c.shape[-1] != len(names) for c in coef.values()):
             raise ValueError(f"{directory}: weights and vocabulary do not match")

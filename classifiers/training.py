@@ -2,12 +2,15 @@
 
 Training sees only the training split. Regularisation strength per head, the Platt calibration and
 the level thresholds are all chosen on out-of-fold scores of the training split (5 folds), so the
-held-out split stays untouched until :func:`evaluate`.
+held-out split stays untouched until :func:`evaluate`. The thresholds of the event and commission
+heads are chosen by running the level decision itself (classifiers.levels.decide) over the
+out-of-fold signals: what is tuned is the decision the pipeline makes, not a head alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -19,17 +22,22 @@ from sklearn.metrics import (average_precision_score, confusion_matrix, log_loss
                              precision_recall_fscore_support)
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from classifiers.clean import prepare
 from classifiers.corpus import Example, data_hash
 from classifiers.features import Vectorizer, features
-from classifiers.model import BINARY_HEADS, TextModel
+from classifiers.levels import DEFAULT_RULE_THRESHOLDS, GENRES, Signals, decide, route
+from classifiers.model import BINARY_HEADS, MAX_CHARS, TextModel
+from classifiers.signals import read_cues
+from classifiers.tokenize import Backend, available_backend, words_of_normalized
 from pipeline.records import DEPARTMENTS
-from classifiers.tokenize import Backend, available_backend, tokens
 
 C_GRID = (2.0, 8.0, 32.0, 128.0)
 MIN_DF = 2
 #: Recall wanted for level >= 2 on out-of-fold scores; set above the target of 0.90 so that the
 #: held-out figure keeps a margin.
 WARN_RECALL = 0.95
+#: Regularisation of the multi-class heads (office, genre).
+MULTI_C = 8.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,8 @@ def train(examples: list[Example], params: TrainParams = TrainParams(),
           backend: Backend | None = None) -> TextModel:
     """Fit every head on ``examples`` (the training split) and choose the thresholds."""
     backend = backend or available_backend()
-    docs = [tokens(e.full_text, backend) for e in examples]
+    prepared = [prepare(e.full_text) for e in examples]
+    docs = [words_of_normalized(t[:MAX_CHARS], backend) for t in prepared]
     vectorizer = build_vectorizer(docs, params.min_df)
     X = vectorizer.transform(docs)
     y = labels(examples)
@@ -114,19 +123,25 @@ def train(examples: list[Example], params: TrainParams = TrainParams(),
 
     relevant = np.flatnonzero(y["relevant"])
     dep_y = np.array([DEPARTMENTS.index(examples[i].department) for i in relevant])
-    dep = LogisticRegression(C=8.0, class_weight="balanced", max_iter=5000,
-                             random_state=params.seed).fit(X[relevant], dep_y)
+    dep = _multinomial(params).fit(X[relevant], dep_y)
     coef["department"], intercept["department"] = dep.coef_, dep.intercept_
+    folds = StratifiedKFold(params.folds, shuffle=True, random_state=params.seed)
+    dep_oof = cross_val_predict(_multinomial(params), X[relevant], dep_y, cv=folds,
+                                method="predict_proba")
 
-    thresholds = {"relevant": _best_f1_threshold(oof_p["relevant"], y["relevant"]),
-                  "major": _best_f1_threshold(oof_p["major"], y["major"])}
-    thresholds["warn"] = _warn_threshold(oof_p, y, thresholds, params.warn_recall)
+    genre_p = _fit_genre(X, examples, params, coef, intercept)
+    cues = read_cues(prepared)
+    thresholds = choose_thresholds(oof_p, genre_p, cues, y, params)
+    thresholds["office_cued"] = _office_threshold(
+        [dict(zip(DEPARTMENTS, row)) for row in dep_oof.tolist()], [cues[i] for i in relevant],
+        [examples[i].department for i in relevant])
 
     hash_ = data_hash(examples)
     created = datetime.now(timezone.utc)
     weights = hashlib.sha256()
     for head in sorted(coef):
         weights.update(np.ascontiguousarray(coef[head], dtype=np.float32).tobytes())
+    weights.update(json.dumps(thresholds, sort_keys=True).encode("utf-8"))
     # Data and weights both name the model: the same data through changed code is another model.
     version = f"tfidf-lr-{created:%Y%m%d}-{hash_[:6]}-{weights.hexdigest()[:6]}"
     metadata = {
@@ -135,22 +150,102 @@ def train(examples: list[Example], params: TrainParams = TrainParams(),
         "train_examples": len(examples),
         "features": len(vectorizer.idf),
         "tokenizer": "jieba words and word pairs (jieba and rjieba give the same tokens)",
-        "params": {"c": chosen_c, "department_c": 8.0, "min_df": params.min_df,
-                   "warn_recall_target": params.warn_recall, "folds": params.folds},
+        "genres": list(GENRES),
+        "params": {"c": chosen_c, "department_c": MULTI_C, "genre_c": MULTI_C,
+                   "min_df": params.min_df, "warn_recall_target": params.warn_recall,
+                   "folds": params.folds},
     }
     return TextModel(version, vectorizer, coef, intercept, platt, thresholds, metadata, backend)
 
 
-def _warn_threshold(p: dict[str, np.ndarray], y: dict[str, np.ndarray],
-                    thresholds: dict[str, float], recall: float) -> float:
-    """The highest warn threshold whose level >= 2 recall (out of fold) reaches ``recall``."""
+def _multinomial(params: TrainParams) -> LogisticRegression:
+    return LogisticRegression(C=MULTI_C, class_weight="balanced", max_iter=5000,
+                              random_state=params.seed)
+
+
+def _fit_genre(X, examples: list[Example], params: TrainParams, coef: dict,
+               intercept: dict) -> list[dict[str, float]]:
+    """Fit the genre head on the examples whose genre is known; return each example's genre
+    probabilities, out of fold (in sample for the few without a known genre, e.g. feedback)."""
+    known = np.array([i for i, e in enumerate(examples) if e.form])
+    g = np.array([GENRES.index(examples[i].form) for i in known])
+    model = _multinomial(params).fit(X[known], g)
+    # Every genre has a column even when the data lack one, so the model's layout is fixed.
+    full_coef = np.zeros((len(GENRES), X.shape[1]))
+    full_intercept = np.full(len(GENRES), -30.0)
+    full_coef[model.classes_] = model.coef_
+    full_intercept[model.classes_] = model.intercept_
+    coef["genre"], intercept["genre"] = full_coef, full_intercept
+    probs = np.zeros((len(examples), len(GENRES)))
+    probs[:, model.classes_] = model.predict_proba(X)
+    folds = StratifiedKFold(params.folds, shuffle=True, random_state=params.seed)
+    oof = cross_val_predict(_multinomial(params), X[known], g, cv=folds, method="predict_proba")
+    probs[np.ix_(known, model.classes_)] = oof
+    return [dict(zip(GENRES, row)) for row in probs.tolist()]
+
+
+def _office_threshold(offices: list[dict[str, float]], cues, truth: list[str]) -> float:
+    """The bar at which the complaint and case cues move an item from 宣传部 (see
+    :func:`classifiers.levels.route`): the one with the best out-of-fold office accuracy."""
+    best = (-1.0, 1.0)
+    for bar in np.arange(0.05, 0.51, 0.01):
+        right = sum(route(o, c, {"office_cued": float(bar)})[0] == want
+                    for o, c, want in zip(offices, cues, truth))
+        if right > best[0]:
+            best = (right, round(float(bar), 2))
+    return best[1]
+
+
+def decided_levels(p: dict[str, np.ndarray], genre_p: list[dict[str, float]], cues,
+                   thresholds: dict[str, float]) -> np.ndarray:
+    """The level :func:`classifiers.levels.decide` gives each example from these signals."""
+    return np.array([
+        decide(Signals(float(p["relevant"][i]), float(p["sensitive"][i]), float(p["warn"][i]),
+                       float(p["major"][i]), genre_p[i], cues[i]), thresholds).level
+        for i in range(len(cues))])
+
+
+def choose_thresholds(p: dict[str, np.ndarray], genre_p: list[dict[str, float]], cues,
+                      y: dict[str, np.ndarray], params: TrainParams) -> dict[str, float]:
+    """Thresholds on out-of-fold signals: relevance by its best F1; the commission head by the
+    best F1 of the decided level 3, then its lower bar where the commission is named next to an
+    accusation likewise; the event head as the highest threshold at which the decided
+    level >= 2 reaches ``params.warn_recall`` (else the best F2); the rest are the decision's fixed
+    defaults."""
+    t = {**DEFAULT_RULE_THRESHOLDS, "relevant": _best_f1_threshold(p["relevant"], y["relevant"]),
+         "warn": 0.5, "major": 0.5}
+    best = (-1.0, 0.5)
+    for major in np.arange(0.05, 0.96, 0.01):
+        level = decided_levels(p, genre_p, cues, {**t, "major": float(major)})
+        _, _, f1, _ = precision_recall_fscore_support(y["major"], level == 3, average="binary",
+                                                      zero_division=0)
+        if f1 >= best[0]:
+            best = (f1, round(float(major), 2))
+    t["major"] = best[1]
+    best = (-1.0, t["major"])
+    for cued in np.arange(0.05, t["major"] + 0.001, 0.01):
+        level = decided_levels(p, genre_p, cues, {**t, "major_cued": float(cued)})
+        _, _, f1, _ = precision_recall_fscore_support(y["major"], level == 3, average="binary",
+                                                      zero_division=0)
+        if f1 >= best[0]:
+            best = (f1, round(float(cued), 2))
+    t["major_cued"] = best[1]
     truth = y["warn"].astype(bool)
-    major = (p["relevant"] >= thresholds["relevant"]) & (p["major"] >= thresholds["major"])
-    for t in np.arange(0.95, 0.01, -0.01):
-        flagged = major | (p["warn"] >= t)
-        if flagged[truth].mean() >= recall:
-            return round(float(t), 2)
-    return 0.02
+    # The highest threshold whose decided recall reaches the target; when the decision's other
+    # gates keep the recall below it at every threshold, the one with the best F2 (recall
+    # weighed twice: a missed alert costs more than a false one).
+    best, reached = (-1.0, 0.5), None
+    for warn in np.arange(0.95, 0.01, -0.01):
+        level = decided_levels(p, genre_p, cues, {**t, "warn": float(warn)})
+        if reached is None and (level[truth] >= 2).mean() >= params.warn_recall:
+            reached = round(float(warn), 2)
+            break
+        _, _, f2, _ = precision_recall_fscore_support(truth, level >= 2, beta=2.0,
+                                                      average="binary", zero_division=0)
+        if f2 > best[0]:
+            best = (f2, round(float(warn), 2))
+    t["warn"] = reached if reached is not None else best[1]
+    return t
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -227,7 +322,8 @@ def report_markdown(report: dict, title: str) -> str:
     t = report["thresholds"]
     if t:
         lines += ["", f"Thresholds (chosen on out-of-fold scores of the training split): relevant "
-                  f"{t['relevant']}, warn (level ≥ 2) {t['warn']}, major (level 3) {t['major']}."]
+                  f"{t['relevant']}, event (level ≥ 2) {t['warn']}, commission (level 3) "
+                  f"{t['major']}."]
     lines += ["", "Level confusion (rows: labelled level 0..3, columns: predicted):", "",
               "| | 0 | 1 | 2 | 3 |", "|---|---|---|---|---|"]
     for i, row in enumerate(report["level_confusion"]):

@@ -15,11 +15,13 @@ from scipy import sparse
 from classifiers import registry
 from classifiers.corpus import load_corpus
 from classifiers.features import FastFeatures, Vectorizer
+from classifiers.clean import prepare
+from classifiers.levels import Signals, decide, route
 from classifiers.model import BINARY_HEADS, MAX_CHARS, Prediction, TextModel
 from classifiers.rules import Hit, WordFinder, load_rules
-from classifiers.scorer import RULE_CHARS, ModelScorer
+from classifiers.scorer import ModelScorer
+from classifiers.signals import read_cues
 from classifiers.tokenize import words_of_normalized
-from pipeline.records import DEPARTMENTS
 from pipeline.text import normalize
 
 ODD = [
@@ -55,15 +57,22 @@ def reference_predictions(model, normalized: list[str]) -> list[Prediction]:
             score = (row @ model.coef[head])[0] + model.intercept[head][0]
             a, b = model.platt[head]
             p[head] = float(1.0 / (1.0 + np.exp(-(a * score + b))))
-        dep = (row @ model.coef["department"].T)[0] + model.intercept["department"]
-        dep = np.exp(dep - dep.max())
-        dep /= dep.sum()
-        level = model.level_of(p)
+        multi = {}
+        for head, classes in model.multi_heads.items():
+            z = (row @ model.coef[head].T)[0] + model.intercept[head]
+            z = np.exp(z - z.max())
+            z /= z.sum()
+            multi[head] = {c: float(z[k]) for k, c in enumerate(classes)}
+        [cues] = read_cues([normalized[i]])
+        decision = decide(Signals(p["relevant"], p["sensitive"], p["warn"], p["major"],
+                                  multi["genre"], cues), model.thresholds)
+        office, routed = (route(multi["department"], cues, model.thresholds)
+                          if decision.level else ("", ""))
         out.append(Prediction(
             relevant=p["relevant"], sensitive=p["sensitive"], warn=p["warn"], major=p["major"],
-            department_probs={d: float(dep[k]) for k, d in enumerate(DEPARTMENTS)}, level=level,
-            department=DEPARTMENTS[int(dep.argmax())] if level else "",
-            top_terms=model._why(X, i)))
+            department_probs=multi["department"], level=decision.level, department=office,
+            top_terms=model._why(X, i), genre_probs=multi["genre"], subject=decision.subject,
+            reasons=decision.reasons + ((routed,) if routed else ())))
     return out
 
 
@@ -92,13 +101,15 @@ def assert_same_prediction(fast: Prediction, ref: Prediction) -> None:
     assert fast.department_probs.keys() == ref.department_probs.keys()
     for d, p in ref.department_probs.items():
         assert abs(fast.department_probs[d] - p) <= 1e-9
-    assert (fast.level, fast.department, fast.top_terms) == (
-        ref.level, ref.department, ref.top_terms)
+    for g, p in ref.genre_probs.items():
+        assert abs(fast.genre_probs[g] - p) <= 1e-9
+    assert (fast.level, fast.department, fast.top_terms, fast.subject) == (
+        ref.level, ref.department, ref.top_terms, ref.subject)
 
 
 @pytest.mark.parametrize("batch", [1, 7, 256])
 def test_judgements_equal_the_straightforward_path_on_the_corpus(model, rules, texts, batch):
-    normalized = [normalize(t[:RULE_CHARS]) for t in texts]
+    normalized = [prepare(t) for t in texts]
     scorer = ModelScorer(model, rules)
     references = reference_predictions(model, normalized)
     fast_predictions, judgements = [], []
@@ -118,7 +129,7 @@ def test_judgements_equal_the_straightforward_path_on_the_corpus(model, rules, t
 
 def test_the_corpus_has_schemes_firing_and_tied_explanations(model, rules, texts):
     """Keeps the comparison above meaningful: the corpus exercises the rare paths."""
-    normalized = [normalize(t) for t in texts]
+    normalized = [prepare(t) for t in texts]
     assert sum(bool(reference_hits(rules, n)) for n in normalized) > 100
     X = FastFeatures(model.vectorizer, model.backend).transform(normalized)
     contrib = X.multiply(model._why_weights).tocsr()

@@ -44,7 +44,9 @@ def test_a_matching_scheme_raises_the_level_and_shows_in_the_explanation(tmp_pat
     [ruled] = scorer.judge_many(["会昌一家超市被查出过期食品"])
     assert plain.level < 3
     assert (ruled.level, ruled.department) == (3, "宣传部")
-    assert ruled.matched_rules == ("本地负面",) and ruled.explanation[0] == "规则:本地负面"
+    assert ruled.matched_rules == ("本地负面",)
+    assert ruled.explanation[:2] == ("定级:重大", "依据:规则:本地负面")
+    assert "规则:本地负面" in ruled.explanation
 
 
 def test_rule_file_mistakes_name_the_line(tmp_path):

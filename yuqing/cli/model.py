@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from classifiers import registry
+from classifiers import real_eval, registry
 from classifiers.corpus import load_corpus, split
 from classifiers.feedback import Correction, FeedbackStore
 from classifiers.keywords import KeywordScorer
@@ -37,6 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                     help="also judge real saved pages in DIR against our labels "
                     "(classifiers/data/realworld_labels.jsonl), e.g. shared/realworld/pages")
     ev.add_argument("--labels", type=Path, help="labels for --pages (default: the shipped ones)")
+    ev.add_argument("--real", type=Path, metavar="DIR", help="also judge labelled real passages "
+                    "(DIR/*.jsonl, e.g. shared/realworld/passages) or DATA_DIR/feedback.sqlite3")
     ev.set_defaults(run=run_eval)
 
     ls = actions.add_parser("list", help="known model versions and their held-out scores")
@@ -119,6 +121,8 @@ def run_eval(args: argparse.Namespace) -> int:
                   f"{r.department or '-'}{mark} | {r.title[:24]} | {r.why} |")
         print()
         print(json.dumps(summary(results), ensure_ascii=False))
+    if args.real:
+        print(real_eval.run(ModelScorer(model, load_rules()), args.real, model.version))
     return 0
 
 

@@ -1,0 +1,135 @@
+"""The level of an item as an explicit decision over separate signals (定级).
+
+Signals, each a small calibrated head (classifiers.model) or a cue read off the words
+(classifiers.signals):
+
+    relevance    does the item concern discipline-inspection work?        head, calibrated
+    sensitivity  negative opinion, accusation, incident?                  head, calibrated
+    event        an alert-worthy event about officials (level >= 2)?     head, calibrated
+    commission   is the commission itself the subject of the allegation?  head, calibrated
+    genre        case notice / complaint / news / commentary / post / fiction / template   head
+    cues         fiction and template marks, case-notice formulas, official denial, spread,
+                 whether a commission or any official is named at all     words
+    recency      published long before it was fetched (old matter)        the article's dates
+
+The decision, in order (the first rule that applies gives the level and is named first in the
+explanation):
+
+    0  fiction or a template by genre (a chapter heading lowers the bar), or relevance too low;
+    3  the commission is the subject: its head above the threshold and the text sensitive, or
+       the head above a lower threshold where the commission is named next to an accusation
+       (the ``accused`` cue); a commission must be named, and the item must not be an old matter;
+    2  an event about an official (head), sensitive, and none of: a published case notice by
+       genre, an official denial, an old matter, nobody official in the text;
+    1  everything else that is relevant (the explanation names what kept it at 1).
+
+Sensitivity without relevance never raises the level: relevance is decided first. Published case
+notices, however grave the words, are 一般 and go to 案管室; a viral video of an official abusing a
+citizen is 较大, not 重大, because 重大 needs the commission itself as the subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classifiers.signals import Cues
+
+__all__ = ["GENRES", "GENRE_NAMES", "Decision", "Signals", "decide", "DEFAULT_RULE_THRESHOLDS"]
+
+#: Genre classes of the genre head, with the names shown in explanations.
+GENRES = ("case_notice", "complaint", "news", "commentary", "post", "fiction", "template")
+GENRE_NAMES = {"case_notice": "案件通报", "complaint": "投诉举报", "news": "新闻",
+               "commentary": "评论", "post": "帖子", "fiction": "小说影视", "template": "模板广告"}
+
+#: Thresholds of the decision that are not chosen in training (the genre vetoes and the
+#: sensitivity gate); training may override them, and writes what it used into the model.
+DEFAULT_RULE_THRESHOLDS = {"sensitive": 0.5, "fiction": 0.5, "fiction_cued": 0.3,
+                           "template": 0.6, "case": 0.5, "major_cued": 0.2, "office_cued": 0.3}
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Everything the decision reads about one item."""
+
+    relevance: float
+    sensitivity: float
+    event: float
+    commission: float
+    genre: dict[str, float]
+    cues: Cues
+    old: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The level, who the item is about, its genre, and the reasons: the deciding signal first,
+    then the others that were read, as short Chinese phrases (``依据:主体:纪委自身 0.91``)."""
+
+    level: int
+    subject: str
+    genre: str
+    reasons: tuple[str, ...]
+    office: str = ""
+
+
+def route(offices: dict[str, float], cues: Cues, t: dict[str, float]) -> tuple[str, str]:
+    """The office of a relevant item and why: the office head's choice, except that an item the
+    head gives to 宣传部 goes to 信访室 when it reads as a citizen's report (complaint cue) and the
+    head gives 信访室 at least ``office_cued``, and to 案管室 likewise on case-notice formulas."""
+    th = {**DEFAULT_RULE_THRESHOLDS, **t}
+    office = max(offices, key=offices.get)
+    if office == "宣传部":
+        if cues.complaint and offices.get("信访室", 0.0) >= th["office_cued"]:
+            return "信访室", "分办:投诉举报线索"
+        if cues.case and offices.get("案管室", 0.0) >= th["office_cued"]:
+            return "案管室", "分办:案件线索"
+    return office, f"分办:{office} {offices[office]:.2f}"
+
+
+def decide(s: Signals, t: dict[str, float]) -> Decision:
+    """The level of an item from its signals and the thresholds ``t`` (see the module docstring).
+
+    ``t`` holds ``relevant``, ``warn``, ``major`` (chosen in training) and the keys of
+    :data:`DEFAULT_RULE_THRESHOLDS` (any missing one takes its default).
+    """
+    th = {**DEFAULT_RULE_THRESHOLDS, **t}
+    genre = max(s.genre, key=s.genre.get) if s.genre else "news"
+    sensitive = s.sensitivity >= th["sensitive"]
+    commission = s.cues.commission and (
+        (s.commission >= th["major"] and sensitive)
+        or (s.cues.accused and s.commission >= th["major_cued"]))
+    subject = "纪委自身" if commission else s.cues.subject
+    seen = (f"相关性 {s.relevance:.2f}", f"敏感 {s.sensitivity:.2f}", f"事件 {s.event:.2f}",
+            f"纪委自身 {s.commission:.2f}", f"体裁:{GENRE_NAMES.get(genre, genre)} "
+            f"{s.genre.get(genre, 0.0):.2f}", f"主体:{subject}") + s.cues.names()
+    if s.old:
+        seen += ("时效:旧闻",)
+
+    def done(level: int, why: str) -> Decision:
+        return Decision(level, subject, genre, (f"依据:{why}",) + seen)
+
+    fiction = s.genre.get("fiction", 0.0)
+    if fiction >= th["fiction"] or (s.cues.fiction and fiction >= th["fiction_cued"]):
+        return done(0, f"体裁:小说影视 {fiction:.2f}")
+    template = s.genre.get("template", 0.0)
+    if template >= th["template"]:
+        return done(0, f"体裁:模板广告 {template:.2f}")
+    if s.relevance < th["relevant"]:
+        return done(0, f"相关性低 {s.relevance:.2f}")
+    official = s.cues.subject != "无" or s.cues.commission
+    if commission and not s.old:
+        return done(3, f"主体:纪委自身 {s.commission:.2f}")
+    if s.event >= th["warn"] and sensitive:
+        case = s.genre.get("case_notice", 0.0)
+        if case >= th["case"]:
+            return done(1, f"体裁:案件通报 {case:.2f}")
+        if s.cues.denied:
+            return done(1, "线索:辟谣")
+        if s.old:
+            return done(1, "时效:旧闻")
+        if not official:
+            return done(1, "主体:无涉事公职人员")
+        return done(2, f"事件 {s.event:.2f}")
+    if not sensitive:
+        return done(1, f"不敏感 {s.sensitivity:.2f}")
+    return done(1, f"事件分低 {s.event:.2f}")

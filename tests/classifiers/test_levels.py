@@ -1,0 +1,113 @@
+"""The level decision over signals: each rule of the rubric, on signals built by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.levels import GENRES, Signals, decide, route
+from classifiers.signals import Cues, read_cues
+from pipeline.text import normalize
+
+T = {"relevant": 0.5, "warn": 0.5, "major": 0.6, "major_cued": 0.3, "office_cued": 0.3}
+
+
+def cues(**kw) -> Cues:
+    base = dict(fiction=False, template=False, case=False, denied=False, spread=(),
+                commission=False, subject="点名官员", accused=False, complaint=False)
+    return Cues(**{**base, **kw})
+
+
+def genre(name="news", p=0.8) -> dict[str, float]:
+    rest = (1 - p) / (len(GENRES) - 1)
+    return {g: (p if g == name else rest) for g in GENRES}
+
+
+def signals(relevance=0.9, sensitivity=0.9, event=0.9, commission=0.1, g=None, c=None, old=False):
+    return Signals(relevance, sensitivity, event, commission, g or genre(), c or cues(), old)
+
+
+def test_an_alarming_event_about_an_official_is_较大_and_says_why():
+    d = decide(signals(), T)
+    assert d.level == 2 and d.reasons[0] == "依据:事件 0.90"
+    assert "主体:点名官员" in d.reasons
+
+
+def test_sensitivity_without_relevance_never_raises_the_level():
+    d = decide(signals(relevance=0.2, sensitivity=0.99, event=0.99, commission=0.99,
+                       c=cues(commission=True, accused=True)), T)
+    assert d.level == 0 and d.reasons[0].startswith("依据:相关性低")
+
+
+@pytest.mark.parametrize("kind", ["fiction", "template"])
+def test_fiction_and_templates_are_not_relevant_however_alarming(kind):
+    d = decide(signals(relevance=0.99, g=genre(kind, 0.7), c=cues(commission=True)), T)
+    assert d.level == 0
+
+
+def test_a_chapter_heading_lowers_the_bar_for_fiction():
+    g = genre("news", 0.5) | {"fiction": 0.35}
+    assert decide(signals(g=g), T).level == 2
+    assert decide(signals(g=g, c=cues(fiction=True)), T).level == 0
+
+
+def test_a_published_case_notice_is_一般_however_grave():
+    d = decide(signals(event=0.95, g=genre("case_notice", 0.8), c=cues(case=True)), T)
+    assert d.level == 1 and d.reasons[0].startswith("依据:体裁:案件通报")
+
+
+def test_重大_needs_the_commission_itself_as_the_subject():
+    viral_video = signals(event=0.99, commission=0.2, c=cues(spread=("视频", "热搜")))
+    assert decide(viral_video, T).level == 2
+    accused = signals(commission=0.8, c=cues(commission=True))
+    assert decide(accused, T).level == 3 and decide(accused, T).subject == "纪委自身"
+    # a head that fires on a text that names no commission at all is not enough
+    assert decide(signals(commission=0.95), T).level == 2
+
+
+def test_a_commission_named_next_to_an_accusation_lowers_the_bar():
+    named = cues(commission=True)
+    assert decide(signals(commission=0.4, c=named), T).level == 2
+    assert decide(signals(commission=0.4, c=cues(commission=True, accused=True)), T).level == 3
+
+
+def test_a_commission_staff_case_notice_is_重大():
+    d = decide(signals(commission=0.8, g=genre("case_notice"), c=cues(commission=True, case=True)), T)
+    assert d.level == 3
+
+
+@pytest.mark.parametrize("kw, why", [
+    ({"c": cues(denied=True)}, "依据:线索:辟谣"),
+    ({"old": True}, "依据:时效:旧闻"),
+    ({"c": cues(subject="无")}, "依据:主体:无涉事公职人员"),
+    ({"sensitivity": 0.3}, "依据:不敏感 0.30"),
+    ({"event": 0.2}, "依据:事件分低 0.20"),
+])
+def test_what_keeps_a_relevant_item_at_一般_is_named(kw, why):
+    d = decide(signals(**kw), T)
+    assert d.level == 1 and d.reasons[0] == why
+
+
+def test_an_old_matter_about_the_commission_is_not_a_clock():
+    assert decide(signals(commission=0.9, c=cues(commission=True), old=True), T).level == 1
+
+
+def test_the_office_follows_the_head_and_the_cues():
+    offices = {"宣传部": 0.5, "信访室": 0.35, "案管室": 0.15}
+    assert route(offices, cues(), T)[0] == "宣传部"
+    assert route(offices, cues(complaint=True), T) == ("信访室", "分办:投诉举报线索")
+    assert route({"宣传部": 0.6, "信访室": 0.05, "案管室": 0.35}, cues(case=True), T)[0] == "案管室"
+    assert route({"宣传部": 0.2, "信访室": 0.1, "案管室": 0.7}, cues(complaint=True), T)[0] == "案管室"
+
+
+def test_cues_are_read_off_the_words():
+    [chapter, poster, notice, staff, plain] = read_cues([normalize(t) for t in [
+        "第一百零二章 暗流\n上一章 下一章",
+        "尊敬的领导：我是某村村民，实名举报村支书，恳请调查。",
+        "县纪委监委消息：某局原局长涉嫌严重违纪违法，目前正接受纪律审查和监察调查。",
+        "网传某镇纪委书记酒驾撞人后逃逸，视频已上热搜。",
+        "今天天气晴，适合出游。"]])
+    assert chapter.fiction and not chapter.case
+    assert poster.complaint and poster.subject == "点名官员"
+    assert notice.case and notice.commission and not notice.accused
+    assert staff.accused and "热搜" in staff.spread
+    assert plain.subject == "无" and not plain.commission
