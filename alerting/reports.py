@@ -20,7 +20,7 @@ from typing import Callable
 
 from sqlalchemy import func, or_, select
 
-from alerting import outbox
+from alerting import anchors, audit, outbox
 from alerting.briefing import render_html, render_pdf, render_png_page1
 from alerting.briefing.data import (
     BriefingData, DeadlineRecord, OfficeTasks, SourceCount, StoryLine, VolumePoint,
@@ -176,12 +176,14 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
                                          overdue=sum(1 for t in open_ if t.due_at < now), done=len(done)))
         current_texts = _texts(index, session, start, end)
         previous_texts = _texts(index, session, previous_start, previous_end)
+        anchor = audit.head(session)
     return BriefingData(
         kind=kind, unit=config.unit, period_start=start, period_end=end, previous_start=previous_start,
         previous_end=previous_end, generated_at=now.astimezone(SHANGHAI), volume=volume,
         previous_totals={lv: n for lv, n in previous.items() if n}, stories=stories,
         rising_terms=rising_terms(_tokens(current_texts), _tokens(previous_texts), top=10, min_count=2),
-        sources=[SourceCount(s, n) for s, n in sources.most_common(10)], tasks=tasks, deadlines=records)
+        sources=[SourceCount(s, n) for s, n in sources.most_common(10)], tasks=tasks, deadlines=records,
+        audit_anchor=anchor)
 
 
 def _status(deadline: Deadline) -> str:
@@ -202,8 +204,10 @@ class Written:
     png: Path | None
 
 
-def write_briefing(data: BriefingData, out_dir: Path, png: bool = False) -> Written:
-    """Render ``data`` to ``out_dir`` as ``舆情日报-2026-11-26.html`` / ``.pdf`` (and ``.png``)."""
+def write_briefing(data: BriefingData, out_dir: Path, png: bool = False,
+                   anchor_file: Path | None = None) -> Written:
+    """Render ``data`` to ``out_dir`` as ``舆情日报-2026-11-26.html`` / ``.pdf`` (and ``.png``);
+    with ``anchor_file``, the audit anchor the briefing prints is appended there too."""
     out_dir.mkdir(parents=True, exist_ok=True)
     first = data.period_start.astimezone(SHANGHAI).date()
     last = (data.period_end.astimezone(SHANGHAI) - timedelta(seconds=1)).date()
@@ -216,6 +220,9 @@ def write_briefing(data: BriefingData, out_dir: Path, png: bool = False) -> Writ
     if png:
         png_path = out_dir / f"{stem}.png"
         render_png_page1(pdf_path, png_path)
+    if anchor_file is not None and data.audit_anchor is not None:
+        seq, head = data.audit_anchor
+        anchors.write(anchor_file, anchors.Anchor(data.generated_at, seq, head, f"briefing {stem}"))
     return Written(html_path, pdf_path, png_path)
 
 
@@ -239,11 +246,13 @@ class BriefingJob:
     a fresh index for each briefing (closed after it), since the job runs for weeks.
     """
 
-    def __init__(self, store: Store, config: AlertingConfig, open_index: Callable[[], Index], out_dir: Path):
+    def __init__(self, store: Store, config: AlertingConfig, open_index: Callable[[], Index], out_dir: Path,
+                 anchors: Path | None = None):
         self.store = store
         self.config = config
         self.open_index = open_index
         self.out_dir = out_dir
+        self.anchors = anchors
 
     def __call__(self, now: datetime) -> list[Written]:
         made = []
@@ -258,7 +267,7 @@ class BriefingJob:
                 data = gather(self.store, config, kind, start, end, prev_start, prev_end, now, index)
             finally:
                 index.close()
-            written = write_briefing(data, self.out_dir)
+            written = write_briefing(data, self.out_dir, anchor_file=self.anchors)
             made.append(written)
             log.info("briefing_made kind=%s pdf=%s", kind, written.pdf)
             if config.briefings.channels:

@@ -14,6 +14,8 @@ Environment variables (deployment settings and secrets; read here and nowhere el
     YUQING_INDEX_USERNAME  index.username
     YUQING_INDEX_PASSWORD  index.password
     YUQING_STORE_URL       store.url     e.g. postgresql://yuqing@db/yuqing
+    YUQING_AUDIT_KEY       store.audit_key       the audit log's secret (never in the YAML file)
+    YUQING_AUDIT_KEY_FILE  store.audit_key_file  where the audit log's secret is kept
     YUQING_ALERTING_FILE   alerting.file e.g. /etc/yuqing/alerting.yaml
 """
 
@@ -100,6 +102,14 @@ class StoreSettings(_Section):
         default=None,
         description="sqlite:///PATH (default: DATA_DIR/yuqing.sqlite3) or postgresql://...",
     )
+    audit_key_file: Path | None = Field(
+        default=None, description="the audit log's secret key, readable by the service account only "
+        "(default: DATA_DIR/audit.key, made when missing); relative to this file")
+    audit_key: SecretStr | None = Field(
+        default=None, description="the key itself, from YUQING_AUDIT_KEY only (BASE64[:FIRST_ENTRY])")
+    audit_anchors: Path | None = Field(
+        default=None, description="append-only file of the audit log's anchored heads "
+        "(default: DATA_DIR/audit-anchors.log); relative to this file")
 
 
 class AlertingSettings(_Section):
@@ -132,6 +142,11 @@ class Settings(_Section):
         def embedded(url: str | None, filename: str) -> str:
             return url or f"sqlite:///{data / filename}"
 
+        def under(path: Path | None, default: str, relative_to: Path) -> Path:
+            if path is None:
+                return data / default
+            return path if path.is_absolute() else (relative_to / path).resolve()
+
         alerting_file = self.alerting.file
         if alerting_file is not None and not alerting_file.is_absolute():
             alerting_file = (base / alerting_file).resolve()
@@ -144,7 +159,9 @@ class Settings(_Section):
                     update={"url": embedded(self.index.url, "index.sqlite3")}
                 ),
                 "store": self.store.model_copy(
-                    update={"url": embedded(self.store.url, "yuqing.sqlite3")}
+                    update={"url": embedded(self.store.url, "yuqing.sqlite3"),
+                            "audit_key_file": under(self.store.audit_key_file, "audit.key", base),
+                            "audit_anchors": under(self.store.audit_anchors, "audit-anchors.log", base)}
                 ),
             }
         )
@@ -157,6 +174,8 @@ _ENV = {
     "YUQING_INDEX_USERNAME": ("index", "username"),
     "YUQING_INDEX_PASSWORD": ("index", "password"),
     "YUQING_STORE_URL": ("store", "url"),
+    "YUQING_AUDIT_KEY": ("store", "audit_key"),
+    "YUQING_AUDIT_KEY_FILE": ("store", "audit_key_file"),
     "YUQING_ALERTING_FILE": ("alerting", "file"),
 }
 
@@ -181,6 +200,11 @@ def load_settings(
         data, marks = read_mapping(path, "sections (bus, index, store, alerting, paths)",
                                    "point --config elsewhere")
 
+    store = data.get("store")
+    if isinstance(store, dict) and "audit_key" in store:
+        raise ConfigError(f"{marks.find(('store', 'audit_key'))}: store.audit_key: the audit log's secret is "
+                          "never kept in the settings file; give it as YUQING_AUDIT_KEY or in the file "
+                          "named by store.audit_key_file")
     layers = [(name, section, key) for name, (section, key) in _ENV.items() if env.get(name)]
     for name, section, key in layers:
         data.setdefault(section, {})

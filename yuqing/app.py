@@ -20,13 +20,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
+from alerting import audit
 from alerting.access import Actor
+from alerting.anchors import AnchorJob
 from alerting.clock import Clock
 from alerting.config import load_alerting_config
 from alerting.intake import intake_step
 from alerting.reports import BriefingJob
 from alerting.service import AlertService
-from alerting.store import open_store
+from alerting.store import Store, open_store
 from alerting.store.models import Alert
 from alerting.timekeeper import Ticker
 from classifiers import registry
@@ -47,7 +49,7 @@ from pipeline.config import Settings
 from pipeline.flow import Step, StepCount, Worker, alert_step, drain, index_step
 from pipeline.index import Index
 
-__all__ = ["Application", "StepSpec", "STEPS", "open_service", "training_feedback"]
+__all__ = ["Application", "StepSpec", "STEPS", "open_service", "open_alert_store", "training_feedback"]
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +105,32 @@ def training_feedback(settings: Settings):
     return hook
 
 
+def open_alert_store(settings: Settings) -> Store:
+    """The alert store of ``settings`` with the audit log's key: from ``YUQING_AUDIT_KEY``, else
+    the key file (``store.audit_key_file``), which is made on first use, in force from the next
+    entry (entries written before it keep plain SHA-256)."""
+    store = open_store(settings.store.url)
+    try:
+        secret = settings.store.audit_key.get_secret_value() if settings.store.audit_key else None
+        key = audit.load_key(settings.store.audit_key_file, secret)
+        if key is None:
+            with store.session() as session:
+                seq, _ = audit.head(session)
+            key = audit.create_key(settings.store.audit_key_file, since=seq + 1)
+            log.warning("audit_key_made path=%s since=%d: keep it readable by the service account "
+                        "only, and back it up apart from the database", settings.store.audit_key_file,
+                        seq + 1)
+    except BaseException:
+        store.close()
+        raise
+    store.use_audit_key(key)
+    return store
+
+
 def open_service(settings: Settings, clock: Clock | None = None, channels=None) -> AlertService:
     """The alert service on the store and ``alerting.yaml`` of ``settings``, with the feedback hook."""
     config = load_alerting_config(settings.alerting.file)
-    store = open_store(settings.store.url)
+    store = open_alert_store(settings)
     return AlertService(store, config, clock=clock, channels=channels,
                         on_dismiss=training_feedback(settings))
 
@@ -211,9 +235,10 @@ class Application:
 
     def ticker(self, interval_s: float = 5.0) -> Ticker:
         """The clocks (reminders, escalations, deliveries) and the scheduled briefings."""
-        job = BriefingJob(self.service.store, self.service.config, lambda: open_index(self.settings),
-                          self.data_dir / "briefings")
-        return Ticker(self.service, interval_s, jobs=[job])
+        anchors = self.settings.store.audit_anchors
+        briefings = BriefingJob(self.service.store, self.service.config, lambda: open_index(self.settings),
+                                self.data_dir / "briefings", anchors=anchors)
+        return Ticker(self.service, interval_s, jobs=[briefings, AnchorJob(self.service.store, anchors)])
 
     # ---- crawling ------------------------------------------------------------------------------
 

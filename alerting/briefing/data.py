@@ -194,7 +194,8 @@ class BriefingData:
 
     ``issue`` is the number printed as 第…期; when ``None`` it is derived from the period (day of
     the year for a daily briefing, ISO week for a weekly one, none for a range). ``previous_totals``
-    maps level to article count in the previous period (missing levels count 0).
+    maps level to article count in the previous period (missing levels count 0). ``audit_anchor``
+    is the audit log's entry count and head hash as the briefing was made (printed at its foot).
     """
 
     kind: Kind
@@ -212,6 +213,9 @@ class BriefingData:
     tasks: list[OfficeTasks] = field(default_factory=list)
     deadlines: list[DeadlineRecord] = field(default_factory=list)
     issue: int | None = None
+    #: the audit log when the briefing was made: (entries, head hash), printed so that the
+    #: briefing, which leaves the building, anchors the log (alerting.anchors)
+    audit_anchor: tuple[int, str] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("daily", "weekly", "range"):

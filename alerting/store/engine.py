@@ -34,11 +34,20 @@ def sqlalchemy_url(url: str) -> str:
 
 
 class Store:
-    """The alert database: ``session()`` is a transaction, committed on success, rolled back on error."""
+    """The alert database: ``session()`` is a transaction, committed on success, rolled back on error.
 
-    def __init__(self, engine: Engine):
+    ``audit_key`` (an :class:`alerting.audit.AuditKey`, kept outside the database) goes with every
+    session, so every audit entry written through this store is keyed; set it with
+    :meth:`use_audit_key` once it is known.
+    """
+
+    def __init__(self, engine: Engine, audit_key=None):
         self.engine = engine
+        self.audit_key = audit_key
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def use_audit_key(self, key) -> None:
+        self.audit_key = key
 
     @property
     def dialect(self) -> str:
@@ -46,7 +55,7 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self._sessions(info={"audit_key": self.audit_key}) as session:
             with session.begin():
                 yield session
 

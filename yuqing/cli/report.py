@@ -67,7 +67,8 @@ def run(args) -> int:
         service = app.service
         data = gather(service.store, service.config, args.kind, start, end, prev_start, prev_end,
                       service.clock.now(), app.index)
-    written = write_briefing(data, args.out or settings.paths.data_dir / "briefings", png=args.png)
+    written = write_briefing(data, args.out or settings.paths.data_dir / "briefings", png=args.png,
+                             anchor_file=settings.store.audit_anchors)
     for path in (written.html, written.pdf, written.png):
         if path:
             print(path)

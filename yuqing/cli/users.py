@@ -20,10 +20,11 @@ from alerting.accounts import (
 )
 from alerting.clock import SystemClock
 from alerting.config import AlertingConfig, load_alerting_config
-from alerting.store import Store, open_store
+from alerting.store import Store
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.records import beijing_minute
+from yuqing.app import open_alert_store
 from yuqing.cli.common import settings_from
 
 ROLE_HELP = "staff (an office), leader (组长), analyst, operator, admin"
@@ -54,7 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def open_store_and_config(args) -> tuple[Store, AlertingConfig, Settings]:
     settings = settings_from(args)
-    return open_store(settings.store.url), load_alerting_config(settings.alerting.file), settings
+    return open_alert_store(settings), load_alerting_config(settings.alerting.file), settings
 
 
 def read_password(args) -> str:
