@@ -32,7 +32,7 @@ from alerting.store import Store
 from alerting.store.models import User, WebSession
 
 __all__ = ["ROLES", "ROLE_LABELS", "UserError", "Account", "add_user", "set_password", "set_disabled",
-           "list_users", "count_users", "check_password", "actor_for", "acting_actor", "ACTING_ROLES", "MIN_PASSWORD", "get_user"]
+           "list_users", "count_users", "check_password", "end_sessions", "actor_for", "acting_actor", "ACTING_ROLES", "MIN_PASSWORD", "get_user"]
 
 ROLES = ("staff", "leader", "analyst", "operator", "admin")
 ROLE_LABELS = {"staff": "办公室人员", "leader": "组长", "analyst": "分析人员", "operator": "运维人员",
@@ -155,6 +155,16 @@ def set_disabled(store: Store, name: str, disabled: bool, now: datetime, by: str
             session.query(WebSession).filter(WebSession.user_id == user.id).delete()
         audit.append(session, now, by, "user_disable" if disabled else "user_enable", None, None,
                      {"user": name})
+
+
+def end_sessions(store: Store, name: str, now: datetime, by: str) -> int:
+    """End every session of ``name``: the console's and the command line's (``yuqing login``);
+    returns how many there were."""
+    with store.session() as session:
+        user = _user(session, name)
+        ended = session.query(WebSession).filter(WebSession.user_id == user.id).delete()
+        audit.append(session, now, by, "user_sessions_ended", None, None, {"user": name, "sessions": ended})
+    return ended
 
 
 def list_users(store: Store) -> list[Account]:

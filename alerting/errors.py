@@ -5,7 +5,8 @@
         ├── NotFound              no alert, task or deadline with that id
         ├── IllegalTransition     the action is not allowed in the alert's current state
         ├── UnknownOffice         an office name that the configuration does not list
-        └── Forbidden             the actor's office may not see or change this alert
+        ├── Forbidden             the actor's office may not see or change this alert
+        └── LoginRequired         nobody is logged in (the console's session, yuqing login)
 
 The command line prints the message and exits with code 2; the web console answers 404/409/422/403.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from pipeline.errors import YuqingError
 
-__all__ = ["AlertingError", "NotFound", "IllegalTransition", "UnknownOffice", "Forbidden"]
+__all__ = ["AlertingError", "NotFound", "IllegalTransition", "UnknownOffice", "Forbidden", "LoginRequired"]
 
 
 class AlertingError(YuqingError):
@@ -35,3 +36,8 @@ class UnknownOffice(AlertingError):
 
 class Forbidden(AlertingError):
     pass
+
+
+class LoginRequired(AlertingError):
+    """No live login: the console's pages redirect to the login form, its API answers 401, and the
+    command line says to run ``yuqing login``."""

@@ -15,9 +15,9 @@ command line ends with; the subclasses live next to the code that raises them::
     ├── DeliveryError                exit 2   alerting.notify.base: a channel could not deliver a message
     ├── FontMissingError             exit 2   alerting.briefing.fonts: no CJK font, so no briefing PDF
     └── AlertingError                exit 2   alerting.errors: the workflow refused a request
-        ├── NotFound, IllegalTransition, UnknownOffice, Forbidden
+        ├── NotFound, IllegalTransition, UnknownOffice, Forbidden, LoginRequired
         ├── UserError                           alerting.accounts: an account request that cannot be done
-        └── LoginRequired, LoginFailed, LoginThrottled, CsrfError     yuqing.web.auth: the console's door
+        └── LoginFailed, LoginThrottled, CsrfError     yuqing.web.auth: the console's door (and yuqing login's)
 
     Signal                                    control flow of a stage over one item, never shown as a crash
     ├── Drop                                  expected and counted (duplicate, out of scope); reason is fixed-set

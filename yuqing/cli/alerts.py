@@ -1,20 +1,16 @@
 """``yuqing alerts ...``: the alert queue and the workflow from the command line.
 
 Every action goes through :class:`alerting.service.AlertService`, as in the web console, so it is
-checked and written to the audit log the same way. Who acts is ``--user`` of ``--user-office``
-(default: the login name, in the coordinating office); ``--role leader`` for the leading group.
+checked and written to the audit log the same way. Who acts is the account logged in with
+``yuqing login`` (:mod:`yuqing.cli.identity`), with the permissions the console gives it.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Iterator
 
-from alerting.access import Actor
 from alerting.config import STATE_LABELS, load_alerting_config, parse_duration
 from alerting.messages import time_left
 from alerting.routing import LEVEL_NAMES
@@ -22,6 +18,7 @@ from alerting.service import AlertService
 from pipeline.records import ScoredArticle, beijing_minute
 from yuqing.app import Application, open_service
 from yuqing.cli.common import settings_from, stop_on_signals
+from yuqing.cli.identity import acting, actor_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -88,32 +85,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run_config_check)
 
 
-def actor_options(parser) -> None:
-    group = parser.add_argument_group("who acts (recorded in the audit log)")
-    group.add_argument("--user", default=None, help="name (default: the login name)")
-    group.add_argument("--user-office", default=None, help="office (default: the coordinating office)")
-    group.add_argument("--role", default="staff", choices=("staff", "leader", "admin"))
-
-
 def open_cli_service(args) -> AlertService:
+    """The service for the system's own commands (tick, ingest), which act as yuqing itself."""
     return open_service(settings_from(args))
-
-
-@contextmanager
-def acting(args) -> Iterator[tuple[AlertService, Actor]]:
-    """The service and who acts (from --user/--user-office/--role); the store closes after."""
-    service = open_cli_service(args)
-    try:
-        yield service, actor_of(args, service)
-    finally:
-        service.store.close()
-
-
-def actor_of(args, service: AlertService) -> Actor:
-    office = args.user_office or service.config.coordinating_office
-    if args.user_office:
-        service.check_office(office)
-    return Actor(args.user or getpass.getuser(), office, args.role)
 
 
 def parse_within(text: str | None) -> timedelta | None:
@@ -130,7 +104,7 @@ def _do(args, method: str, *rest) -> int:
 
 
 def run_list(args) -> int:
-    with acting(args) as (service, actor):
+    with acting(args, read_only=True) as (service, actor):
         states = args.state or (list(STATE_LABELS) if args.all else None)
         queue = service.queue(actor, states=states, office=args.office, min_level=args.level)
         now = service.clock.now()
@@ -151,7 +125,7 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
-    with acting(args) as (service, actor):
+    with acting(args, read_only=True) as (service, actor):
         detail = service.show(args.alert_id, actor)
         now = service.clock.now()
     a = detail.alert
@@ -232,7 +206,7 @@ def run_escalate(args) -> int:
 
 
 def run_deadlines(args) -> int:
-    with acting(args) as (service, actor):
+    with acting(args, read_only=True) as (service, actor):
         rows = service.open_deadlines(actor)
         now = service.clock.now()
     for d, a in rows:

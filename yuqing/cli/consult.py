@@ -10,7 +10,8 @@ import argparse
 
 from alerting.workflow import TaskSpec
 from pipeline.errors import UsageError
-from yuqing.cli.alerts import acting, actor_options, parse_within
+from yuqing.cli.alerts import parse_within
+from yuqing.cli.identity import acting, actor_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         show_alert_queue(app.service, taken)
     finally:
         app.close()
-    print(f"\nnext: .venv/bin/yuqing alerts list | show ID | judge ID --note ...   (the workflow)"
+    print(f"\nnext: .venv/bin/yuqing login NAME, then yuqing alerts list | show ID | judge ID --note ...  "
+          f"(the workflow; yuqing console --demo prints demo accounts)"
           f"\n      .venv/bin/yuqing search 关键词 [--min-level 2] [--department 案管室] "
           f"[--export 结果.xlsx]\n      .venv/bin/yuqing run   (the stream steps, until Ctrl-C)\n"
           f"      data in {settings.paths.data_dir}")

@@ -50,7 +50,10 @@ COMMANDS = (
     Command("report", "report", "例会通报: a daily, weekly or date-range briefing (HTML + PDF); "
             "approve or return one"),
     Command("console", "console", "serve the web console (队列、研判、任务、检索、趋势、采集源、通报)"),
-    Command("users", "users", "web console accounts: add, change password, list, disable"),
+    Command("users", "users", "console accounts: add, change password, list, disable, end sessions"),
+    Command("login", "login", "log in with a console account: the workflow commands act as it"),
+    Command("logout", "login", "end this command line's login"),
+    Command("whoami", "login", "the account this command line acts as"),
     Command("index", "index", "maintain the search index (retention)"),
 )
 
@@ -99,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_chosen(argv))
     args = parser.parse_args(argv)
+    args.argv = argv  # what was typed, for the audit log of an override
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -4,17 +4,16 @@
     yuqing report daily --date 2026-11-26
     yuqing report weekly [--date D]     the week (Monday to Sunday) containing D; default last week
     yuqing report range --from 2026-11-01 --to 2026-11-30
-    yuqing report approve NAME --role leader [--note 批示]
-    yuqing report return NAME --role leader --note 退回意见
+    yuqing report approve NAME [--note 批示]      (logged in as the 组长: yuqing login)
+    yuqing report return NAME --note 退回意见
 
 Files go to ``DATA_DIR/briefings/`` (or ``--out DIR``), named like ``舆情日报-2026-11-26.pdf``;
 ``--png`` adds a picture of page 1. The ticker (``yuqing run``, ``yuqing alerts tick --loop``) makes
 the daily and weekly ones on schedule (``briefings`` in alerting.yaml).
 
 ``approve`` and ``return`` are the leading group's review (通报审批), NAME being the file name
-without ``.html``/``.pdf``. Who acts is chosen as for ``yuqing alerts`` (``--user``,
-``--user-office``, ``--role``); only ``--role leader`` (or admin) may decide, and the decision is
-written to the audit log.
+without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the leading group
+(a leader or admin account) may decide, and the decision is written to the audit log.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from alerting.reviews import REVIEW_LABELS
 from pipeline.errors import ConfigError
 from pipeline.records import beijing_minute
 from yuqing.app import Application
-from yuqing.cli.alerts import acting, actor_options
+from yuqing.cli.identity import acting, actor_options
 from yuqing.cli.common import settings_from
 
 
@@ -45,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")
         p.add_argument("--png", action="store_true", help="also a PNG of page 1")
         p.set_defaults(run=run, date=None, start=None, end=None)
-    for decision, help in (("approve", "批准 a briefing (the leading group: --role leader)"),
+    for decision, help in (("approve", "批准 a briefing (the leading group, logged in as leader)"),
                            ("return", "退回 a briefing for rework, saying what to change (--note)")):
         p = kinds.add_parser(decision, help=help)
         p.add_argument("name", metavar="NAME", help="the briefing's file name without .html/.pdf, "

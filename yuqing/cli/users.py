@@ -1,4 +1,4 @@
-"""``yuqing users add|passwd|list|disable|enable``: the web console's accounts.
+"""``yuqing users add|passwd|list|disable|enable|revoke``: the console's (and ``yuqing login``'s) accounts.
 
 Passwords are read from the terminal twice (never from the command line, where ``ps`` and the
 shell history would keep them), or with ``--password-stdin`` one line from standard input for
@@ -16,7 +16,7 @@ import sys
 from datetime import datetime
 
 from alerting.accounts import (
-    MIN_PASSWORD, add_user, get_user, list_users, set_disabled, set_password,
+    MIN_PASSWORD, add_user, end_sessions, get_user, list_users, set_disabled, set_password,
 )
 from alerting.clock import SystemClock
 from alerting.config import AlertingConfig, load_alerting_config
@@ -51,6 +51,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p = actions.add_parser(name, help=help_)
         p.add_argument("name")
         p.set_defaults(run=run_disable if name == "disable" else run_enable)
+    revoke = actions.add_parser("revoke", help="end every session of an account: the console's and "
+                                "the command line's (yuqing login)")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=run_revoke)
 
 
 def open_store_and_config(args) -> tuple[Store, AlertingConfig, Settings]:
@@ -137,3 +141,13 @@ def run_disable(args: argparse.Namespace) -> int:
 
 def run_enable(args: argparse.Namespace) -> int:
     return _set_disabled(args, False)
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    store, _, _ = open_store_and_config(args)
+    try:
+        ended = end_sessions(store, args.name, _now(), _by())
+    finally:
+        store.close()
+    print(f"user {args.name}: {ended} sessions ended")
+    return 0

@@ -26,10 +26,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
-from alerting.errors import AlertingError, Forbidden, IllegalTransition, NotFound, UnknownOffice
+from alerting.errors import AlertingError, Forbidden, IllegalTransition, LoginRequired, NotFound, UnknownOffice
 from alerting.service import AlertService
 from yuqing.web import api, pages
-from yuqing.web.auth import Auth, CsrfError, LoginFailed, LoginRequired, LoginThrottled
+from yuqing.web.auth import Auth, CsrfError, LoginFailed, LoginThrottled
 from yuqing.web.console import ECHARTS, STATIC, Console, ConsoleOptions, templates
 from yuqing.web.events import ChangeFeed
 

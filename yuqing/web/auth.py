@@ -35,15 +35,11 @@ from alerting.errors import AlertingError
 from alerting.store import Store
 from alerting.store.models import LoginFailure, User, WebSession
 
-__all__ = ["Auth", "Login", "LoginRequired", "LoginFailed", "LoginThrottled", "CsrfError", "SESSION_COOKIE",
+__all__ = ["Auth", "Login", "LoginFailed", "LoginThrottled", "CsrfError", "SESSION_COOKIE",
            "LOGIN_COOKIE", "new_token", "same_token"]
 
 SESSION_COOKIE = "yuqing_session"
 LOGIN_COOKIE = "yuqing_login_csrf"
-
-
-class LoginRequired(AlertingError):
-    """No live session: pages redirect to the login form, the API answers 401."""
 
 
 class LoginFailed(AlertingError):

@@ -17,11 +17,11 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from alerting.accounts import ROLE_LABELS, Account
-from alerting.errors import Forbidden, NotFound
+from alerting.errors import Forbidden, LoginRequired, NotFound
 from alerting.service import AlertService
 from pipeline.index import Index
 from yuqing.web import views
-from yuqing.web.auth import SESSION_COOKIE, Auth, Login, LoginRequired
+from yuqing.web.auth import SESSION_COOKIE, Auth, Login
 from yuqing.web.events import ChangeFeed
 
 __all__ = ["Console", "ConsoleOptions", "PAGES", "STATIC", "ECHARTS", "console_of", "login_of",

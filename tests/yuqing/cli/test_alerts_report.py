@@ -1,23 +1,54 @@
-"""The alert workflow from the command line, on the embedded default: what an operator types."""
+"""The alert workflow from the command line, on the embedded default: what an operator types, as
+the account they logged in with (yuqing login), never a name they type."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sqlite3
 from datetime import datetime, timezone
 
+import pytest
+
 from alerting.testing import scored
+from pipeline.config import load_settings
+from yuqing.cli.identity import may_override
 from yuqing.cli.main import main
 
+PASSWORD = "a long secret 1"
 
-def run(capsys, *argv) -> tuple[int, str, str]:
+
+def run(capsys, *argv, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = main(["--data-dir", "data", *argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def accounts(tmp_path, capsys, monkeypatch):
+    """Console accounts of three offices and the 组长; ``accounts.login(name)`` logs in as one."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("YUQING_CREDENTIALS", str(tmp_path / "home" / "credentials.json"))
+    made = {"wangmin": ("宣传部", "staff"), "liqiang": ("信访室", "staff"), "chen": ("", "leader"),
+            "fenxi": ("宣传部", "analyst")}
+    for name, (office, role) in made.items():
+        args = ["users", "add", name, "--role", role, "--password-stdin"] + (["--office", office] if office else [])
+        assert run(capsys, *args, stdin=PASSWORD + "\n", monkeypatch=monkeypatch)[0] == 0
+
+    class Accounts:
+        @staticmethod
+        def login(name: str) -> None:
+            code, out, err = run(capsys, "login", name, "--password-stdin", stdin=PASSWORD + "\n",
+                                 monkeypatch=monkeypatch)
+            assert code == 0 and out.startswith(f"logged in as {name}"), out + err
+
+    return Accounts()
+
+
+def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monkeypatch, accounts):
     now = datetime.now(timezone.utc)
     articles = tmp_path / "scored.jsonl"
     articles.write_text("\n".join([
@@ -28,6 +59,7 @@ def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monke
 
     code, out, _ = run(capsys, "alerts", "ingest", "--input", str(articles))
     assert code == 1 and "2 alerts" in out and f"{articles}:2: not a scored article" in out
+    accounts.login("wangmin")
     code, out, _ = run(capsys, "alerts", "list", "--json")
     listed = [json.loads(line) for line in out.splitlines()]
     assert [a["level"] for a in listed] == [3, 1] and listed[0]["deadline"]
@@ -41,18 +73,27 @@ def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monke
     assert run(capsys, "alerts", "judge", major, "--note", "属实可能性大")[0] == 0
     code, out, _ = run(capsys, "alerts", "warn", major, "--office", "信访室", "--within", "45m")
     task = out.split("verification tasks ")[1].strip()
-    code, out, _ = run(capsys, "alerts", "list", "--user", "李强", "--user-office", "信访室", "--json")
+
+    accounts.login("liqiang")  # 信访室 sees what it was warned about, and may not judge
+    code, out, _ = run(capsys, "alerts", "list", "--json")
     assert [json.loads(line)["id"] for line in out.splitlines()] == [major]
-    assert run(capsys, "alerts", "task-done", task, "--result", "已核实", "--user", "李强",
-               "--user-office", "信访室")[0] == 0
+    code, _, err = run(capsys, "alerts", "escalate", major, "--note", "升级", "--level", "3")
+    assert code == 2 and "liqiang (信访室) may not" in err
+    assert run(capsys, "alerts", "task-done", task, "--result", "已核实")[0] == 0
+
+    accounts.login("wangmin")
     assert run(capsys, "consult", major, "--task", "准备回应口径|宣传部|王敏|45m")[0] == 0
     code, out, _ = run(capsys, "alerts", "report", major)
     assert "市纪委监委宣传部、县委、县委宣传部" in out
     code, out, _ = run(capsys, "alerts", "show", major)
     assert "状态 核实中" in out and "上报 县委" in out and "会商任务" in out
 
+    code, out, _ = run(capsys, "audit", "log", "--alert", major, "--json")
+    actors = {json.loads(line)["actor"] for line in out.splitlines()}
+    assert actors == {"yuqing", "wangmin", "liqiang"}  # who logged in, not who they said they were
+
     code, out, _ = run(capsys, "audit", "verify")
-    assert code == 0 and "7 entries checked, chain intact" in out
+    assert code == 0 and "entries checked, chain intact" in out
 
     db = sqlite3.connect("data/yuqing.sqlite3")
     db.execute("DROP TRIGGER audit_log_no_update")
@@ -63,27 +104,115 @@ def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monke
     assert code == 1 and "audit_log seq 3: content changed after it was written" in out
 
 
-def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_no_workflow_command_runs_without_a_login(tmp_path, capsys, monkeypatch, accounts):
+    run(capsys, "alerts", "ingest", "--input", str(write_one(tmp_path)))
+    for argv in (["alerts", "list"], ["alerts", "judge", "Y0", "--note", "x"],
+                 ["consult", "Y0", "--task", "核查|宣传部|王敏|45m"], ["report", "approve", "x"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "is not logged in" in err and "yuqing login NAME" in err, argv
+    with pytest.raises(SystemExit) as refused:  # no self-declared identities any more
+        run(capsys, "alerts", "list", "--user", "chen", "--role", "leader")
+    assert refused.value.code == 2 and "unrecognized arguments: --user chen --role leader" in capsys.readouterr().err
+
+
+def test_a_login_ends_with_logout_a_new_password_or_revocation(tmp_path, capsys, monkeypatch, accounts):
+    accounts.login("wangmin")
+    assert run(capsys, "whoami")[1].startswith("wangmin (宣传部")
+    assert (tmp_path / "home" / "credentials.json").stat().st_mode & 0o777 == 0o600
+    assert run(capsys, "logout")[0] == 0
+    assert run(capsys, "alerts", "list")[0] == 2
+
+    accounts.login("wangmin")
+    assert run(capsys, "users", "passwd", "wangmin", "--password-stdin", stdin="another secret 2\n",
+               monkeypatch=monkeypatch)[0] == 0
+    code, _, err = run(capsys, "alerts", "list")
+    assert code == 2 and "has ended" in err
+
+    accounts.login("liqiang")
+    assert run(capsys, "users", "revoke", "liqiang")[1] == "user liqiang: 1 sessions ended\n"
+    assert run(capsys, "alerts", "list")[0] == 2
+
+    code, _, err = run(capsys, "login", "liqiang", "--password-stdin", stdin="wrong password!\n",
+                       monkeypatch=monkeypatch)
+    assert code == 2 and "用户名或密码错误" in err
+
+
+def test_an_analyst_reads_but_does_not_act(tmp_path, capsys, monkeypatch, accounts):
+    run(capsys, "alerts", "ingest", "--input", str(write_one(tmp_path)))
+    accounts.login("fenxi")
+    code, out, _ = run(capsys, "alerts", "list", "--json")
+    assert code == 0
+    major = json.loads(out.splitlines()[0])["id"]
+    code, _, err = run(capsys, "alerts", "ack", major)
+    assert code == 2 and "只能查看，不能办理预警" in err
+
+
+def test_the_service_account_overrides_with_a_recorded_reason(tmp_path, capsys, monkeypatch, accounts):
+    run(capsys, "alerts", "ingest", "--input", str(write_one(tmp_path)))
+    code, _, err = run(capsys, "alerts", "list", "--override", "  ")
+    assert code == 2 and "--override needs a reason" in err
+    code, out, _ = run(capsys, "alerts", "list", "--json", "--override", "账户系统故障，值班员电话指示")
+    assert code == 0
+    major = json.loads(out.splitlines()[0])["id"]
+    assert run(capsys, "alerts", "ack", major, "--override", "账户系统故障，值班员电话指示")[0] == 0
+    code, out, _ = run(capsys, "audit", "log", "--json")
+    overrides = [json.loads(line) for line in out.splitlines() if '"cli_override"' in line]
+    assert len(overrides) == 2 and overrides[-1]["after"]["reason"] == "账户系统故障，值班员电话指示"
+    assert "ack" in overrides[-1]["after"]["command"]
+
+    if os.geteuid() != 0:
+        pytest.skip("showing another OS user refused needs root to become that user (CI runs as root)")
+    settings = load_settings(None, overrides={("paths", "data_dir"): str(tmp_path / "data")})
+    assert "may not override: only the service account" in as_nobody(lambda: may_override(settings, "试试"))
+
+
+def as_nobody(check) -> str:
+    """Run ``check`` in a forked child that became the user nobody; what it raised, or 'allowed'."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no exec, so the interpreter it already has is all it needs
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            check()
+            said = "allowed"
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, whatever it is
+            said = f"{type(exc).__name__}: {exc}"
+        os.write(write, said.encode("utf-8"))
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as answer:
+        said = answer.read().decode("utf-8")
+    os.waitpid(pid, 0)
+    return said
+
+
+def write_one(tmp_path):
+    articles = tmp_path / "one.jsonl"
+    articles.write_text(scored("网友实名举报某镇干部吃拿卡要", at=datetime.now(timezone.utc), story="c1")
+                        .model_dump_json() + "\n", encoding="utf-8")
+    return articles
+
+
+def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, monkeypatch, accounts):
     folder = tmp_path / "data" / "briefings"
     folder.mkdir(parents=True)
     (folder / "舆情日报-2026-11-26.html").write_text("<p>日报</p>", encoding="utf-8")
     (folder / "舆情日报-2026-11-26.pdf").write_bytes(b"%PDF-1.7 test")
 
-    code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-26", "--user", "王敏")
-    assert code == 2 and "王敏 may not approve a briefing: that is for the leading group" in err
-    code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-25", "--user", "陈组长", "--role", "leader")
+    accounts.login("wangmin")
+    code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-26")
+    assert code == 2 and "wangmin may not approve a briefing: that is for the leading group" in err
+    accounts.login("chen")
+    code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-25")
     assert code == 2 and "no briefing '舆情日报-2026-11-25'" in err
-    code, out, _ = run(capsys, "report", "approve", "舆情日报-2026-11-26", "--user", "陈组长", "--role", "leader",
-                       "--note", "同意印发")
-    assert code == 0 and out.startswith("舆情日报-2026-11-26: 已批准 (approved) by 陈组长 at ") and "同意印发" in out
-    code, _, err = run(capsys, "report", "return", "舆情日报-2026-11-26", "--user", "陈组长", "--role", "leader",
-                       "--note", "重写")
+    code, out, _ = run(capsys, "report", "approve", "舆情日报-2026-11-26", "--note", "同意印发")
+    assert code == 0 and out.startswith("舆情日报-2026-11-26: 已批准 (approved) by chen at ") and "同意印发" in out
+    code, _, err = run(capsys, "report", "return", "舆情日报-2026-11-26", "--note", "重写")
     assert code == 2 and "already approved" in err
 
     code, out, _ = run(capsys, "audit", "log", "--json")
-    (entry,) = [json.loads(line) for line in out.splitlines()]
-    assert (entry["actor"], entry["action"], entry["after"]["briefing"]) == ("陈组长", "briefing_approve",
-                                                                              "舆情日报-2026-11-26")
+    [entry] = [json.loads(line) for line in out.splitlines() if '"briefing_approve"' in line]
+    assert (entry["actor"], entry["after"]["briefing"]) == ("chen", "舆情日报-2026-11-26")
     code, out, _ = run(capsys, "audit", "verify")
-    assert code == 0 and "1 entries checked, chain intact" in out
+    assert code == 0 and "chain intact" in out
