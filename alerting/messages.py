@@ -8,7 +8,7 @@ from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline
 from pipeline.records import beijing_minute
 
-__all__ = ["time_left", "opened", "raised", "reminder", "escalation", "warned", "task_assigned", "proposal"]
+__all__ = ["time_left", "opened", "raised", "reminder", "escalation", "warned", "task_assigned", "proposal", "dismissal_proposed"]
 
 
 def time_left(due: datetime, now: datetime) -> str:
@@ -78,3 +78,10 @@ def task_assigned(alert: Alert, title: str, office: str, person: str, due: datet
 def proposal(alert: Alert, text: str, console_url: str | None) -> tuple[str, str]:
     subject = f"【处置意见·请领导小组审定】{alert.title}"
     return subject, f"处置意见：{text}\n" + _facts(alert) + _link(alert, console_url)
+
+
+def dismissal_proposed(alert: Alert, by: str, reason: str, console_url: str | None) -> tuple[str, str]:
+    subject = f"【排除申请·请组长决定】{alert.title}"
+    body = (f"{by}申请将此{LEVEL_NAMES[alert.level]}舆情排除为误报，理由：{reason}\n"
+            "组长同意前，预警和时限照常运行。\n" + _facts(alert))
+    return subject, body + _link(alert, console_url)

@@ -12,7 +12,7 @@ from alerting import audit
 from alerting.access import Access, Actor
 from alerting.store import Store
 from alerting.store.models import (
-    Alert, AlertArticle, AuditEntry, Deadline, Notification, Report, Task,
+    Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Report, Task,
 )
 from alerting.workflow import OPEN_STATES
 
@@ -30,6 +30,7 @@ class AlertDetail:
     reports: list[Report]
     notifications: list[Notification]
     history: list[AuditEntry]
+    dismissals: list[Dismissal]
 
 
 class Queries:
@@ -83,6 +84,7 @@ class Queries:
                 reports=rows(Report, Report.at),
                 notifications=rows(Notification, Notification.id),
                 history=rows(AuditEntry, AuditEntry.seq),
+                dismissals=rows(Dismissal, Dismissal.proposed_at),
             )
 
     def open_deadlines(self, actor: Actor) -> list[tuple[Deadline, Alert]]:

@@ -21,10 +21,10 @@ from typing import Callable
 from sqlalchemy import func, or_, select
 
 from alerting import anchors, audit, outbox
+from alerting.dismissals import decided_between
 from alerting.briefing import render_html, render_pdf, render_png_page1
 from alerting.briefing.data import (
-    BriefingData, DeadlineRecord, OfficeTasks, SourceCount, StoryLine, VolumePoint,
-)
+    BriefingData, DeadlineRecord, OfficeTasks, SourceCount, StoryLine, VolumePoint, DismissalLine)
 from alerting.briefing.trends import rising_terms
 from alerting.config import STATE_LABELS, AlertingConfig
 from alerting.store import Store
@@ -160,7 +160,7 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
         records = [DeadlineRecord(alert_id=d.alert_id, title=titles.get(d.alert_id, ""), kind=_kind(d),
                                   due=d.due_at.astimezone(SHANGHAI),
                                   done_at=d.done_at.astimezone(SHANGHAI) if d.done_at else None,
-                                  status=_status(d))
+                                  status=_status(d), office=d.office)
                    for d in sorted(deadlines, key=lambda d: d.due_at)]
         sources = Counter(dict(session.execute(
             select(AlertArticle.source_id, func.count()).where(
@@ -177,13 +177,21 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
         current_texts = _texts(index, session, start, end)
         previous_texts = _texts(index, session, previous_start, previous_end)
         anchor = audit.head(session)
+        dismissed = decided_between(session, start, end)
+        dismissal_titles = dict(session.execute(select(Alert.id, Alert.title).where(
+            Alert.id.in_([d.alert_id for d in dismissed]))).all()) if dismissed else {}
+        dismissals = [DismissalLine(
+            alert_id=d.alert_id, title=dismissal_titles.get(d.alert_id, ""), level=d.level, reason=d.reason,
+            proposed_by=d.proposed_by, proposed_at=d.proposed_at.astimezone(SHANGHAI), state=d.state,
+            decided_by=d.decided_by or "", decided_at=d.decided_at.astimezone(SHANGHAI) if d.decided_at else None,
+            note=d.note) for d in dismissed]
     return BriefingData(
         kind=kind, unit=config.unit, period_start=start, period_end=end, previous_start=previous_start,
         previous_end=previous_end, generated_at=now.astimezone(SHANGHAI), volume=volume,
         previous_totals={lv: n for lv, n in previous.items() if n}, stories=stories,
         rising_terms=rising_terms(_tokens(current_texts), _tokens(previous_texts), top=10, min_count=2),
         sources=[SourceCount(s, n) for s, n in sources.most_common(10)], tasks=tasks, deadlines=records,
-        audit_anchor=anchor)
+        audit_anchor=anchor, dismissals=dismissals)
 
 
 def _status(deadline: Deadline) -> str:

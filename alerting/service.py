@@ -9,6 +9,7 @@ It builds the parts, each with one job, around one store, one ``alerting.yaml`` 
     intake.py      Intake      scored articles into alerts, one per story; spread and volume
     workflow.py    Workflow    the actions of 研判预警 and 即时会商, each audited
     queries.py     Queries     the queue, one alert in full, the open deadlines
+    dismissals.py  Dismissals  排除误报: a proposal the 组长 decides from 较大 up
     reviews.py     BriefingReviews   the leading group approves or returns briefings
 
 and offers their public methods under one name (``service.judge``, ``service.ingest``,
@@ -24,13 +25,14 @@ from alerting import audit
 from alerting.access import Access, Actor
 from alerting.clock import Clock, SystemClock
 from alerting.config import AlertingConfig
+from alerting.dismissals import Dismissals
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
 from alerting.queries import AlertDetail, Queries
 from alerting.reviews import BriefingReviews
 from alerting.store import Store
-from alerting.store.models import Alert, BriefingReview, Deadline
+from alerting.store.models import Alert, BriefingReview, Deadline, Dismissal
 from alerting.timekeeper import TickReport, Timekeeper
 from alerting.workflow import FeedbackHook, TaskSpec, Workflow
 from pipeline.records import ScoredArticle
@@ -54,6 +56,7 @@ class AlertService:
         self.intake = Intake(store, config, self.clock, self.notifier, self.timekeeper)
         self.workflow = Workflow(store, config, self.clock, self.access, self.notifier, self.timekeeper,
                                  on_dismiss)
+        self.dismissals = Dismissals(store, config, self.clock, self.access, self.notifier, self.workflow)
         self.queries = Queries(store, self.access)
         self.reviews = BriefingReviews(store, self.clock, self.access)
 
@@ -138,13 +141,31 @@ class AlertService:
     def close(self, alert_id: str, actor: Actor, note: str) -> str:
         return self.workflow.close(alert_id, actor, note)
 
+    def exempt(self, alert_id: str, actor: Actor, deadline_key: str, reason: str) -> str:
+        return self.workflow.exempt(alert_id, actor, deadline_key, reason)
+
+    # ---- dismissals (Dismissals) ---------------------------------------------------------------
+
     def dismiss(self, alert_id: str, actor: Actor, reason: str) -> str:
-        return self.workflow.dismiss(alert_id, actor, reason)
+        """``dismissed`` at once, or ``proposed`` for the 组长 (较大 and 重大 by an office)."""
+        return self.dismissals.request(alert_id, actor, reason)
+
+    def approve_dismissal(self, alert_id: str, actor: Actor, note: str = "") -> str:
+        return self.dismissals.approve(alert_id, actor, note)
+
+    def return_dismissal(self, alert_id: str, actor: Actor, note: str) -> str:
+        return self.dismissals.refuse(alert_id, actor, note)
+
+    def waiting_dismissals(self, actor: Actor) -> list[tuple[Dismissal, Alert]]:
+        return self.dismissals.waiting(actor)
 
     def report(self, alert_id: str, actor: Actor, recipients: list[str] | None = None, note: str = "") -> list[str]:
         return self.workflow.report(alert_id, actor, recipients, note)
 
     def advance(self, alert_id: str, actor: Actor, to: str, note: str = "", **options) -> str:
+        if to == "dismissed":  # dismissing may need the 组长: it goes through Dismissals
+            self.dismissals.request(alert_id, actor, note)
+            return alert_id
         return self.workflow.advance(alert_id, actor, to, note, **options)
 
     # ---- briefings (BriefingReviews) -----------------------------------------------------------

@@ -34,7 +34,11 @@ from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, Deadline, Report, Task
 from alerting.timekeeper import Timekeeper
 
-__all__ = ["TRANSITIONS", "OPEN_STATES", "ACTION_WORDS", "Workflow", "TaskSpec", "FeedbackHook"]
+__all__ = ["TRANSITIONS", "OPEN_STATES", "ACTION_WORDS", "Workflow", "Acting", "TaskSpec", "FeedbackHook",
+           "REPORT_KINDS"]
+
+#: the deadlines of upward reports (上报): an alert is closed only once they are made or exempted
+REPORT_KINDS = ("major", "overall")
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     # state: {action: next state}
@@ -54,6 +58,7 @@ ACTION_WORDS = {
     "ack": "签收", "judge": "初步研判", "warn": "发布预警", "verify": "反馈核实", "deep_judge": "深度研判",
     "propose": "提出处置意见", "approve": "审定处置意见", "close": "办结", "dismiss": "排除误报",
     "report": "上报", "assign": "改派", "escalate": "升级", "consult": "即时会商", "task_done": "完成任务",
+    "exempt": "免于上报", "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
 }
 
 #: called with (alert, article ids, reason, actor) when an alert is dismissed as a false alarm
@@ -71,7 +76,9 @@ class TaskSpec:
 
 
 @dataclass
-class _Acting:
+class Acting:
+    """What the body of an action works with; ``extra`` goes into the audit entry."""
+
     session: Session
     alert: Alert
     now: datetime
@@ -95,17 +102,20 @@ class Workflow:
         self.on_dismiss = on_dismiss
 
     @contextmanager
-    def _acting(self, alert_id: str, actor, action: str, transition: str | None = None,
-                coordinator: bool = True, note: str = "") -> Iterator[_Acting]:
+    def acting(self, alert_id: str, actor, action: str, transition: str | None = None,
+               coordinator: bool = True, note: str = "") -> Iterator[Acting]:
+        """The frame of every action: the alert loaded under a lock as ``actor`` may see it, the
+        coordinator rule and the transition checked, then (after the body) the state moved and one
+        audit entry written with the state before and after, all in one transaction."""
         now = self.clock.now()
         with self.store.session() as session:
             alert = self.access.load(session, alert_id, actor, lock=True)
             if coordinator:
                 self.access.require_coordinator(actor, ACTION_WORDS[action])
             if transition is not None:
-                self._check_transition(alert, transition)
+                self.check_transition(alert, transition)
             before = audit.snapshot(alert)
-            acting = _Acting(session, alert, now)
+            acting = Acting(session, alert, now)
             yield acting
             if transition is not None:
                 alert.state = TRANSITIONS[before["state"]][transition]
@@ -115,7 +125,7 @@ class Workflow:
                 after["note"] = note
             audit.append(session, now, actor.name, action, alert.id, before, after)
 
-    def _check_transition(self, alert: Alert, action: str) -> None:
+    def check_transition(self, alert: Alert, action: str) -> None:
         moves = TRANSITIONS[alert.state]
         if action not in moves:
             possible = "、".join(f"{ACTION_WORDS[a]}({a})" for a in moves) or "无（已结束）"
@@ -126,7 +136,7 @@ class Workflow:
     # ---- actions any office may take on what it sees ------------------------------------------
 
     def ack(self, alert_id: str, actor) -> str:
-        with self._acting(alert_id, actor, "ack", coordinator=False) as a:
+        with self.acting(alert_id, actor, "ack", coordinator=False) as a:
             if a.alert.acked_at is None:
                 a.alert.acked_by, a.alert.acked_at = actor.name, a.now
         return alert_id
@@ -141,7 +151,7 @@ class Workflow:
             if not self.access.may_work_task(actor, task):
                 raise NotFound(f"no task {task_id} of yours; list them with: yuqing alerts show ALERT_ID")
         action = "verify" if task.kind == "verify" else "task_done"
-        with self._acting(alert_id, actor, action, coordinator=False) as a:
+        with self.acting(alert_id, actor, action, coordinator=False) as a:
             task = a.session.get(Task, task_id)
             if task.state != "open":
                 raise IllegalTransition(f"task {task_id} is already {task.state}")
@@ -159,11 +169,11 @@ class Workflow:
     def judge(self, alert_id: str, actor, note: str, level: int | None = None, office: str | None = None,
               overall: bool | None = None, emergency: bool | None = None) -> str:
         """初步研判: confirm or correct the level, the office and the urgency."""
-        with self._acting(alert_id, actor, "judge", "judge", note=note) as a:
+        with self.acting(alert_id, actor, "judge", "judge", note=note) as a:
             self._apply_judgement(a, level, office, overall, emergency)
         return alert_id
 
-    def _apply_judgement(self, a: _Acting, level, office, overall, emergency) -> None:
+    def _apply_judgement(self, a: Acting, level, office, overall, emergency) -> None:
         alert = a.alert
         if office is not None:
             alert.office = self.access.check_office(office)
@@ -194,7 +204,7 @@ class Workflow:
     def escalate(self, alert_id: str, actor, note: str, level: int | None = None,
                  emergency: bool = False, overall: bool = False) -> str:
         """Raise the level or mark the item urgent / of overall effect, in any open state."""
-        with self._acting(alert_id, actor, "escalate", note=note) as a:
+        with self.acting(alert_id, actor, "escalate", note=note) as a:
             self._require_open(a.alert, "escalate")
             if level is not None and level < a.alert.level:
                 raise IllegalTransition(f"escalate raises a level; to lower it, judge it (now {a.alert.level})")
@@ -206,7 +216,7 @@ class Workflow:
             raise IllegalTransition(f"alert {alert.id} is {STATE_LABELS[alert.state]}: cannot {ACTION_WORDS[action]}")
 
     def assign(self, alert_id: str, actor, office: str, note: str = "") -> str:
-        with self._acting(alert_id, actor, "assign", note=note) as a:
+        with self.acting(alert_id, actor, "assign", note=note) as a:
             self._require_open(a.alert, "assign")
             a.alert.office = self.access.check_office(office)
             subject, body = messages.opened(a.alert, [], self.config.console_url)
@@ -221,7 +231,7 @@ class Workflow:
             raise IllegalTransition("name at least one office to warn (--office 信访室)")
         within = within or self.config.clocks.verification
         created = []
-        with self._acting(alert_id, actor, "warn", "warn", note=note) as a:
+        with self.acting(alert_id, actor, "warn", "warn", note=note) as a:
             for office in offices:
                 self.access.check_office(office)
                 created.append(self._task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within))
@@ -232,7 +242,7 @@ class Workflow:
             a.extra["tasks"] = created
         return created
 
-    def _task(self, a: _Acting, kind: str, title: str, office: str, person: str, due: datetime) -> int:
+    def _task(self, a: Acting, kind: str, title: str, office: str, person: str, due: datetime) -> int:
         task = Task(alert_id=a.alert.id, kind=kind, title=title, office=office, person=person, due_at=due,
                     state="open", result="", created_by="", created_at=a.now)
         a.session.add(task)
@@ -248,7 +258,7 @@ class Workflow:
         if not tasks:
             raise IllegalTransition("a consultation needs at least one task (--task '标题|办公室|责任人|时限')")
         created = []
-        with self._acting(alert_id, actor, "consult") as a:
+        with self.acting(alert_id, actor, "consult") as a:
             self._require_open(a.alert, "consult")
             for spec in tasks:
                 self.access.check_office(spec.office)
@@ -265,19 +275,19 @@ class Workflow:
 
     def deep_judge(self, alert_id: str, actor, note: str) -> str:
         """深度研判, once every office warned has reported its verification."""
-        with self._acting(alert_id, actor, "deep_judge", note=note) as a:
+        with self.acting(alert_id, actor, "deep_judge", note=note) as a:
             pending = a.session.execute(select(Task.office).where(
                 Task.alert_id == alert_id, Task.kind == "verify", Task.state == "open")).scalars().all()
             if pending:
                 raise IllegalTransition(f"alert {alert_id}: waiting for verification from "
                                         f"{'、'.join(dict.fromkeys(pending))}; deep judgement comes after")
-            self._check_transition(a.alert, "deep_judge")
+            self.check_transition(a.alert, "deep_judge")
             a.alert.state = TRANSITIONS[a.alert.state]["deep_judge"]
         return alert_id
 
     def propose(self, alert_id: str, actor, proposal: str) -> str:
         """处置意见 to the leading group."""
-        with self._acting(alert_id, actor, "propose", "propose", note=proposal) as a:
+        with self.acting(alert_id, actor, "propose", "propose", note=proposal) as a:
             subject, body = messages.proposal(a.alert, proposal, self.config.console_url)
             self.notifier.notify(a.session, a.alert, f"propose:{alert_id}", subject, body, a.now, offices=[],
                          leader=True)
@@ -286,42 +296,68 @@ class Workflow:
     def approve(self, alert_id: str, actor, note: str = "") -> str:
         """The leading group approves the proposal: handling and reporting begin."""
         self.access.require_leader(actor, "approve a proposal")
-        with self._acting(alert_id, actor, "approve", "approve", note=note):
+        with self.acting(alert_id, actor, "approve", "approve", note=note):
             pass
         return alert_id
 
     def close(self, alert_id: str, actor, note: str) -> str:
-        with self._acting(alert_id, actor, "close", "close", note=note) as a:
-            open_reports = a.session.execute(select(Deadline.label).where(
-                Deadline.alert_id == alert_id, Deadline.kind.in_(("major", "overall")),
-                Deadline.status == "open")).scalars().all()
+        """办结, once every upward report its clocks asked for was made (late ones included: they
+        stay missed) or exempted by the 组长, and no task is open."""
+        with self.acting(alert_id, actor, "close", "close", note=note) as a:
+            owed = [d for d in a.session.execute(select(Deadline).where(
+                Deadline.alert_id == alert_id, Deadline.kind.in_(REPORT_KINDS), Deadline.status != "void")
+            ).scalars() if d.done_at is None and d.exempted_at is None]
             open_tasks = a.session.execute(select(Task.id).where(
                 Task.alert_id == alert_id, Task.state == "open")).scalars().all()
-            if open_reports:
-                raise IllegalTransition(f"alert {alert_id}: {'、'.join(open_reports)} not yet made; "
-                                        f"report first (yuqing alerts report {alert_id})")
+            if owed:
+                missed = [d.label for d in owed if d.status == "missed"]
+                raise IllegalTransition(
+                    f"alert {alert_id}: {'、'.join(d.label for d in owed)} not made"
+                    + (f" ({'、'.join(missed)} already missed; it stays missed)" if missed else "")
+                    + f"; report first (yuqing alerts report {alert_id}), or the 组长 exempts it with a "
+                    f"reason (yuqing alerts exempt {alert_id} --deadline {owed[0].key} --reason ...)")
             if open_tasks:
                 raise IllegalTransition(f"alert {alert_id}: tasks {', '.join(map(str, open_tasks))} are still open")
         return alert_id
 
-    def dismiss(self, alert_id: str, actor, reason: str) -> str:
-        """A false alarm (误报): stops the clocks and records the reason, which feeds training."""
+    def exempt(self, alert_id: str, actor, deadline_key: str, reason: str) -> str:
+        """免于上报: the 组长 lets an upward report go unmade, with the reason. A missed deadline stays
+        missed; one still running is voided (its reminders stop). The exemption is on the deadline
+        and in the audit log."""
+        self.access.require_leader(actor, "exempt an upward report")
         if not reason.strip():
-            raise IllegalTransition("give the reason for dismissing (--reason): it is kept for accountability")
-        with self._acting(alert_id, actor, "dismiss", "dismiss", note=reason) as a:
-            a.alert.dismiss_reason = reason
-            deadlines.void_deadlines(a.session, alert_id)
-            for task in a.session.execute(select(Task).where(Task.alert_id == alert_id, Task.state == "open")).scalars():
-                task.state = "cancelled"
-            article_ids = a.session.execute(select(AlertArticle.article_id).where(
-                AlertArticle.alert_id == alert_id)).scalars().all()
-            if self.on_dismiss is not None:
-                self.on_dismiss(a.alert, list(article_ids), reason, actor)
+            raise IllegalTransition("give the reason for the exemption (--reason): it is kept for accountability")
+        with self.acting(alert_id, actor, "exempt", note=reason) as a:
+            deadline = a.session.execute(select(Deadline).where(
+                Deadline.alert_id == alert_id, Deadline.key == deadline_key,
+                Deadline.kind.in_(REPORT_KINDS))).scalar_one_or_none()
+            if deadline is None:
+                raise NotFound(f"alert {alert_id} has no upward-report deadline {deadline_key!r}")
+            if deadline.done_at is not None or deadline.exempted_at is not None:
+                raise IllegalTransition(f"alert {alert_id}: {deadline.label} was already "
+                                        + ("made" if deadline.done_at else f"exempted by {deadline.exempted_by}"))
+            deadline.exempted_by, deadline.exempted_at, deadline.exempt_reason = actor.name, a.now, reason
+            if deadline.status == "open":  # not due yet: it no longer applies, and its timers stop
+                deadlines.void_deadline(a.session, deadline)
+            a.extra.update(deadline=deadline.key, status=deadline.status)
         return alert_id
+
+    def apply_dismissal(self, a: Acting, reason: str, actor) -> None:
+        """What dismissing a false alarm (误报) does to an alert, inside an action's frame: its clocks
+        stop, its open tasks are cancelled, the reason is kept and its articles feed training.
+        Who may dismiss, and when a second person is needed, is :mod:`alerting.dismissals`."""
+        a.alert.dismiss_reason = reason
+        deadlines.void_deadlines(a.session, a.alert.id)
+        for task in a.session.execute(select(Task).where(Task.alert_id == a.alert.id, Task.state == "open")).scalars():
+            task.state = "cancelled"
+        article_ids = a.session.execute(select(AlertArticle.article_id).where(
+            AlertArticle.alert_id == a.alert.id)).scalars().all()
+        if self.on_dismiss is not None:
+            self.on_dismiss(a.alert, list(article_ids), reason, actor)
 
     def report(self, alert_id: str, actor, recipients: list[str] | None = None, note: str = "") -> list[str]:
         """上报/知会: record reports made upward; a deadline is met once all its recipients have one."""
-        with self._acting(alert_id, actor, "report", note=note) as a:
+        with self.acting(alert_id, actor, "report", note=note) as a:
             if a.alert.state == "dismissed":
                 raise IllegalTransition(f"alert {alert_id} was dismissed as a false alarm; nothing to report")
             open_clocks = a.session.execute(select(Deadline).where(
@@ -358,8 +394,8 @@ class Workflow:
         if action == "warn":
             self.warn(alert_id, actor, options.get("offices") or [], note)
             return alert_id
-        if action == "dismiss":
-            return self.dismiss(alert_id, actor, note)
+        if action == "dismiss":  # a request the 组长 may have to approve: alerting.dismissals
+            raise IllegalTransition(f"dismiss with its reason: yuqing alerts dismiss {alert_id} --reason ...")
         if action == "verify":
             raise IllegalTransition("verification is reported by the office warned: "
                                     "yuqing alerts task-done TASK_ID --result ...")

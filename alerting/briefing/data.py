@@ -30,6 +30,7 @@ __all__ = [
     "LEVEL_NAMES",
     "BriefingData",
     "Change",
+    "DismissalLine",
     "DeadlineRecord",
     "OfficeTasks",
     "SourceCount",
@@ -158,6 +159,9 @@ class DeadlineRecord:
     due: datetime
     done_at: datetime | None
     status: DeadlineStatus
+    #: the office that owned the duty (not the alert's office: a verification is the warned
+    #: office's, an upward report the coordinating office's); "" when unknown
+    office: str = ""
 
     def __post_init__(self) -> None:
         _aware("DeadlineRecord", "due", self.due)
@@ -169,6 +173,33 @@ class DeadlineRecord:
         """Hours past ``due``: until ``done_at``, or until ``now`` when not done. 0 when on time."""
         end = self.done_at or now
         return max(0.0, (end - self.due).total_seconds() / 3600)
+
+
+@dataclass(frozen=True)
+class DismissalLine:
+    """A request to dismiss an alert as a false alarm (排除误报) in the period, and its outcome:
+    ``state`` proposed (待组长决定), approved (组长同意), returned (退回) or direct (一般事项直接排除)."""
+
+    alert_id: str
+    title: str
+    level: int
+    reason: str
+    proposed_by: str
+    proposed_at: datetime
+    state: str
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        _aware("DismissalLine", "proposed_at", self.proposed_at)
+        _aware("DismissalLine", "decided_at", self.decided_at)
+        _level("DismissalLine.level", self.level)
+
+    @property
+    def state_label(self) -> str:
+        return {"proposed": "待组长决定", "approved": "组长同意", "returned": "已退回", "direct": "直接排除"}.get(
+            self.state, self.state)
 
 
 @dataclass(frozen=True)
@@ -216,6 +247,8 @@ class BriefingData:
     #: the audit log when the briefing was made: (entries, head hash), printed so that the
     #: briefing, which leaves the building, anchors the log (alerting.anchors)
     audit_anchor: tuple[int, str] | None = None
+    #: every dismissal proposed or decided in the period (排除误报), whatever came of it
+    dismissals: list[DismissalLine] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.kind not in ("daily", "weekly", "range"):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
-    "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure",
+    "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure", "Dismissal",
     "BriefingReview",
 ]
 
@@ -123,6 +123,11 @@ class Deadline(Base):
     #: open | met | missed (missed stays missed when the work is done late: accountability)
     status: Mapped[str] = mapped_column(String(8), default="open")
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the 组长 let an upward report go unmade (a closed alert needs its reports, or this), with why;
+    #: the deadline stays missed (migration 0006)
+    exempted_by: Mapped[str | None] = mapped_column(String(80))
+    exempted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    exempt_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("alert_id", "key", name="uq_deadline"),
                       Index("ix_deadlines_open", "status", "due_at"))
@@ -306,3 +311,29 @@ class BriefingReview(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
     modified: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# ---- dismissals with a second person (migration 0006) ---------------------------------------------
+
+
+class Dismissal(Base):
+    """A request to dismiss an alert as a false alarm (排除误报) and what became of it.
+
+    ``state``: ``proposed`` (a 较大 or 重大 item, waiting for the 组长; the alert and its clocks go
+    on meanwhile), ``approved`` (the 组长 agreed: the alert was dismissed), ``returned`` (the 组长
+    refused, with a ``note``), ``direct`` (a 一般 item, or the 组长's own decision: dismissed at
+    once). Every row, whatever its state, is listed in the next briefing.
+    """
+
+    __tablename__ = "dismissals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(80))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -180,7 +180,9 @@ def test_dismissing_a_false_alarm_stops_its_clocks_and_hands_it_to_training(stor
                            on_dismiss=lambda alert, ids, reason, actor: dismissed.append((alert.id, ids, reason)))
     article = scored("电视剧《突围》热播，剧中干部被双开", at=clock.now(), story="s10")
     alert_id = service.ingest(article)
-    service.dismiss(alert_id, OFFICE, "影视剧剧情，非现实舆情")
+    assert service.dismiss(alert_id, OFFICE, "影视剧剧情，非现实舆情") == "proposed"  # a 重大 item: the 组长 decides
+    assert dismissed == []
+    service.approve_dismissal(alert_id, LEADER, "同意")
     assert dismissed == [(alert_id, [article.id], "影视剧剧情，非现实舆情")]
     assert [d.status for d in service.show(alert_id, OFFICE).deadlines] == ["void"]
     clock.advance(hours=2)

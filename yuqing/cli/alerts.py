@@ -66,8 +66,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = action("report", "上报/知会 upward (default: every recipient its deadlines need)", run_report)
     p.add_argument("--to", action="append", help="recipient, e.g. 县委 (repeatable)")
     p.add_argument("--note", default="")
-    p = action("dismiss", "排除误报, with the reason (kept for training and accountability)",
-               lambda a: _do(a, "dismiss", a.reason))
+    p = action("dismiss", "排除误报, with the reason: at once for 一般 items (and for the 组长); "
+               "from 较大 up a request the 组长 approves", run_dismiss)
+    p.add_argument("--reason", required=True)
+    p = action("dismissal", "the 组长 decides a request to dismiss: approve, or return with a note",
+               run_dismissal)
+    p.add_argument("decision", choices=("approve", "return"))
+    p.add_argument("--note", default="", help="why (required to return)")
+    p = action("exempt", "免于上报: the 组长 lets an upward report go unmade, with the reason", run_exempt)
+    p.add_argument("--deadline", required=True, choices=("major", "overall"), help="which report")
     p.add_argument("--reason", required=True)
     p = action("escalate", "raise the level or mark urgent / of overall effect", run_escalate)
     p.add_argument("--level", type=int, choices=(2, 3))
@@ -157,6 +164,33 @@ def run_show(args) -> int:
             print(f"  通知 {n.channel} {n.status} 尝试{n.attempts}次" + (f"  失败：{n.last_error}" if n.last_error else ""))
     for e in detail.history:
         print(f"  记录 {beijing_minute(e.at)}  {e.actor}  {e.action}")
+    return 0
+
+
+def run_dismiss(args) -> int:
+    with acting(args) as (service, actor):
+        outcome = service.dismiss(args.alert_id, actor, args.reason)
+    if outcome == "proposed":
+        print(f"{args.alert_id}: 排除申请已提交，待组长决定；决定前预警和时限照常运行")
+    else:
+        print(f"{args.alert_id}: 已排除")
+    return 0
+
+
+def run_dismissal(args) -> int:
+    with acting(args) as (service, actor):
+        if args.decision == "approve":
+            service.approve_dismissal(args.alert_id, actor, args.note)
+        else:
+            service.return_dismissal(args.alert_id, actor, args.note)
+    print(f"{args.alert_id}: {'同意排除，已排除' if args.decision == 'approve' else '排除申请已退回'}")
+    return 0
+
+
+def run_exempt(args) -> int:
+    with acting(args) as (service, actor):
+        service.exempt(args.alert_id, actor, args.deadline, args.reason)
+    print(f"{args.alert_id}: {args.deadline} 免于上报（{args.reason}）")
     return 0
 
 

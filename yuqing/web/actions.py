@@ -77,8 +77,22 @@ class ReportIn(NoteIn):
 
 
 class DismissIn(_In):
-    """排除误报, with the reason (kept for training and accountability)."""
+    """排除误报, with the reason (kept for training and accountability): at once for a 一般 item
+    (and for the 组长); from 较大 up a request that waits for the 组长."""
 
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class DismissalReturnIn(_In):
+    """退回 a request to dismiss, saying why (the 组长)."""
+
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class ExemptIn(_In):
+    """免于上报: the 组长 lets an upward report go unmade, with the reason; a missed one stays missed."""
+
+    deadline: str = Field(pattern="^(major|overall)$", description="major (1 小时) or overall (2 小时)")
     reason: str = Field(min_length=1, max_length=4000)
 
 
@@ -106,6 +120,8 @@ class ActionResult(BaseModel):
     label: str
     tasks: list[int] = Field(default_factory=list)
     recipients: list[str] = Field(default_factory=list)
+    #: dismiss: ``dismissed`` at once, or ``proposed`` (waiting for the 组长)
+    outcome: str = ""
 
 
 def _minutes(value: int | None) -> timedelta | None:
@@ -130,6 +146,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
         TaskSpec(t.title, t.office, t.person, _minutes(t.within_minutes)) for t in b.tasks])),
     Action("report", ReportIn, lambda s, i, actor, b: s.report(i, actor, b.recipients or None, b.note)),
     Action("dismiss", DismissIn, lambda s, i, actor, b: s.dismiss(i, actor, b.reason)),
+    Action("dismiss_approve", NoteIn, lambda s, i, actor, b: s.approve_dismissal(i, actor, b.note)),
+    Action("dismiss_return", DismissalReturnIn, lambda s, i, actor, b: s.return_dismissal(i, actor, b.note)),
+    Action("exempt", ExemptIn, lambda s, i, actor, b: s.exempt(i, actor, b.deadline, b.reason)),
     Action("escalate", EscalateIn, lambda s, i, actor, b: s.escalate(
         i, actor, b.note, level=b.level, emergency=b.emergency, overall=b.overall)),
     Action("deep_judge", NoteIn, lambda s, i, actor, b: s.deep_judge(i, actor, b.note)),
@@ -148,6 +167,8 @@ def perform(service, actor: Actor, alert_id: str, name: str, body: BaseModel) ->
         result.tasks = list(out)
     elif name == "report":
         result.recipients = list(out)
+    elif name == "dismiss":
+        result.outcome = out
     return result
 
 

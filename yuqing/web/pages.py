@@ -184,6 +184,8 @@ async def alert_act(request: Request, alert_id: str, action: str):
     except AlertingError as exc:
         return _back(request, back, "error", f"{ACTIONS[action].label}未完成：{exc}")
     extra = f"（任务 {'、'.join('#' + str(t) for t in result.tasks)}）" if result.tasks else ""
+    if result.outcome == "proposed":
+        return _back(request, back, "ok", f"{alert_id}：排除申请已提交，待组长决定；决定前预警和时限照常运行")
     return _back(request, back, "ok", f"{alert_id}：已{result.label}{extra}")
 
 

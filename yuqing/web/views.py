@@ -53,18 +53,25 @@ def coordinates(service, actor: Actor) -> bool:
     return service.coordinates(actor)
 
 
-def available_actions(service, actor: Actor, alert: Alert) -> list[str]:
-    """The actions worth offering on ``alert`` to ``actor``, in workflow order."""
+def available_actions(service, actor: Actor, alert: Alert, *, dismissal_waiting: bool = False,
+                      reports_owed: bool = False) -> list[str]:
+    """The actions worth offering on ``alert`` to ``actor``, in workflow order (the 组长 also gets
+    the decision on a waiting dismissal and the exemption of an owed upward report)."""
     if actor.role not in ("staff", "leader", "admin"):
         return []
+    leads = actor.role in ("leader", "admin")
+    decisions = (["dismiss_approve", "dismiss_return"] if leads and dismissal_waiting else []) + \
+        (["exempt"] if leads and reports_owed else [])
     moves = [a for a in TRANSITIONS[alert.state] if a != "verify"]
+    if dismissal_waiting:  # one request at a time: the 组长 decides it first
+        moves = [a for a in moves if a != "dismiss"]
     if not coordinates(service, actor):
         return ["ack"] if alert.state in OPEN_STATES and alert.acked_at is None else []
     if actor.role not in ("leader", "admin", "system"):
         moves = [a for a in moves if a != "approve"]
     anytime = [a for a in _ANYTIME if alert.state in OPEN_STATES]
     ack = ["ack"] if alert.state in OPEN_STATES and alert.acked_at is None else []
-    return ack + moves + anytime
+    return ack + decisions + moves + anytime
 
 
 def deadline_dict(d: Deadline | None) -> dict | None:
@@ -121,7 +128,13 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
         history=[{"seq": e.seq, "at": iso(e.at), "actor": e.actor, "action": e.action,
                   "label": HISTORY_WORDS.get(e.action, e.action), "note": (e.after or {}).get("note", ""),
                   "state": (e.after or {}).get("state")} for e in detail.history],
-        actions=available_actions(service, actor, a),
+        actions=available_actions(
+            service, actor, a, dismissal_waiting=any(d.state == "proposed" for d in detail.dismissals),
+            reports_owed=any(d.kind in ("major", "overall") and d.status != "void" and d.done_at is None
+                             and d.exempted_at is None for d in detail.deadlines)),
+        dismissals=[{"state": d.state, "reason": d.reason, "proposed_by": d.proposed_by,
+                     "proposed_at": iso(d.proposed_at), "decided_by": d.decided_by,
+                     "decided_at": iso(d.decided_at), "note": d.note} for d in detail.dismissals],
         my_tasks=[t.id for t in detail.tasks if t.state == "open"
                   and (t.office == actor.office or coordinates(service, actor))],
     )
