@@ -28,7 +28,7 @@ from alerting.briefing.data import LEVEL_NAMES, BriefingData, StoryLine
 from alerting.briefing.fonts import cjk_fonts
 from pipeline.records import SHANGHAI
 
-__all__ = ["A4_MM", "render_html", "render_pdf", "render_png_page1"]
+__all__ = ["A4_MM", "render_html", "render_template", "render_pdf", "render_png_page1"]
 
 #: Width and height of the page in millimetres.
 A4_MM = (210, 297)
@@ -118,6 +118,14 @@ def context(data: BriefingData) -> dict:
         "serif": fonts.css_stack("serif"),
         "sans": fonts.css_stack("sans-serif"),
     }
+
+
+def render_template(name: str, **values) -> str:
+    """Another document in the briefing's look (its environment, filters and CJK fonts): the
+    template ``name`` of ``alerting/briefing/templates`` with ``values`` and ``serif``/``sans``."""
+    fonts = cjk_fonts()
+    return _environment().get_template(name).render(
+        serif=fonts.css_stack("serif"), sans=fonts.css_stack("sans-serif"), **values)
 
 
 def render_html(data: BriefingData) -> str:

@@ -6,6 +6,7 @@
     yuqing report range --from 2026-11-01 --to 2026-11-30
     yuqing report approve NAME [--note 批示]      (logged in as the 组长: yuqing login)
     yuqing report return NAME --note 退回意见
+    yuqing report accountability --from 2026-11-01 --to 2026-11-30   (迟报漏报情况, the 组长)
 
 Files go to ``DATA_DIR/briefings/`` (or ``--out DIR``), named like ``舆情日报-2026-11-26.pdf``;
 ``--png`` adds a picture of page 1. The ticker (``yuqing run``, ``yuqing alerts tick --loop``) makes
@@ -14,6 +15,7 @@ the daily and weekly ones on schedule (``briefings`` in alerting.yaml).
 ``approve`` and ``return`` are the leading group's review (通报审批), NAME being the file name
 without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the leading group
 (a leader or admin account) may decide, and the decision is written to the audit log.
+``accountability`` (:mod:`alerting.accountability`) is the leading group's too: HTML, PDF and XLSX.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+from alerting import accountability
 from alerting.reports import gather, period, write_briefing
 from alerting.reviews import REVIEW_LABELS
 from pipeline.errors import ConfigError
@@ -54,6 +57,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--dir", type=Path, metavar="DIR", help="the briefings folder (default: DATA_DIR/briefings)")
         actor_options(p)
         p.set_defaults(run=run_review)
+    p = kinds.add_parser("accountability", help="迟报漏报情况: every late or missed report and verification "
+                         "by office and person (HTML, PDF, Excel; the leading group)")
+    p.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
+    p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
+    p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")
+    actor_options(p)
+    p.set_defaults(run=run_accountability)
 
 
 def run(args) -> int:
@@ -71,6 +81,22 @@ def run(args) -> int:
     for path in (written.html, written.pdf, written.png):
         if path:
             print(path)
+    return 0
+
+
+def run_accountability(args) -> int:
+    try:
+        start, end, _, _ = period("range", start=args.start, end=args.end)
+    except ValueError as exc:
+        raise ConfigError(f"yuqing report accountability: {exc}") from None
+    settings = settings_from(args)
+    with acting(args, read_only=True) as (service, actor):
+        service.access.require_leader(actor, "read the accountability report (迟报漏报情况)")
+        data = accountability.gather(service.store, service.config, start, end, service.clock.now())
+    written = accountability.write_accountability(data, args.out or settings.paths.data_dir / "briefings")
+    for path in (written.html, written.pdf, written.xlsx):
+        print(path)
+    print(f"{len(data.lapses)} late or missed duties")
     return 0
 
 

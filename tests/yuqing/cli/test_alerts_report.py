@@ -216,3 +216,15 @@ def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, 
     assert (entry["actor"], entry["after"]["briefing"]) == ("chen", "舆情日报-2026-11-26")
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0 and "chain intact" in out
+
+
+def test_the_accountability_report_is_for_the_leading_group(tmp_path, capsys, monkeypatch, accounts):
+    accounts.login("wangmin")
+    code, _, err = run(capsys, "report", "accountability", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert code == 2 and "may not read the accountability report" in err
+    accounts.login("chen")
+    code, out, _ = run(capsys, "report", "accountability", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert code == 0 and "0 late or missed duties" in out
+    assert {p.suffix for p in (tmp_path / "data" / "briefings").glob("迟报漏报情况-2026-11-01至2026-11-30.*")} == \
+        {".html", ".pdf", ".xlsx"}
+

@@ -1,0 +1,75 @@
+"""迟报漏报情况 (SQLite and PostgreSQL): a late or missed duty is listed under the office that owned
+it when it fell due, with how late it was and what followed, from the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
+from alerting.access import Actor
+from alerting.accountability import gather, write_accountability
+from alerting.reports import period
+from alerting.testing import NINE, scored
+from alerting.workflow import TaskSpec
+from pipeline.records import SHANGHAI
+
+OFFICE = Actor("王敏", "宣传部")
+PETITIONS = Actor("李强", "信访室")
+LEADER = Actor("陈组长", role="leader")
+
+
+def a_day_of_lapses(service, clock) -> dict[str, str]:
+    late_report = service.ingest(scored("网传某镇纪委包庇违纪干部", at=clock.now(), story="a1"))
+    never = service.ingest(scored("网传某纪委干部泄露举报人信息", at=clock.now(), story="a2"))
+    on_time = service.ingest(scored("网传某局长公车私用", at=clock.now(), story="a3"))
+    service.report(on_time, OFFICE)
+    service.judge(late_report, OFFICE, "需核实")
+    (verify,) = service.warn(late_report, OFFICE, ["信访室"])          # 1 hour for 信访室
+    (task,) = service.consult(late_report, OFFICE, [TaskSpec("准备口径", "宣传部", "赵敏", timedelta(minutes=30))])
+    clock.advance(minutes=75)
+    service.tick()                                                   # three misses, escalated
+    service.report(late_report, OFFICE)                              # 15 minutes late
+    service.complete_task(verify, PETITIONS, "已核实")                # 15 minutes late
+    service.exempt(never, LEADER, "major", "上级已掌握")
+    return {"late_report": late_report, "never": never, "on_time": on_time, "task": str(task)}
+
+
+def test_each_lapse_is_listed_under_the_office_that_owned_it(service, clock, tmp_path):
+    ids = a_day_of_lapses(service, clock)
+    start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
+    data = gather(service.store, service.config, start, end, clock.now())
+    by_duty = {(lapse.alert_id, lapse.duty): lapse for lapse in data.lapses}
+    assert ids["on_time"] not in {a for a, _ in by_duty}
+
+    report = by_duty[(ids["late_report"], "1小时上报")]
+    assert (report.office, report.outcome, report.late) == ("宣传部", "逾期完成", timedelta(minutes=15))
+    assert any("超时，报组长" in f for f in report.followed) and any("补报" in f for f in report.followed)
+    assert len(report.entries) == 2
+
+    verification = next(l for (a, d), l in by_duty.items() if a == ids["late_report"] and d.startswith("核实"))
+    assert verification.office == "信访室"             # not the alert's office
+    consult = next(l for (a, d), l in by_duty.items() if d.startswith("会商任务"))
+    assert (consult.office, consult.person, consult.outcome) == ("宣传部", "赵敏", "未完成")
+
+    never = by_duty[(ids["never"], "1小时上报")]
+    assert never.outcome == "免于上报" and never.exempted == "陈组长：上级已掌握"
+
+    rows = {(r.office, r.person): (r.late, r.undone) for r in data.by_office}
+    assert rows[("信访室", "")] == (1, 0) and rows[("宣传部", "赵敏")] == (0, 1)
+
+    written = write_accountability(data, tmp_path)
+    html = written.html.read_text(encoding="utf-8")
+    assert "迟报漏报情况" in html and "信访室" in html and "上级已掌握" in html
+    assert written.pdf.read_bytes().startswith(b"%PDF") and written.pdf.stat().st_size > 5_000
+    sheet = load_workbook(written.xlsx).active
+    assert sheet.max_row == len(data.lapses) + 1 and sheet["D1"].value == "责任部门"
+
+
+def test_a_period_without_lapses_says_so(service, clock, tmp_path):
+    alert_id = service.ingest(scored("网传某局长公车私用", at=clock.now(), story="a4"))
+    service.report(alert_id, OFFICE)
+    start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
+    data = gather(service.store, service.config, start, end, clock.now())
+    assert data.lapses == []
+    assert "无迟报漏报情况" in write_accountability(data, tmp_path).html.read_text(encoding="utf-8")
