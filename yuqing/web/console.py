@@ -39,6 +39,7 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "search": ("检索", ("analyst", "leader", "admin", "coordinating")),
     "trends": ("趋势", ("analyst", "leader", "admin", "coordinating")),
     "briefings": ("通报", ("analyst", "leader", "admin", "coordinating")),
+    "accountability": ("迟报漏报", ("leader", "admin")),
     "sources": ("采集源", ("operator", "admin")),
 }
 @dataclass

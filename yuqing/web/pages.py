@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import base64
 import json
+import tempfile
+from datetime import date
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from alerting import accountability
 from alerting.accounts import acting_actor, actor_for
 from alerting.errors import AlertingError, NotFound
+from alerting.reports import period
+from pipeline.records import SHANGHAI
 from yuqing.web import analysis, operations, views
 from yuqing.web.actions import (
     ACTIONS, REVIEW_WORDS, complete_task, first_problem, form_to_model, perform, review_briefing,
@@ -211,6 +217,39 @@ async def task_complete(request: Request, task_id: int):
     except AlertingError as exc:
         return _back(request, "/tasks", "error", f"任务 #{task_id} 未完成：{exc}")
     return _back(request, "/tasks", "ok", f"任务 #{task_id} 已反馈（{result.alert_id}）")
+
+
+def _accountability(request: Request):
+    """The 迟报漏报 data of ``?from=&to=`` (default: this month so far), and the dates."""
+    console = console_of(request)
+    today = console.service.clock.now().astimezone(SHANGHAI).date()
+    try:
+        first = date.fromisoformat(request.query_params.get("from") or today.replace(day=1).isoformat())
+        last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
+        start, end, _, _ = period("range", start=first, end=last)
+    except ValueError:
+        raise NotFound("dates are YYYY-MM-DD, with from not after to") from None
+    data = accountability.gather(console.service.store, console.service.config, start, end,
+                                 console.service.clock.now())
+    return data, first, last
+
+
+@router.get("/accountability")
+def accountability_page(request: Request, login=Depends(require_page("accountability"))):
+    data, first, last = _accountability(request)
+    return render(request, "accountability.html", data=data, by_office=data.by_office, first=first, last=last,
+                  page="accountability")
+
+
+@router.get("/accountability/export")
+def accountability_export(request: Request, fmt: str = "pdf", login=Depends(require_page("accountability"))):
+    if fmt not in ("pdf", "xlsx", "html"):
+        raise NotFound("export as pdf, xlsx or html")
+    data, _, _ = _accountability(request)
+    folder = Path(tempfile.mkdtemp(prefix="yuqing-accountability-"))
+    written = accountability.write_accountability(data, folder)
+    path = {"pdf": written.pdf, "xlsx": written.xlsx, "html": written.html}[fmt]
+    return FileResponse(path, filename=path.name)
 
 
 @router.get("/overview")

@@ -210,4 +210,6 @@ def overview(service, actor: Actor, briefings: Path | None = None) -> dict:
         "tasks_open": len(tasks_for(service, actor, include_done=False)),
         "briefings": papers[:5],
         "briefings_pending": [b for b in papers if b["review"]["state"] == "pending"],
+        "dismissals": [{"alert": alert_row(a), "reason": d.reason, "proposed_by": d.proposed_by,
+                        "proposed_at": iso(d.proposed_at)} for d, a in service.waiting_dismissals(actor)],
     }

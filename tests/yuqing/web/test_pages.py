@@ -16,7 +16,7 @@ from alerting.testing import scored
 from pipeline.index.sqlite import SqliteIndex
 from pipeline.testing import IN_CI
 from yuqing.web import ConsoleOptions, create_app
-from yuqing.web.app import ECHARTS, STATIC
+from yuqing.web.console import ECHARTS, STATIC
 
 PASSWORD = "correct horse 9"
 
@@ -81,11 +81,11 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.mark.parametrize("name, allowed, refused", [
-    ("xc", ["/queue", "/tasks", "/search", "/trends", "/briefings"], ["/overview", "/sources"]),
-    ("xf", ["/queue", "/tasks"], ["/search", "/trends", "/briefings", "/overview", "/sources"]),
-    ("zz", ["/overview", "/queue", "/tasks", "/search", "/trends", "/briefings"], ["/sources"]),
-    ("fx", ["/queue", "/search", "/trends", "/briefings"], ["/tasks", "/sources", "/overview"]),
-    ("yw", ["/sources"], ["/queue", "/search", "/overview"]),
+    ("xc", ["/queue", "/tasks", "/search", "/trends", "/briefings"], ["/overview", "/sources", "/accountability"]),
+    ("xf", ["/queue", "/tasks"], ["/search", "/trends", "/briefings", "/overview", "/sources", "/accountability"]),
+    ("zz", ["/overview", "/queue", "/tasks", "/search", "/trends", "/briefings", "/accountability"], ["/sources"]),
+    ("fx", ["/queue", "/search", "/trends", "/briefings"], ["/tasks", "/sources", "/overview", "/accountability"]),
+    ("yw", ["/sources"], ["/queue", "/search", "/overview", "/accountability"]),
 ])
 def test_each_role_gets_its_pages_and_no_others(site, name, allowed, refused):
     client = site.client(name)
@@ -232,3 +232,15 @@ def test_the_sources_yaml_is_validated_before_it_is_saved(site):
         entry = session.execute(select(AuditEntry).where(AuditEntry.action == "sources_save")).scalar_one()
     assert entry.actor == "yw" and entry.before["sha256"] != entry.after["sha256"]
     assert client.post("/sources", data={"file": "sources.yaml", "text": fixed, "do": "save"}).status_code == 403
+
+
+def test_the_leader_reads_the_accountability_report_and_exports_it(site):
+    leader = site.client("zz")
+    page = leader.get("/accountability?from=2026-11-01&to=2026-11-30")
+    assert page.status_code == 200 and "迟报漏报情况" in page.text and "按部门和责任人" in page.text
+    pdf = leader.get("/accountability/export?fmt=pdf&from=2026-11-01&to=2026-11-30")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = leader.get("/accountability/export?fmt=xlsx&from=2026-11-01&to=2026-11-30")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert leader.get("/accountability?from=2026-13-01").status_code == 404
+
