@@ -5,9 +5,12 @@
 With ``selectors`` (a source's CSS or XPath for ``title``, ``body``, ``date``, ``author``) those
 win wherever they match; everything they leave out is found automatically:
 
-    title      crawlers.extract.title      visible heading that agrees with the page's metadata
     body       crawlers.extract.body       content block by layout, else trafilatura; then cleaned
+    title      crawlers.extract.title      visible heading that agrees with the page's metadata,
+                                           else the one nearest above the body
     published  crawlers.extract.published  visible date line near the title, else metadata
+
+The body's block is chosen first because where the text starts says which heading is its title.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawlers.extract.body import find_body
-from crawlers.extract.html import element_lines, parse_html, squash
+from crawlers.extract.body import choose_block, find_body
+from crawlers.extract.html import page_lines, parse_html, squash
 from crawlers.extract.published import find_published
 from crawlers.extract.selectors import SelectorError, apply_selectors
 from crawlers.extract.title import find_title
+from crawlers.normalize.clean import is_prose
 from crawlers.normalize.dates import parse_published_detail
 
 __all__ = ["Extracted", "extract_article", "SelectorError"]
@@ -60,17 +64,21 @@ def extract_article(html: str, url: str, selectors: dict | None = None,
     """
     tree = parse_html(html)
     chosen = apply_selectors(tree, selectors or {}, url)
-    title, _ = (chosen["title"], "selectors") if chosen.get("title") else find_title(tree)
+    page = page_lines(tree)  # the whole tree: broken pages leave the article outside <body>
+    lines = page.lines
+    block, method = (None, "selectors") if chosen.get("body") else choose_block(tree)
+    text_line = _first_prose(lines, page.line_of(block)) if block is not None else -1
+    found = find_title(tree, page, text_line)
+    title = chosen.get("title") or found.text
     if chosen.get("body"):
-        content, method = chosen["body"], "selectors"
+        content = chosen["body"]
     else:
-        content, method = find_body(tree, html, url, title)
+        content, method = find_body(tree, html, url, title, block, method)
     if not title or title.endswith(("...", "…")):
         headline = _BRACKET_HEADLINE.match(content)
         if headline:  # microblog posts: the 【headline】 opening the post is the title
             title = headline.group(1)
-    lines = element_lines(tree)  # the whole tree: broken pages leave the article outside <body>
-    title_at, body_at = _anchors(lines, title, content)
+    title_at, body_at = _anchors(lines, title, content, found.line if title == found.text else -1)
     published = parse_published_detail(chosen["date"], now) if chosen.get("date") else None
     if published is None:
         published = find_published(tree, lines, title_at, body_at, now)
@@ -82,11 +90,18 @@ def extract_article(html: str, url: str, selectors: dict | None = None,
                      published_has_time=bool(published and published.has_time))
 
 
-def _anchors(lines: list[str], title: str, content: str) -> tuple[int, int]:
+def _first_prose(lines: list[str], start: int) -> int:
+    """The first line of running text at or after ``start`` (-1 when ``start`` is unknown)."""
+    if start < 0:
+        return -1
+    return next((i for i in range(start, min(len(lines), start + 200)) if is_prose(lines[i])), start)
+
+
+def _anchors(lines: list[str], title: str, content: str, title_line: int = -1) -> tuple[int, int]:
     """Indexes of the title line and of the first body line among the page's lines (-1: absent)."""
     title_key = squash(title).replace(" ", "")[:12]
-    title_at = next((i for i, line in enumerate(lines)
-                     if title_key and title_key in line.replace(" ", "")), -1)
+    title_at = title_line if title_line >= 0 else next(
+        (i for i, line in enumerate(lines) if title_key and title_key in line.replace(" ", "")), -1)
     first = content.split("\n", 1)[0][:15]
     body_at = next((i for i, line in enumerate(lines)
                     if i >= title_at and first and first in line), -1)
