@@ -125,11 +125,17 @@ def visible_dates(lines: list[str], now: datetime | None = None, start: int = 0,
     found = []
     for i in range(max(start, 0), end):
         line = lines[i]
-        if len(line) > _ANY_MAX_LINE or _UPDATE.search(line):
+        if len(line) > _ANY_MAX_LINE:
             continue
         previous = lines[i - 1] if i > 0 and len(lines[i - 1]) <= 20 else ""
+        if _UPDATE.search(previous):
+            previous = ""
+        since = 0  # where the text that labels the next date starts
         for match in date_matches(line):
             before = line[: match.start()]
+            own, since = line[since: match.start()], match.end()
+            if _UPDATE.search(own) or (not own.strip() and _UPDATE.search(previous)):
+                continue  # 更新时间：… on the same line as 发布时间：… is not the publication
             if _PAREN_DATE.search(before) and not _STAMP.match(line[match.end():]):
                 continue  # "(2007年8月29日…会议通过)": a date in an aside, not a stamp
             parsed = parse_published_detail(match.group(0), now)

@@ -22,6 +22,7 @@ from difflib import SequenceMatcher
 from lxml import etree
 
 from crawlers.extract.html import PageLines, element_text, join_lines, squash
+from crawlers.normalize.clean import is_byline
 
 __all__ = ["find_title", "title_candidates", "clean_title", "Candidate", "FoundTitle"]
 
@@ -133,8 +134,9 @@ def title_candidates(tree: etree._Element, page: PageLines | None = None) -> lis
         if tag in ("h2", "h3", "h4", "h5", "h6") and _NOT_TITLE_HINT.search(hint):
             continue
         text = text or element_text(el)
-        if _WIDGET.search(text) or any(a.tag in ("a", "nav", "footer") for a in el.iterancestors()):
-            continue  # a share widget's heading, a heading inside a link or the navigation
+        if _WIDGET.search(text) or is_byline(text) or \
+                any(a.tag in ("a", "nav", "footer") for a in el.iterancestors()):
+            continue  # a share widget's heading, an information line, a link, the navigation
         if 4 <= len(text) <= _MAX_LEN and (text, kind) not in seen:
             seen.add((text, kind))
             found.append(Candidate(text, kind, page.line_of(el) if page else -1))
@@ -185,6 +187,14 @@ def _above(line: int, body_line: int) -> bool:
     return body_line < 0 or line < 0 or body_line - _NEAR_BODY <= line <= body_line
 
 
+def _closest(cand: Candidate, cands: list[Candidate], body_line: int) -> bool:
+    """No other heading stands between ``cand`` and the body (which is near): it is the text's."""
+    if body_line < 0 or cand.line < 0:
+        return True
+    return _above(cand.line, body_line) and not any(
+        cand.line < c.line <= body_line and c.text != cand.text for c in cands)
+
+
 def _nearest(cands: list[Candidate], body_line: int) -> Candidate:
     """The candidate nearest above the body (document order decides when lines are unknown)."""
     if body_line >= 0:
@@ -215,14 +225,17 @@ def find_title(tree: etree._Element, page: PageLines | None = None, body_line: i
 def _find(tree: etree._Element, page: PageLines | None, body_line: int) -> FoundTitle:
     refs, pieces, site = _title_refs(tree)
     ref_keys = sorted({_key(r) for r in refs}, key=len, reverse=True)
-    # A <title> without separators is often the site's name alone, which the banner repeats.
-    bare = _key(_PAGER.sub("", squash(tree.findtext(".//title") or "")))
-    bare_only = {bare} - {_key(m) for m in refs[1:]} if refs and _key(refs[0]) == bare else set()
+    # A <title> without separators that no meta confirms is often the site's name alone, which
+    # the banner repeats: a heading equal to it must be the one nearest the text.
+    raw = _PAGER.sub("", _COUNTERS.sub("", squash(tree.findtext(".//title") or "")))
+    metas = {_key(clean_title(m)) for m in (_meta(tree, "og:title", "twitter:title"),
+                                            _meta(tree, "articletitle", "title", "headline")) if m}
+    bare_only = {_key(raw)} - metas if not _ANY_SEPARATOR.search(raw) else set()
     cands = title_candidates(tree, page)
     near = [c for c in cands if _above(c.line, body_line)]
-    headings = [c for c in cands if _key(c.text) != _key(site) or c in near]
-    equal = [c for c in headings if len(_key(c.text)) >= 4 and _key(clean_title(c.text)) in ref_keys
-             and (c in near or _key(clean_title(c.text)) not in bare_only)]
+    headings = [c for c in cands if (_key(c.text) != _key(site) or c in near)
+                and (_key(clean_title(c.text)) not in bare_only or _closest(c, cands, body_line))]
+    equal = [c for c in headings if len(_key(c.text)) >= 4 and _key(clean_title(c.text)) in ref_keys]
     equal += [c for c in near if c not in equal and _key(c.text) in {_key(p) for p in pieces}]
     if equal:
         best = _nearest(equal, body_line)

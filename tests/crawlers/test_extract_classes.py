@@ -65,6 +65,15 @@ def test_t2_a_site_logo_heading_far_above_the_text_does_not_win():
     assert found.title == "惠民资金专项检查"
 
 
+def test_t1_of_two_h1s_the_one_above_the_text_wins_over_the_logo_equal_to_title():
+    found = page("<title>清河新闻网</title>",
+                 "<h1 class='logo'>清河新闻网</h1><ul>" + "".join(f"<li><a>栏目{i}</a></li>" for i in range(8))
+                 + "</ul><h1>县纪委监委开展惠民资金专项检查</h1><div class='article-title-info'>"
+                 f"发布日期：2024-03-11 来源：县纪委监委</div><div>{TEXT}</div>")
+    assert found.title == "县纪委监委开展惠民资金专项检查"
+    assert found.published == bj(2024, 3, 11)
+
+
 def test_t3_a_byline_glued_on_with_no_break_spaces_is_removed():
     assert extract("byline_title.html").title == "守住基层监督的“最后一公里”"
 
@@ -135,6 +144,18 @@ def test_d5_a_labelled_time_after_the_text_on_the_metas_day_gives_the_minutes():
     assert found.published == bj(2024, 3, 11, 16, 5)
 
 
+@pytest.mark.parametrize("info, expected", [
+    ("发布时间：2024-03-11 14:26 更新时间：2024-03-12 09:00", bj(2024, 3, 11, 14, 26)),
+    ("更新时间：2024-03-12 09:00 发布时间：2024-03-11 14:26", bj(2024, 3, 11, 14, 26)),
+    ("最后编辑于 2024-03-12 09:00", None),
+])
+def test_an_update_time_beside_the_publication_time_is_passed_over(info, expected):
+    found = page("<title>惠民资金专项检查_清河新闻</title>",
+                 f"<h1>惠民资金专项检查</h1><div class='info'>{info}</div>"
+                 f"<div class='article-content'>{TEXT}</div>")
+    assert found.published == expected
+
+
 def test_a_today_widget_above_the_title_is_not_the_date():
     found = page("<title>惠民资金专项检查_清河新闻</title>",
                  "<div class='top'>今天是：2024年05月20日 星期一</div><div>日期：2024年05月20日</div>"
@@ -191,6 +212,8 @@ BODY = ["近日，县纪委监委对全县惠民资金发放情况开展专项�
     (["村口有一条路", "从我记事起就是土路", "下雨一脚泥"], ["村口有一条路", "从我记事起就是土路", "下雨一脚泥"]),
     (["【摘要】县纪委监委开展专项检查。"], []),
     (["——清河县整治群众身边不正之风见闻"], []),
+    (["点击蓝字 关注我们", "作者 | 周某", "来源 | 清风云岭", "编辑丨李某"], []),  # a WeChat repost's head
+    (["文/周某", "图/李某", "视频加载中..."], []),
 ])
 def test_leading_lines_before_the_text_by_kind(leading, kept):
     assert clean_lines(leading + BODY, "惠民资金专项检查", subheads={"现场直击"}) == kept + BODY
