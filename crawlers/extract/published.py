@@ -43,7 +43,8 @@ _META_NAMES = (
 )
 _PUBLISH_WORDS = (r"发布时间|發布時間|发表时间|發表時間|发布日期|發布日期|发表于|發表於|发布于|發布於|"
                   r"发帖时间|發帖時間|刊发时间|刊發時間|上传时间|上傳時間|时间|時間|日期|发布|發布|发表|"
-                  r"發表|刊登|出版|posted(?: on)?|published(?: on)?|date|楼主|樓主")
+                  r"發表|刊登|出版|留言时间|留言時間|留言日期|提问时间|提問時間|来信时间|來信時間|提交时间|"
+                  r"诉求时间|posted(?: on)?|published(?: on)?|date|楼主|樓主")
 # The document's own dates on government notices: when it was signed or takes effect.
 _DOCUMENT_WORDS = (r"成文日期|成文时间|成文時間|印发日期|印發日期|签发日期|簽發日期|发文日期|發文日期|"
                    r"生效日期|施行日期|实施日期|實施日期|废止日期|有效期")
@@ -51,7 +52,8 @@ _LABEL = re.compile(r"(?:" + _DOCUMENT_WORDS + "|" + _PUBLISH_WORDS + r")\s*[:�
 _DOCUMENT = re.compile(r"(?:" + _DOCUMENT_WORDS + r")\s*[:：]?\s*$")
 _UPDATE = re.compile(r"更新|修改|修訂|修订|审核|審核|编辑于|編輯於|截止|截至|最后回复|最後回覆|"
                      r"最后编辑|最後編輯|updated|今天是|今日是|当前日期|當前日期|当前时间|现在是|注册时间|"
-                     r"註冊時間|加入时间|加入時間", re.I)
+                     r"註冊時間|加入时间|加入時間|回复时间|答复时间|回覆時間|答覆時間|回复日期|答复日期|"
+                     r"办结时间|辦結時間|受理时间|受理時間", re.I)
 _PAREN_DATE = re.compile(r"[（(][^）)]{0,6}$")
 _STAMP = re.compile(r"\s*[）)]")  # the parentheses hold the date alone: "(2023-08-14 20:05:31)"
 _SENTENCE = re.compile(r"[。！？!?]")

@@ -32,7 +32,8 @@ _TITLE_HINT = re.compile(r"title|headline|biaoti|bt\b|tit\b|art_tit|news_tit|art
 _NOT_TITLE_HINT = re.compile(r"subtitle|sub-title|fu_?title|crumb|nav|menu|logo|sitename|side|"
                              r"related|hot|list|recommend|footer|header-title", re.I)
 # A label that introduces the headline in forums and disclosure tables: 主题：…, 标　题：…
-_SUBJECT_LABEL = re.compile(r"^(?:本页主题|本頁主題|帖子主题|帖子主題|文章标题|文章標題|主题|主題|标题|標題|"
+_SUBJECT_LABEL = re.compile(r"^(?:本页主题|本頁主題|帖子主题|帖子主題|文章标题|文章標題|留言标题|留言標題|"
+                            r"留言主题|来信标题|來信標題|诉求标题|问题标题|主题|主題|标题|標題|"
                             r"题目|題目|subject|topic)\s*[:：]\s*", re.I)
 _MAX_LEN = 120
 _WIDGET = re.compile(r"扫一扫|掃一掃|分享到|二维码|二維碼|客户端|客戶端|登录|登錄|注册|註冊")
@@ -84,8 +85,12 @@ _BYLINE_TAIL = re.compile(r"\s+(?:本刊|本报|本報|本网|本網|本台|特�
 
 
 def clean_title(text: str) -> str:
-    """``text`` without a byline glued on after spaces or a pager at its end."""
+    """``text`` without a subject label before it (留言标题：), a byline glued on after spaces or a
+    pager at its end."""
     text = squash(text)
+    label = _SUBJECT_LABEL.match(text)
+    if label and len(text) - label.end() >= 4:
+        text = text[label.end():]
     for _ in range(2):  # "标题  本刊记者 某某 (页 1)": both, in either order
         text = _PAGER.sub("", _BYLINE_TAIL.sub("", text)).strip()
     return text
