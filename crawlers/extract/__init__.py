@@ -102,12 +102,12 @@ def extract_article(html: str, url: str, selectors: dict | None = None,
         if own:
             content = "\n".join(own)
             title_at, body_at = _anchors(lines, title, content, title_at)
+    end = _body_end(lines, content, body_at)
     published = parse_published_detail(chosen["date"], now) if chosen.get("date") else None
     if published is None:
-        published = find_published(tree, lines, title_at, body_at, now)
+        published = find_published(tree, lines, title_at, body_at, now, end)
     header_end = body_at + 1 if body_at >= 0 else max(title_at, 0) + 6
     author = chosen.get("author") or _author(tree, lines[max(title_at, 0):header_end])
-    end = _body_end(lines, content, body_at)
     if board is not None:
         content = board.head() + "\n" + content
     return Extracted(title=title, content=content,

@@ -60,6 +60,8 @@ _SENTENCE = re.compile(r"[。！？!?]")
 _VISIBLE_MAX_LINE = 90
 _ANY_MAX_LINE = 300
 _ABOVE_TITLE = 15
+_FOOT = 4
+_INFO_BAR = re.compile(r"来源|來源|作者|编辑|編輯|责任编辑|責任編輯|记者|記者|发布|發布")
 _FIRST_FLOOR = re.compile(r"楼主|樓主|(?<![\d#])1\s*[楼樓#]|#\s*1(?!\d)|沙发前|1st")
 
 
@@ -224,11 +226,11 @@ def _pick(dates: list[VisibleDate]) -> ParsedTime | None:
 
 
 def find_published(tree: etree._Element, lines: list[str], title_at: int, body_at: int,
-                   now: datetime | None = None) -> ParsedTime | None:
+                   now: datetime | None = None, body_end: int = -1) -> ParsedTime | None:
     """The page's publication time (see module docstring), or None when the page shows none.
 
-    ``lines`` are the page's visible lines, ``title_at`` the index of the title line and
-    ``body_at`` that of the first body line (both -1 when unknown).
+    ``lines`` are the page's visible lines, ``title_at`` the index of the title line,
+    ``body_at`` that of the first body line and ``body_end`` that of the last (-1 when unknown).
     """
     # A few lines above the title too: microblogs print the time above the post that holds it.
     start = max(title_at - 3, 0)
@@ -248,6 +250,10 @@ def find_published(tree: etree._Element, lines: list[str], title_at: int, body_a
     if floor is not None and (meta is None or _day(meta) == floor.value.date()):
         return floor
     after = [d for d in visible_dates(lines, now, end) if d.label == "publish"]
+    if body_end >= end:  # an information bar printed right under the text (来源 … 时间 …)
+        foot = [d for d in visible_dates(lines, now, body_end + 1, body_end + 1 + _FOOT)
+                if d.label == "publish" or _INFO_BAR.search(lines[d.line])]
+        after = foot[:1] + after
     if meta is not None:
         # the meta's day confirmed by a labelled time on the page: the page's minutes are right
         same = next((d.parsed for d in after[:1] if d.parsed.has_time

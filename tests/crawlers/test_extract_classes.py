@@ -156,6 +156,18 @@ def test_an_update_time_beside_the_publication_time_is_passed_over(info, expecte
     assert found.published == expected
 
 
+def test_an_information_bar_right_under_the_text_gives_the_time_when_the_head_has_none():
+    found = page("<title>惠民资金专项检查_清河新闻</title>",
+                 f"<h1>惠民资金专项检查</h1><div class='article-content'>{TEXT}</div>"
+                 "<div class='foot'>2024-03-12 17:08:45 来源：清河日报 编辑：王某</div>"
+                 "<div class='rel'><a>另一篇</a> 2024-03-13 09:00</div>")
+    assert found.published == bj(2024, 3, 12, 17, 8, 45)
+    unlabelled = page("<title>惠民资金专项检查_清河新闻</title>",
+                      f"<h1>惠民资金专项检查</h1><div class='article-content'>{TEXT}</div>"
+                      "<div class='rel'><a>另一篇</a> 2024-03-13 09:00</div>")
+    assert unlabelled.published is None  # a related item's date is not the article's
+
+
 def test_a_today_widget_above_the_title_is_not_the_date():
     found = page("<title>惠民资金专项检查_清河新闻</title>",
                  "<div class='top'>今天是：2024年05月20日 星期一</div><div>日期：2024年05月20日</div>"
