@@ -52,21 +52,14 @@ def content_blocks(tree: etree._Element) -> list[etree._Element]:
     return found
 
 
-def _text_chars(el: etree._Element) -> tuple[int, int]:
-    """(visible characters, characters inside links) of a block."""
-    total = sum(len(line) for line in element_lines(el))
-    linked = sum(len(squash(a.text_content())) for a in el.iter("a"))
-    return total, linked
-
-
 def _block_score(el: etree._Element) -> float:
-    total, linked = _text_chars(el)
+    lines = element_lines(el)
+    total = sum(len(line) for line in lines)
     if total < _MIN_BLOCK_CHARS:
         return 0.0
-    link_density = linked / total
+    link_density = sum(len(squash(a.text_content())) for a in el.iter("a")) / total
     if link_density > 0.5:
         return 0.0
-    lines = element_lines(el)
     prose = sum(len(line) for line in lines if re.search(r"[。！？；]", line) or len(line) > 60)
     return prose * (1 - link_density)
 
@@ -176,6 +169,8 @@ _BOLD = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.I)
 def _subheads(block: etree._Element) -> set[str]:
     found = set()
     for el in block.iter("h2", "h3", "h4", "h5", "h6", "p", "div", "td", "section"):
+        if len(el.text_content()) > 200:
+            continue  # a container, not a line (text_content is cheap, element_text is not)
         text = element_text(el)
         if not text or len(text) > 40:
             continue

@@ -61,14 +61,16 @@ class FoundTitle:
 
 
 def _meta(tree: etree._Element, *names: str) -> str:
-    for name in names:
+    """The first non-empty ``content`` of a meta named (property, name or itemprop) ``names``."""
+    found: dict[str, str] = {}
+    for el in tree.iter("meta"):
         for attr in ("property", "name", "itemprop"):
-            for el in tree.xpath(f"//meta[translate(@{attr},'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-                                 f"'abcdefghijklmnopqrstuvwxyz')='{name}']"):
+            key = (el.get(attr) or "").lower()
+            if key in names and key not in found:
                 value = _strip_markup(el.get("content") or "")
                 if value:
-                    return value
-    return ""
+                    found[key] = value
+    return next((found[name] for name in names if name in found), "")
 
 
 def _strip_markup(value: str) -> str:
@@ -100,7 +102,7 @@ def _label_text(el: etree._Element) -> str:
     """The headline a label introduces: ``主题：X`` in one element, or ``标题：`` | ``X`` in two
     cells of a row."""
     head = (el.text or "").strip() or (el[0].text or "" if len(el) and isinstance(el[0].tag, str) else "")
-    if not _SUBJECT_LABEL.match(re.sub(r"[\s\u3000]+", "", head)[:8]):
+    if not head or not _SUBJECT_LABEL.match(re.sub(r"[\s\u3000]+", "", head[:16])):
         return ""  # cheap test first: the label opens the element's own text or its first child's
     text = re.sub(r"^([^:：]{1,8})", lambda m: re.sub(r"[\s\u3000]+", "", m.group(1)), element_text(el))
     match = _SUBJECT_LABEL.match(text) if len(text) <= 140 else None
@@ -155,7 +157,7 @@ def _key(text: str) -> str:
 _ANY_SEPARATOR = re.compile(r"\s*(?:[-_|｜–—·:：]+|\s-\s)\s*")
 
 
-def _title_refs(tree: etree._Element) -> tuple[list[str], list[str], str]:
+def _title_refs(tree: etree._Element, metas: list[str]) -> tuple[list[str], list[str], str]:
     """Strings the page's metadata offers as its title, the weaker pieces of ``<title>`` (any
     part but the first: phpBB and some CMSs put the site first), and the site name.
 
@@ -172,7 +174,7 @@ def _title_refs(tree: etree._Element) -> tuple[list[str], list[str], str]:
         refs.append(raw[:m.start()].strip())
     if not separators:  # with a site name attached the whole <title> is never the heading
         refs.append(raw)
-    for meta in (_meta(tree, "og:title", "twitter:title"), _meta(tree, "articletitle", "title", "headline")):
+    for meta in metas:
         if meta:
             refs.append(meta)
             refs.extend(meta[:m.start()].strip() for m in _ANY_SEPARATOR.finditer(meta) if m.start() > 0)
@@ -228,14 +230,14 @@ def find_title(tree: etree._Element, page: PageLines | None = None, body_line: i
 
 
 def _find(tree: etree._Element, page: PageLines | None, body_line: int) -> FoundTitle:
-    refs, pieces, site = _title_refs(tree)
+    metas = [m for m in (_meta(tree, "og:title", "twitter:title"), _meta(tree, "articletitle", "title", "headline"))
+             if m]
+    refs, pieces, site = _title_refs(tree, metas)
     ref_keys = sorted({_key(r) for r in refs}, key=len, reverse=True)
     # A <title> without separators that no meta confirms is often the site's name alone, which
     # the banner repeats: a heading equal to it must be the one nearest the text.
     raw = _PAGER.sub("", _COUNTERS.sub("", squash(tree.findtext(".//title") or "")))
-    metas = {_key(clean_title(m)) for m in (_meta(tree, "og:title", "twitter:title"),
-                                            _meta(tree, "articletitle", "title", "headline")) if m}
-    bare_only = {_key(raw)} - metas if not _ANY_SEPARATOR.search(raw) else set()
+    bare_only = {_key(raw)} - {_key(clean_title(m)) for m in metas} if not _ANY_SEPARATOR.search(raw) else set()
     cands = title_candidates(tree, page)
     near = [c for c in cands if _above(c.line, body_line)]
     headings = [c for c in cands if (_key(c.text) != _key(site) or c in near)

@@ -44,6 +44,7 @@ EN_MONTH_FIRST = re.compile(
 EN_DAY_FIRST = re.compile(
     r"(?<![\d:])(?:" + _WEEKDAY + r"\s+)?(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+" + _MONTH
     + r"\.?,?\s+(?P<y>(?:19|20)\d{2})(?!\d)" + _EN_TIME, re.I)
+_LATIN = re.compile(r"[A-Za-z]{3}")  # no month name without three letters in a row
 _ISO_ZONE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)$")
 _RELATIVE = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|分鐘|小时|小時|天|日|周|週)前")
 _DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天|今日|昨日)\s*(?:" + _TIME + r")?")
@@ -90,8 +91,9 @@ def parse_published_detail(raw: str, now: datetime | None = None,
 def date_matches(text: str) -> list[re.Match]:
     """Every absolute date in ``text`` (numeric or with an English month), in order, not
     overlapping; each match is readable by :func:`parse_published_detail`."""
-    found = sorted((m for pattern in (DATE_RE, EN_MONTH_FIRST, EN_DAY_FIRST)
-                    for m in pattern.finditer(text)), key=lambda m: (m.start(), -m.end()))
+    patterns = (DATE_RE, EN_MONTH_FIRST, EN_DAY_FIRST) if _LATIN.search(text) else (DATE_RE,)
+    found = sorted((m for pattern in patterns for m in pattern.finditer(text)),
+                   key=lambda m: (m.start(), -m.end()))
     kept: list[re.Match] = []
     for match in found:
         if not kept or match.start() >= kept[-1].end():
