@@ -62,7 +62,7 @@ _ANY_MAX_LINE = 300
 _ABOVE_TITLE = 15
 _FOOT = 4
 _INFO_BAR = re.compile(r"来源|來源|作者|编辑|編輯|责任编辑|責任編輯|记者|記者|发布|發布")
-_FIRST_FLOOR = re.compile(r"楼主|樓主|(?<![\d#])1\s*[楼樓#]|#\s*1(?!\d)|沙发前|1st")
+_FIRST_FLOOR = re.compile(r"楼主|樓主|(?<![\d#])1\s*[楼樓](?![号號])|(?<![\w#])#\s*1(?![\d#])")
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,13 @@ def _strip_markup(value: str) -> str:
     return squash(re.sub(r"<[^>]{0,200}>", "", value))
 
 
-_PAGER = re.compile(r"\s*(?:[(（\[【]\s*(?:第\s*)?[页頁]?\s*\d+\s*(?:[页頁]|/\s*\d+)?\s*[)）\]】]|"
-                    r"[(（]\s*page\s*\d+\s*[)）]|[_\-\s]\s*第\s*\d+\s*[页頁])\s*$", re.I)
-_BYLINE_TAIL = re.compile(r"\s+(?:本刊|本报|本報|本网|本網|本台|特约|特約|首席|实习|實習)?"
-                          r"(?:记者|記者|通讯员|通訊員|评论员|評論員|撰稿人?|作者|文|图|圖)\s*[:：/／]?\s*"
-                          r"[\u4e00-\u9fff·]{2,4}(?:\s*[、,，\s]\s*[\u4e00-\u9fff·]{2,4}){0,3}\s*$")
+# A pager says so: 页/頁/第/page, or n/m. A bare "（3）" is a series number and stays.
+_PAGER = re.compile(r"\s*(?:[(（\[【]\s*(?:第\s*\d+\s*[页頁]|[页頁]\s*\d+|\d+\s*/\s*\d+|page\s*\d+)"
+                    r"\s*[)）\]】]|[_\-\s]\s*第\s*\d+\s*[页頁])\s*$", re.I)
+_NAMES = r"[\u4e00-\u9fff·]{2,4}(?:\s*[、,，\s]\s*[\u4e00-\u9fff·]{2,4}){0,3}\s*$"
+_BYLINE_TAIL = re.compile(r"\s+(?:(?:本刊|本报|本報|本网|本網|本台|特约|特約|首席|实习|實習)?"
+                          r"(?:记者|記者|通讯员|通訊員|评论员|評論員|撰稿人?|作者)\s*[:：/／]?|"
+                          r"(?:文|图|圖)\s*[:：/／|｜])\s*" + _NAMES)
 
 
 def clean_title(text: str) -> str:

@@ -140,7 +140,7 @@ def clean_lines(lines: list[str], title: str = "", subheads: Collection[str] = (
         opening = head[last_furniture + 1:]
         if len(opening) < _OPENING_RUN:  # a lone short line: text only if it reads like text
             opening = [line for line in opening if _NUMBERED.match(line) or line in subheads
-                       or _FRAGMENT.search(line)]
+                       or _FRAGMENT.search(line) or _DATELINE.search(line)]
         body = opening + kept[start:]
     end = len(body)
     for i, line in enumerate(body):
@@ -157,6 +157,9 @@ _OPENING_RUN = 3
 _NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[、.．]\D|"
                        r"第[一二三四五六七八九十\d]+[章节條条部篇]|案例[一二三四五六七八九十\d]+|[①-⑳])")
 _FRAGMENT = re.compile(r"[，,、；;]")
+# A dateline lead on a line of its own: 新华社北京3月12日电, 本报讯（记者 王某）, 〔記者陳某／台南報導〕
+_DATELINE = re.compile(r"\d{1,2}日(?:电|電)|(?:本报|本報|本网|本網|本站|本台)(?:讯|訊)|"
+                       r"(?:记者|記者)[^。]{0,20}(?:报道|報導|讯|訊)|^[（(〔【][^）)〕】]{2,30}(?:电|電|报道|報導)[）)〕】]$")
 _TRAILING = re.compile(r"^(?:#[^#\s]{1,20}#?\s*)+$|https?://|^[（(][^）)]{1,12}[）)]$|^(?:文|图|圖)\s*[/／]")
 
 

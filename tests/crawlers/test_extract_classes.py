@@ -92,6 +92,9 @@ def test_t3_a_pager_in_title_is_removed():
     ("致敬一线记者", "致敬一线记者"),  # no name after the word: part of the headline
     ("记者节：致敬坚守", "记者节：致敬坚守"),
     ("2024年第1页报告", "2024年第1页报告"),
+    ("学习贯彻系列评论（3）", "学习贯彻系列评论（3）"),   # a series number, not a pager
+    ("争创全国 文明城市", "争创全国 文明城市"),             # 文 is a byline only with 文/ or 文：
+    ("村里的路 文/周某", "村里的路"),
 ])
 def test_t3_clean_title_removes_bylines_and_pagers_only_at_the_end(raw, clean):
     assert clean_title(raw) == clean
@@ -224,6 +227,8 @@ BODY = ["近日，县纪委监委对全县惠民资金发放情况开展专项�
     (["村口有一条路", "从我记事起就是土路", "下雨一脚泥"], ["村口有一条路", "从我记事起就是土路", "下雨一脚泥"]),
     (["【摘要】县纪委监委开展专项检查。"], []),
     (["——清河县整治群众身边不正之风见闻"], []),
+    (["新华社北京3月12日电"], ["新华社北京3月12日电"]),       # a dateline lead on its own line
+    (["本报讯（记者 王某）"], ["本报讯（记者 王某）"]),
     (["点击蓝字 关注我们", "作者 | 周某", "来源 | 清风云岭", "编辑丨李某"], []),  # a WeChat repost's head
     (["文/周某", "图/李某", "视频加载中..."], []),
 ])
