@@ -87,7 +87,8 @@ MAPPINGS = {
         "story_id": _KEYWORD,
         "first_source": _KEYWORD,
         "repost_count": {"type": "integer"},
-        "spread": {"properties": {k: {"type": "integer"} for k in ("reposts", "comments", "likes", "reads")}},
+        "spread": {"type": "object",
+                   "properties": {k: {"type": "integer"} for k in ("reposts", "comments", "likes", "reads")}},
     },
 }
 _ADDED = ("spread",)
