@@ -1,6 +1,6 @@
 """Poll one source once: fetch, parse, keep what is new, build Articles. Publishes nothing.
 
-:class:`PollSource` is the stage the crawl service runs for ``rss`` and ``sitemap`` sources
+:class:`PollSource` is the stage the crawl service runs for ``rss``, ``rsshub`` and ``sitemap`` sources
 (``html`` sources go to the Scrapy spider in the service, but are polled here too by
 ``yuqing sources test`` so an operator sees the same result without starting Scrapy).
 
@@ -10,7 +10,8 @@ publishes them again, which the content-hash ids make harmless.
 
 Only the fetch of the feed/list/sitemap itself raises :class:`~crawlers.base.FetchError` (the
 source failed this round); a failing article page is a warning and its entry stays unseen, so it
-is tried again next round.
+is tried again next round. An ``rsshub`` source is a feed whose failures are explained in
+RSSHub's terms (:func:`crawlers.rsshub.explain`), so that its health says what RSSHub meant.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from crawlers.base import FetchError
+from crawlers.extract import spread_signals
+from crawlers.extract.signals import spread_of_text
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
 from crawlers.pages import PageArticle, decode_page, extract_page, list_links
+from crawlers.rsshub import explain
 from crawlers.sources import Source
 from crawlers.state import StateStore, Validators
 from pipeline.records import Article
@@ -63,7 +67,7 @@ class PollSource:
 
     def run(self, source: Source, now: datetime | None = None) -> PollResult:
         now = now or datetime.now(timezone.utc)
-        if source.type == "rss":
+        if source.type in ("rss", "rsshub"):
             return self._feed(source, now)
         if source.type == "sitemap":
             return self._sitemap(source, now)
@@ -90,12 +94,15 @@ class PollSource:
         fresh = self.state.unseen(source.id, ids) if self.state else list(dict.fromkeys(ids))
         return fresh[: source.max_items]
 
-    def _page(self, source: Source, url: str, result: PollResult) -> tuple[PageArticle, str] | None:
-        """An article page read, or None with a warning (the entry is retried next round)."""
+    def _page(self, source: Source, url: str, result: PollResult
+              ) -> tuple[PageArticle, str, dict[str, int]] | None:
+        """An article page read, its encoding and the spread counters it shows, or None with a
+        warning (the entry is retried next round)."""
         try:
             fetched = self._fetch(source, url, result)
             text, encoding = decode_page(fetched.body, fetched.content_type, source.encoding)
-            return extract_page(text, fetched.url, source.extraction), encoding
+            page = extract_page(text, fetched.url, source.extraction)
+            return page, encoding, spread_signals(text, page.title, page.content)
         except FetchError as exc:
             self._warn(result, "page_failed", source, url, f"{exc.reason}: {exc.detail}")
         except Exception as exc:  # an extractor bug on one page must not lose the round
@@ -110,14 +117,15 @@ class PollSource:
 
     @staticmethod
     def _article(source: Source, entry_id: str, url: str, page: PageArticle, encoding: str | None,
-                 now: datetime, result: PollResult) -> Candidate | None:
+                 now: datetime, result: PollResult, spread: dict[str, int] | None = None
+                 ) -> Candidate | None:
         if not (page.title or page.content):
             PollSource._warn(result, "page_empty", source, url,
                              "no title and no text found; check the source's selectors")
             return None
         article = Article.create(source_id=source.id, url=url, title=page.title,
                                  content=page.content, published=page.published, fetched=now,
-                                 author=page.author, encoding=encoding)
+                                 author=page.author, encoding=encoding, spread=spread)
         return Candidate(entry_id, article)
 
     # -- rss / atom / rss 1.0 ----------------------------------------------------------------
@@ -125,8 +133,12 @@ class PollSource:
     def _feed(self, source: Source, now: datetime) -> PollResult:
         result = PollResult(source.id, "ok")
         single = len(source.start_urls) == 1
+        hub = source.type == "rsshub"
         for url in source.start_urls:
-            fetched = self._fetch(source, url, result, conditional=single)
+            try:
+                fetched = self._fetch(source, url, result, conditional=single)
+            except FetchError as exc:
+                raise explain(exc, source.route or "") if hub else exc from None
             if result.status != "ok":
                 continue
             feed = parse_feed(fetched.body, fetched.url, fetched.content_type, source.encoding)
@@ -134,28 +146,33 @@ class PollSource:
                 self._warn(result, "feed_malformed", source, url,
                            f"{feed.problem}; {len(feed.entries)} entries read anyway")
             if not feed.entries and feed.problem:
-                raise FetchError(source.id, url, "parse", f"nothing readable: {feed.problem}")
+                raise FetchError(source.id, url, "parse", f"nothing readable: {feed.problem}" + (
+                    "; RSSHub answered with something that is not a feed: is rsshub.url the "
+                    "instance's address?" if hub else ""))
             if not feed.entries:
                 # some servers answer errors inside a valid feed shell: that is not "no news"
-                raise FetchError(source.id, url, "empty", "the feed has no entries at all; if "
-                                 "this lasts, the feed is dead or moved")
+                raise FetchError(source.id, url, "empty", (
+                    f"RSSHub gave a feed with no items for {source.route}: the account shows nothing "
+                    "public, or the platform gave RSSHub nothing; open the route on the instance"
+                ) if hub else "the feed has no entries at all; if this lasts, the feed is dead or moved")
             by_id = {e.entry_id: e for e in feed.entries}
             for entry_id in self._new(source, list(by_id)):
                 entry = by_id[entry_id]
                 page, encoding = PageArticle(entry.title, entry.content, entry.published,
                                              entry.author, "feed"), feed.encoding
+                spread = spread_of_text(entry.content)
                 if source.fetch_full_text and entry.link:
                     read = self._page(source, entry.link, result)
                     if read is None:
                         continue
-                    full, encoding = read
+                    full, encoding, spread = read
                     page = PageArticle(entry.title or full.title,
                                        full.content if len(full.content) > len(entry.content)
                                        else entry.content,
                                        entry.published or full.published,
                                        entry.author or full.author, full.method)
                 candidate = self._article(source, entry_id, entry.link or fetched.url, page,
-                                          encoding, now, result)
+                                          encoding, now, result, spread)
                 if candidate:
                     result.candidates.append(candidate)
         return result
@@ -186,11 +203,11 @@ class PollSource:
             read = self._page(source, url, result)
             if read is None:
                 continue
-            page, encoding = read
+            page, encoding, spread = read
             page = PageArticle(page.title or entry.title or "", page.content,
                                page.published or entry.published or entry.lastmod, page.author,
                                page.method)
-            candidate = self._article(source, url, url, page, encoding, now, result)
+            candidate = self._article(source, url, url, page, encoding, now, result, spread)
             if candidate:
                 result.candidates.append(candidate)
         return result
@@ -213,7 +230,7 @@ class PollSource:
             read = self._page(source, link, result)
             if read is None:
                 continue
-            candidate = self._article(source, link, link, read[0], read[1], now, result)
+            candidate = self._article(source, link, link, read[0], read[1], now, result, read[2])
             if candidate:
                 result.candidates.append(candidate)
         return result

@@ -5,9 +5,12 @@ One file looks like::
     sources:
       - id: ccdi-yw                     # lower-case letters, digits, '.', '_', '-'; unique
         name: 中央纪委国家监委网站 要闻
-        type: rss                        # rss (RSS 2.0, Atom, RSS 1.0) | html | sitemap
+        type: rss                        # rss (RSS 2.0, Atom, RSS 1.0) | html | sitemap | rsshub
         url: https://www.ccdi.gov.cn/...
         interval: 10m                    # 30s, 10m, 2h, 1d or a number of seconds
+
+An ``rsshub`` source names a ``route`` instead of a url; the RSSHub instance is set once per file
+(``rsshub: {url: http://127.0.0.1:1200}`` beside ``sources:``) and the url is composed at load.
 
 :func:`load_sources` reads a file or a folder and returns a :class:`SourceSet`, or raises
 :class:`~pipeline.errors.ConfigError` listing every mistake of every file as
@@ -28,14 +31,15 @@ from parsel import Selector
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
+from crawlers.rsshub import check_route, feed_url
 from pipeline.errors import ConfigError
 from pipeline.records import DEPARTMENTS
 from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, validation_problems
 
 __all__ = ["Extraction", "Source", "SourceSet", "SourcesFile", "load_sources", "parse_duration",
-           "compile_selector", "SourceType"]
+           "compile_selector", "SourceType", "Rsshub"]
 
-SourceType = Literal["rss", "html", "sitemap"]
+SourceType = Literal["rss", "html", "sitemap", "rsshub"]
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
 PATTERN_WORDS[_ID] = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 
@@ -150,6 +154,8 @@ class Source(_Model):
     name: str = Field(min_length=1)
     type: SourceType
     url: Url | None = None
+    route: Annotated[str, BeforeValidator(lambda v: check_route(v) if isinstance(v, str) else v)] | None = \
+        Field(default=None, description="rsshub: the route, e.g. /weibo/user/1195230310")
     urls: list[Url] = Field(default_factory=list)
     interval: Duration = Field(default=1800.0, description="poll period; priority sources: 2m-5m")
     quiet_after: Duration = Field(
@@ -198,6 +204,12 @@ class Source(_Model):
 
     @model_validator(mode="after")
     def _has_url(self) -> "Source":
+        if self.type == "rsshub":
+            if not self.route:
+                raise ValueError("type rsshub needs 'route' (e.g. /weibo/user/1195230310)")
+            return self
+        if self.route:
+            raise ValueError(f"'route' is for type rsshub; a {self.type} source gives 'url'")
         if not self.url and not self.urls:
             raise ValueError("give 'url' (or a list in 'urls')")
         return self
@@ -207,10 +219,35 @@ class Source(_Model):
         return ([self.url] if self.url else []) + [u for u in self.urls if u != self.url]
 
 
-class SourcesFile(_Model):
-    """The top level of one YAML file: ``sources:`` followed by a list of sources."""
+class Rsshub(_Model):
+    """The RSSHub instance the ``rsshub`` sources of a file are read through."""
 
+    url: Url = Field(description="the instance's base URL, e.g. http://127.0.0.1:1200")
+    access_key: str | None = Field(default=None, description="the instance's ACCESS_KEY, if set")
+    internal: bool = Field(default=False, description="the instance is on a private network")
+
+
+class SourcesFile(_Model):
+    """The top level of one YAML file: ``sources:`` followed by a list of sources, and the RSSHub
+    instance (``rsshub:``) when the file has ``rsshub`` sources."""
+
+    rsshub: Rsshub | None = None
     sources: list[Source] = Field(default_factory=list)
+
+    def without_instance(self) -> list[int]:
+        """Indexes of ``rsshub`` sources that have no instance to be read through."""
+        if self.rsshub is not None:
+            return []
+        return [i for i, s in enumerate(self.sources) if s.type == "rsshub" and not s.url]
+
+    def resolved(self) -> list[Source]:
+        """The sources, each ``rsshub`` one with the url of its route on the instance."""
+        if self.rsshub is None:
+            return list(self.sources)
+        hub = self.rsshub
+        return [s.model_copy(update={"url": s.url or feed_url(hub.url, s.route, hub.access_key),
+                                     "internal": s.internal or hub.internal})
+                if s.type == "rsshub" else s for s in self.sources]
 
 
 @dataclass(frozen=True)
@@ -276,9 +313,15 @@ def _load_file(file: Path) -> tuple[list[Source], Marks, list[str], list[tuple[i
         return [], marks, [f"{marks.find(())}: expected 'sources:' followed by a list of sources"], []
     ids = _raw_ids(data)
     try:
-        return list(SourcesFile.model_validate(data).sources), marks, [], ids
+        parsed = SourcesFile.model_validate(data)
     except ValidationError as exc:
         return [], marks, validation_problems(exc, marks, SourcesFile), ids
+    missing = [f"{marks.find(('sources', i, 'route'))}: sources[{i}].route: type rsshub needs the RSSHub "
+               "instance; add 'rsshub: {url: http://HOST:1200}' at the top of the file, beside "
+               "'sources:'" for i in parsed.without_instance()]
+    if missing:
+        return [], marks, missing, ids
+    return parsed.resolved(), marks, [], ids
 
 
 def load_sources(path: str | Path) -> SourceSet:

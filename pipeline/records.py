@@ -57,6 +57,9 @@ class Article(BaseModel):
     encoding: str | None = None
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     script: Script
+    #: how far the post had spread when it was fetched, where the source shows it: reposts,
+    #: comments, likes, reads (转发, 评论, 点赞, 阅读); empty when the source shows none
+    spread: dict[Literal["reposts", "comments", "likes", "reads"], int] = Field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -74,6 +77,7 @@ class Article(BaseModel):
         fetched: datetime | None = None,
         author: str | None = None,
         encoding: str | None = None,
+        spread: dict[str, int] | None = None,
     ) -> Self:
         """Build an article from what a crawler found; derived fields are computed here."""
         return cls(
@@ -88,6 +92,7 @@ class Article(BaseModel):
             encoding=encoding,
             content_hash=text.content_hash(title, content),
             script=text.detect_script(title + "\n" + content),
+            spread=spread or {},
         )
 
     def key(self) -> bytes:

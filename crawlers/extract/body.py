@@ -13,10 +13,10 @@ import re
 
 from lxml import etree
 
-from crawlers.extract.html import BLOCK_TAGS, element_lines, squash
+from crawlers.extract.html import BLOCK_TAGS, element_lines, element_text, squash
 from crawlers.normalize.clean import clean_lines
 
-__all__ = ["find_body", "content_blocks"]
+__all__ = ["find_body", "content_blocks", "choose_block", "block_lines", "best_block", "densest_block"]
 
 # Class/id words that CMS templates use for the article block. General, not per site.
 _CONTENT_HINT = re.compile(
@@ -52,21 +52,14 @@ def content_blocks(tree: etree._Element) -> list[etree._Element]:
     return found
 
 
-def _text_chars(el: etree._Element) -> tuple[int, int]:
-    """(visible characters, characters inside links) of a block."""
-    total = sum(len(line) for line in element_lines(el))
-    linked = sum(len(squash(a.text_content())) for a in el.iter("a"))
-    return total, linked
-
-
 def _block_score(el: etree._Element) -> float:
-    total, linked = _text_chars(el)
+    lines = element_lines(el)
+    total = sum(len(line) for line in lines)
     if total < _MIN_BLOCK_CHARS:
         return 0.0
-    link_density = linked / total
+    link_density = sum(len(squash(a.text_content())) for a in el.iter("a")) / total
     if link_density > 0.5:
         return 0.0
-    lines = element_lines(el)
     prose = sum(len(line) for line in lines if re.search(r"[。！？；]", line) or len(line) > 60)
     return prose * (1 - link_density)
 
@@ -75,7 +68,8 @@ def best_block(tree: etree._Element) -> etree._Element | None:
     """The content block holding the most running text, or None when no block qualifies.
 
     Among nested blocks an inner one that keeps nearly all the outer block's prose wins, so
-    the share bar and byline the outer block carries stay outside.
+    the share bar and byline the outer block carries stay outside. Among repeated blocks of one
+    kind (the posts of a thread) the first wins: it is the post the thread is about.
     """
     scored = [(el, _block_score(el)) for el in content_blocks(tree)]
     scored = [(el, s) for el, s in scored if s > 0]
@@ -84,9 +78,24 @@ def best_block(tree: etree._Element) -> etree._Element | None:
     top = max(s for _, s in scored)
     good = [(el, s) for el, s in scored if s >= 0.8 * top]
     # The innermost good block: it has no good block nested inside it.
-    for el, _ in sorted(good, key=lambda pair: -_depth(pair[0])):
-        return el
-    return None
+    chosen = max(good, key=lambda pair: _depth(pair[0]))[0]
+    return _first_post(chosen, scored)
+
+
+_POST_HINT = re.compile(r"post|message|tpc|floor|reply|t_f|d_post|postbody", re.I)
+
+
+def _first_post(chosen: etree._Element, scored: list) -> etree._Element:
+    """The first of the repeated post blocks ``chosen`` belongs to, or ``chosen`` itself."""
+    kind = (chosen.tag, chosen.get("class") or "")
+    if not _POST_HINT.search(f"{kind[1]} {chosen.get('id') or ''}"):
+        return chosen
+    for el in content_blocks(chosen.getroottree().getroot()):
+        if el is chosen:
+            break
+        if (el.tag, el.get("class") or "") == kind and sum(len(line) for line in element_lines(el)) >= 10:
+            return el
+    return chosen
 
 
 def _depth(el: etree._Element) -> int:
@@ -137,14 +146,54 @@ def trafilatura_text(html: str, url: str | None = None) -> str:
     return trafilatura.extract(html, url=url, include_comments=False) or ""
 
 
-def find_body(tree: etree._Element, html: str, url: str | None, title: str) -> tuple[str, str]:
+def choose_block(tree: etree._Element) -> tuple[etree._Element | None, str]:
+    """``(block, method)``: the content block named by its markup (``block``), else the densest
+    text container (``density``), else ``(None, "none")``. Blocks with almost no text are passed
+    over."""
+    for block, method in ((best_block(tree), "block"), (densest_block(tree), "density")):
+        if block is not None and sum(len(line) for line in element_lines(block)) >= _MIN_BLOCK_CHARS:
+            return block, method
+    return None, "none"
+
+
+def block_lines(block: etree._Element) -> tuple[list[str], set[str]]:
+    """The visible lines of ``block`` without nested comment, share, summary and author boxes,
+    and the texts of its emphasised lines (headings, paragraphs wholly in bold): the sub-heads."""
+    clean = _without_noise(block)
+    return element_lines(clean), _subheads(clean)
+
+
+_BOLD = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.I)
+
+
+def _subheads(block: etree._Element) -> set[str]:
+    found = set()
+    for el in block.iter("h2", "h3", "h4", "h5", "h6", "p", "div", "td", "section"):
+        if len(el.text_content()) > 200:
+            continue  # a container, not a line (text_content is cheap, element_text is not)
+        text = element_text(el)
+        if not text or len(text) > 40:
+            continue
+        if el.tag.startswith("h") or _BOLD.search(el.get("style") or ""):
+            found.add(text)
+            continue
+        strong = [c for c in el.iter("strong", "b") if c is not el]
+        if strong and any(element_text(c) == text for c in strong):
+            found.add(text)
+    return found
+
+
+def find_body(tree: etree._Element, html: str, url: str | None, title: str,
+              block: etree._Element | None = None, method: str = "") -> tuple[str, str]:
     """``(main text, method)``: paragraphs separated by newlines; method ``block`` (a content
     block named by its markup), ``density`` (the densest text container), ``trafilatura``, or
-    ``none`` when nothing held text."""
-    for block, method in ((best_block(tree), "block"), (densest_block(tree), "density")):
-        if block is None:
-            continue
-        lines = clean_lines(element_lines(_without_noise(block)), title)
+    ``none`` when nothing held text. ``block``/``method`` from :func:`choose_block` when the
+    caller already chose."""
+    if block is None:
+        block, method = choose_block(tree)
+    if block is not None:
+        lines, subheads = block_lines(block)
+        lines = clean_lines(lines, title, subheads)
         if sum(len(line) for line in lines) >= _MIN_BLOCK_CHARS:
             return "\n".join(lines), method
     text = trafilatura_text(html, url)
@@ -152,14 +201,45 @@ def find_body(tree: etree._Element, html: str, url: str | None, title: str) -> t
     return ("\n".join(lines), "trafilatura") if lines else ("", "none")
 
 
+# Boxes inside an article block that are not the article: a summary above it, the author's card.
+_BOX_HINT = re.compile(r"(?:^|[-_])(?:summary|abstract|digest|zhaiyao|zy|daodu|author|profile|"
+                       r"userinfo|user|avatar|follow|card)(?:$|[-_])", re.I)
+_INLINE = frozenset("a span em strong b i u font small big sup sub abbr label code cite q s "
+                    "strike ins del mark time var kbd".split())
+
+
 def _without_noise(block: etree._Element) -> etree._Element:
-    """A copy of ``block`` without nested comment, share and related-link boxes."""
+    """A copy of ``block`` without nested comment, share, related-link, summary and author boxes.
+
+    Only block-level elements go: a keyword link or a span whose class happens to say ``hot`` or
+    ``share`` is part of a sentence. The text after a removed element (its tail) stays.
+    """
     block = copy.deepcopy(block)
     for el in list(block.iter()):
-        if el is block or not isinstance(el.tag, str):
+        if el is block or not isinstance(el.tag, str) or el.tag.lower() in _INLINE:
             continue
         hint = " ".join(filter(None, (el.get("class"), el.get("id"))))
-        noisy = el.tag == "figcaption" or (hint and any(_NOT_CONTENT_HINT.search(w) for w in hint.split()))
-        if noisy and el.getparent() is not None:
-            el.getparent().remove(el)
+        words = hint.split()
+        noisy = el.tag == "figcaption" or any(_NOT_CONTENT_HINT.search(w) or _BOX_HINT.search(w)
+                                               for w in words)
+        if noisy and el.getparent() is not None and not _holds_most(el, block):
+            _drop_keeping_tail(el)
     return block
+
+
+def _holds_most(el: etree._Element, block: etree._Element) -> bool:
+    """The element holds most of the block's text: it is the article, whatever its class says."""
+    inner = len(squash(el.text_content()))
+    return inner >= 0.5 * max(len(squash(block.text_content())), 1)
+
+
+def _drop_keeping_tail(el: etree._Element) -> None:
+    # lxml's remove() takes the element's tail (the text after it) along: keep it.
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)

@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 
 from pipeline.records import SHANGHAI
 
-__all__ = ["SHANGHAI", "ParsedTime", "parse_published", "parse_published_detail", "to_shanghai", "DATE_RE"]
+__all__ = ["SHANGHAI", "ParsedTime", "parse_published", "parse_published_detail", "to_shanghai", "DATE_RE",
+           "date_matches"]
 
 
 _TIME = (r"(?:(?P<ampm>上午|下午|晚上|凌晨|中午|早上|AM|PM|am|pm)\s*)?"
@@ -28,6 +29,22 @@ DATE_RE = re.compile(
     r"(?P<d>3[01]|[12]\d|0?[1-9])(?![\d])\s*日?"
     r"(?:\s*(?:[T ,，]|星期.|周.|週.|禮拜.|礼拜.)?\s*" + _TIME + r")?"
 )
+# English months, as forum software left in its default locale and English-language pages print
+# them: "Dec 28 Sat 2013 00:28", "Sat Dec 28, 2013 12:28 am", "28 December 2013", "Dec. 28, 2013".
+_MONTHS = {name: number for number, names in enumerate((
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+    ("oct", "october"), ("nov", "november"), ("dec", "december")), 1) for name in names}
+_MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")"
+_WEEKDAY = r"(?:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)[a-z]*\.?,?"
+_EN_TIME = r"(?:,?\s*(?:at\s+)?" + _TIME + r")?"
+EN_MONTH_FIRST = re.compile(
+    r"(?<![a-z])(?:" + _WEEKDAY + r"\s+)?" + _MONTH + r"\.?\s+(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
+    r"(?!\d),?\s+(?:" + _WEEKDAY + r"\s+)?(?P<y>(?:19|20)\d{2})(?!\d)" + _EN_TIME, re.I)
+EN_DAY_FIRST = re.compile(
+    r"(?<![\d:])(?:" + _WEEKDAY + r"\s+)?(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+" + _MONTH
+    + r"\.?,?\s+(?P<y>(?:19|20)\d{2})(?!\d)" + _EN_TIME, re.I)
+_LATIN = re.compile(r"[A-Za-z]{3}")  # no month name without three letters in a row
 _ISO_ZONE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)$")
 _RELATIVE = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|分鐘|小时|小時|天|日|周|週)前")
 _DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天|今日|昨日)\s*(?:" + _TIME + r")?")
@@ -68,7 +85,32 @@ def parse_published_detail(raw: str, now: datetime | None = None,
             return result
     if "刚刚" in text or "剛剛" in text:
         return ParsedTime(now.replace(second=0, microsecond=0), True)
-    return _read_relative(text, now) or _read_absolute(text, now, tz)
+    return _read_relative(text, now) or _read_absolute(text, now, tz) or _read_english(text, tz)
+
+
+def date_matches(text: str) -> list[re.Match]:
+    """Every absolute date in ``text`` (numeric or with an English month), in order, not
+    overlapping; each match is readable by :func:`parse_published_detail`."""
+    patterns = (DATE_RE, EN_MONTH_FIRST, EN_DAY_FIRST) if _LATIN.search(text) else (DATE_RE,)
+    found = sorted((m for pattern in patterns for m in pattern.finditer(text)),
+                   key=lambda m: (m.start(), -m.end()))
+    kept: list[re.Match] = []
+    for match in found:
+        if not kept or match.start() >= kept[-1].end():
+            kept.append(match)
+    return kept
+
+
+def _read_english(text: str, tz: tzinfo) -> ParsedTime | None:
+    for pattern in (EN_MONTH_FIRST, EN_DAY_FIRST):
+        match = pattern.search(text)
+        if match:
+            try:
+                day = date(int(match["y"]), _MONTHS[match["mon"].lower()], int(match["d"]))
+            except ValueError:
+                return None
+            return _combine(day, match, tz)
+    return None
 
 
 def _read_unix(text: str, tz: tzinfo) -> ParsedTime | None:

@@ -87,8 +87,11 @@ MAPPINGS = {
         "story_id": _KEYWORD,
         "first_source": _KEYWORD,
         "repost_count": {"type": "integer"},
+        "spread": {"type": "object",
+                   "properties": {k: {"type": "integer"} for k in ("reposts", "comments", "likes", "reads")}},
     },
 }
+_ADDED = ("spread",)
 
 _SORTS = {
     "relevance": ["_score", {"time": "desc"}],
@@ -146,6 +149,9 @@ class ElasticsearchIndex:
             template={"settings": SETTINGS, "mappings": MAPPINGS, "aliases": {self.name: {}}},
             priority=100,
         )
+        # Fields added to the record since an index was created (strict mappings refuse them).
+        self.client.indices.put_mapping(index=f"{self.name}-*", allow_no_indices=True,
+                                        properties={k: MAPPINGS["properties"][k] for k in _ADDED})
         self._ensure(self._monthly(datetime.now(timezone.utc)))
 
     def _monthly(self, moment: datetime) -> str:

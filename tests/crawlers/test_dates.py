@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawlers.normalize.dates import SHANGHAI, parse_published, parse_published_detail
+from crawlers.normalize.dates import SHANGHAI, date_matches, parse_published, parse_published_detail
 
 NOW = datetime(2024, 5, 20, 12, 30, tzinfo=SHANGHAI)
 
@@ -75,3 +75,27 @@ def test_what_is_not_a_date_gives_none(raw):
 
 def test_a_two_digit_year_in_the_future_is_not_guessed():
     assert parse_published("38-5-13 17:07", now=NOW) is None
+
+
+@pytest.mark.parametrize("raw, expected, has_time", [
+    ("Dec 28 Sat 2013 00:28", bj(2013, 12, 28, 0, 28), True),
+    ("Sat Dec 28, 2013 12:28 am", bj(2013, 12, 28, 0, 28), True),
+    ("由 东坡村民 » Sat Dec 28, 2013 9:05 pm", bj(2013, 12, 28, 21, 5), True),
+    ("December 28, 2013 at 3:05 PM", bj(2013, 12, 28, 15, 5), True),
+    ("Posted on March 3rd, 2024 14:05", bj(2024, 3, 3, 14, 5), True),
+    ("28 Dec 2013", bj(2013, 12, 28), False),
+    ("Tuesday 5 March 2024 08:30", bj(2024, 3, 5, 8, 30), True),
+])
+def test_english_month_names_as_forum_software_and_english_pages_print_them(raw, expected, has_time):
+    parsed = parse_published_detail(raw, NOW)
+    assert parsed is not None and parsed.value == expected and parsed.has_time is has_time
+
+
+@pytest.mark.parametrize("raw", ["May 2013", "Mar 45, 2013", "a decade of work", "Feb 30, 2024"])
+def test_english_words_that_are_no_date_give_none(raw):
+    assert parse_published(raw, NOW) is None
+
+
+def test_date_matches_finds_numeric_and_english_dates_in_order():
+    found = [m.group(0) for m in date_matches("发布 2024-02-21 10:35，更新 Dec 28 Sat 2013 00:28")]
+    assert found == ["2024-02-21 10:35", "Dec 28 Sat 2013 00:28"]

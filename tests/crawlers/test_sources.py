@@ -111,7 +111,7 @@ def test_validate_command_exit_codes(tmp_path, capsys):
     bad = write(tmp_path, "bad.yaml", GOOD.replace("type: html", "type: forum"))
     assert main(["sources", "validate", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert f"{bad}:13:11: sources[1].type: Input should be 'rss', 'html' or 'sitemap'" in err
+    assert f"{bad}:13:11: sources[1].type: Input should be 'rss', 'html', 'sitemap' or 'rsshub'" in err
 
 
 def test_the_shipped_example_is_valid():
@@ -119,6 +119,17 @@ def test_the_shipped_example_is_valid():
     loaded = load_sources(example)
     assert len(loaded.sources) >= 8
     assert not loaded.enabled, "examples ship disabled: each must pass 'sources test' first"
+
+
+def test_the_examples_commented_rsshub_routes_are_valid_once_uncommented(tmp_path):
+    example = (Path(__file__).parents[2] / "crawlers" / "sources.example.yaml").read_text(encoding="utf-8")
+    section = example[example.index("社交平台（RSSHub"):]
+    entries = [line[4:] if line.startswith("  # ") else "" for line in section.splitlines()[1:]]
+    routes = "\n".join("  " + line for line in entries if line.startswith(("- ", "  ")))
+    path = write(tmp_path, "social.yaml", f"rsshub:\n  url: http://127.0.0.1:1200\nsources:\n{routes}\n")
+    loaded = load_sources(path)
+    assert {s.type for s in loaded.sources} == {"rsshub"} and len(loaded.sources) == 6
+    assert all(s.url.startswith("http://127.0.0.1:1200/") for s in loaded.sources)
 
 
 def test_headers_must_be_sendable(tmp_path):

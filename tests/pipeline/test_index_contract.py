@@ -186,3 +186,41 @@ def test_retention_drops_whole_months_before_the_cutoff_and_keeps_the_rest(index
     assert index.get(months[9].id) is None
     assert index.get(months[10].id) == months[10]
     assert titles(index.search(Query(text="通报", limit=10))) == {"10月通报", "11月通报"}
+
+
+def test_spread_counters_are_stored_and_read_back(index_factory):
+    article = Article.create(source_id="weibo", url="https://weibo.example/1/Nabc", title="清河发布",
+                             content="县教育局回应，已成立联合调查组。",
+                             published=datetime(2026, 11, 2, 9, 0, tzinfo=BEIJING),
+                             spread={"reposts": 12, "comments": 30, "likes": 88})
+    index = index_factory()
+    index.add(ScoredArticle.from_article(article, relevance=0.9, sensitivity=0.5, level=1,
+                                         model_version="test"))
+    assert index.flush() == []
+    index.refresh()
+    hit, = index.search(Query(text="调查组")).hits
+    assert hit.article.spread == {"reposts": 12, "comments": 30, "likes": 88}
+
+
+def test_an_index_made_before_spread_existed_takes_it(index_factory):
+    """Monthly indices created by an older version have strict mappings without ``spread``;
+    opening the index adds the field to them, so older months keep taking documents."""
+    if index_factory.backend != "elasticsearch":
+        pytest.skip("only Elasticsearch has mappings")
+    # deferred: the Elasticsearch client is imported only where that backend runs
+    from pipeline.index.elasticsearch import MAPPINGS, SETTINGS
+
+    first = index_factory()
+    older = {"dynamic": "strict", "properties": {k: v for k, v in MAPPINGS["properties"].items()
+                                                 if k != "spread"}}
+    first.client.indices.put_index_template(  # what the older version installed
+        name=f"{first.name}-template", index_patterns=[f"{first.name}-*"], priority=100,
+        template={"settings": SETTINGS, "mappings": older, "aliases": {first.name: {}}})
+    first.client.indices.create(index=f"{first.name}-2020.01")
+    reopened = index_factory()
+    article = Article.create(source_id="weibo", url="https://weibo.example/1/Nold", title="旧帖",
+                             content="村里修路集资款去向不明。", spread={"reads": 5},
+                             published=datetime(2020, 1, 5, 9, 0, tzinfo=BEIJING))
+    reopened.add(ScoredArticle.from_article(article, relevance=0.9, sensitivity=0.5, level=1,
+                                            model_version="test"))
+    assert reopened.flush() == []

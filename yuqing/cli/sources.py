@@ -14,6 +14,7 @@ from pathlib import Path
 from crawlers.base import FetchError
 from crawlers.fetch import Fetcher
 from crawlers.poll import PollSource
+from crawlers.rsshub import instance_of
 from crawlers.sources import load_sources
 from crawlers.state import StateStore, health
 from pipeline.errors import ConfigError
@@ -63,6 +64,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     loaded = load_sources(default_sources_path(args.path))  # ConfigError -> exit code 2
     print(f"{', '.join(map(str, loaded.files))}: {loaded.summary()}")
+    hubs: dict[str, int] = {}
+    for source in loaded.sources:
+        if source.type == "rsshub" and source.url and source.route:
+            instance = instance_of(source.url, source.route)  # never the access key
+            hubs[instance] = hubs.get(instance, 0) + 1
+    for instance, count in hubs.items():
+        print(f"  {count} RSSHub route{'s' if count != 1 else ''} through {instance}")
     return 0
 
 
