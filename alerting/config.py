@@ -109,11 +109,13 @@ class SpreadRule(_Model):
 
 
 class VolumeSettings(_Model):
-    """The volume trigger: a sudden spike of articles naming a place, unit or person.
+    """The volume trigger: a sudden spike of articles naming a place, unit or person that no single
+    story explains (:mod:`alerting.volume`).
 
-    Each hour's count for a watched name is compared with its average per hour over ``baseline``;
-    a spike (at least ``min_articles`` and ``factor`` times the baseline) opens one alert per name
-    and window.
+    The articles naming a watched name in any window of ``window`` (the largest story counted
+    once) are compared with the name's usual count for such a window over ``baseline``; a spike
+    (at least ``min_articles`` and ``factor`` times the usual) is held by one volume alert while
+    it lasts, whichever of its names found it.
     """
 
     enabled: bool = True

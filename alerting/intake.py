@@ -3,7 +3,12 @@
 :class:`Intake` takes a scored article: below level 1 nothing happens; the first article of a
 story opens its alert (level, office and urgency from :func:`alerting.routing.route`, the
 upward-report clocks started, the offices told); a later one joins it, and may raise its level
-(its own level, the spread rules, the urgency flags); a watched name whose articles spike opens a
+(its own level, the spread rules, the urgency flags). The spread rules hold over any window: the
+story is raised when any window of a rule's length holds its number of the story's articles,
+whatever order they arrived in (a late article, seen before others already taken in, counts where
+it belongs). A watched name that many stories mention at once is a volume spike
+(:mod:`alerting.volume`): one volume alert holds it while it lasts, whichever of its names (a
+county's, a town's) found it; a spike that one story explains is that story's spread, not a
 volume alert. Ingesting is idempotent: an article already counted for its story changes nothing.
 
 :func:`intake_step` is the stream step over the ``alerts`` topic: a batch in one transaction, a
@@ -16,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -29,7 +34,7 @@ from alerting.config import AlertingConfig
 from alerting.notifier import Notifier
 from alerting.routing import Reason, Routed, route, spread_level
 from alerting.store import Store
-from alerting.store.models import Alert, AlertArticle
+from alerting.store.models import Alert, AlertArticle, VolumeSpike
 from alerting.timekeeper import Timekeeper
 from alerting.volume import Spike, observe
 from pipeline import metrics
@@ -100,7 +105,8 @@ class Intake:
             return alert.id
         else:
             self._grow(session, alert, article, routed, now)
-        for spike in observe(session, self.config.volume, f"{article.title}\n{article.content}", article.fetched):
+        for spike in observe(session, self.config.volume, article.id, story_key,
+                             f"{article.title}\n{article.content}", article.fetched):
             self._volume_alert(session, spike, article, now)
         return alert.id
 
@@ -110,18 +116,25 @@ class Intake:
         return "Y" + hashlib.sha1(story_key.encode("utf-8")).hexdigest()[:9].upper()
 
     def _attach(self, session: Session, alert: Alert, article: ScoredArticle, now: datetime) -> None:
-        session.add(AlertArticle(alert_id=alert.id, article_id=article.id, source_id=article.source_id,
-                                 url=article.url, title=article.title, level=article.level,
-                                 published=article.published, seen_at=article.fetched))
+        self._hold(session, alert, AlertArticle(
+            alert_id=alert.id, article_id=article.id, source_id=article.source_id, url=article.url,
+            title=article.title, level=article.level, published=article.published, seen_at=article.fetched), now)
+
+    def _hold(self, session: Session, alert: Alert, row: AlertArticle, now: datetime) -> None:
+        """Add an article's row to the alert (a new row, or a copy of the one another alert has)."""
+        if row.alert_id != alert.id:
+            row = AlertArticle(alert_id=alert.id, article_id=row.article_id, source_id=row.source_id, url=row.url,
+                               title=row.title, level=row.level, published=row.published, seen_at=row.seen_at)
+        session.add(row)
         alert.articles += 1
-        if article.source_id not in alert.sources:
-            alert.sources = [*alert.sources, article.source_id]
-        alert.last_seen = max(alert.last_seen, article.fetched)
+        if row.source_id not in alert.sources:
+            alert.sources = [*alert.sources, row.source_id]
+        alert.last_seen = max(alert.last_seen, row.seen_at)
         alert.updated_at = now
         session.flush()
 
     def _open(self, session: Session, story_key: str, trigger: str, article: ScoredArticle,
-              routed: Routed, now: datetime, title: str | None = None) -> Alert:
+              routed: Routed, now: datetime, title: str | None = None, also: list[AlertArticle] = ()) -> Alert:
         alert = Alert(id=self.alert_id(story_key), story_key=story_key, trigger=trigger,
                       title=title or article.title or article.content[:40], url=article.url,
                       summary=article.content[:200], first_source=article.first_source or article.source_id,
@@ -134,6 +147,8 @@ class Intake:
         session.add(alert)
         session.flush()
         self._attach(session, alert, article, now)
+        for row in also:  # before the offices are told, so the message counts them
+            self._hold(session, alert, row, now)
         started = self.timekeeper.start(session, alert, now)
         metrics.ALERTS_OPENED.labels(trigger, str(alert.level)).inc()
         audit.append(session, now, SYSTEM.name, "open", alert.id, None,
@@ -154,12 +169,12 @@ class Intake:
             why += routed.reasons
         rules = [r for r in self.config.spread if r.raise_to > alert.level]
         spread = None
-        if rules:  # one query counts the story's articles inside every rule's window
-            at = article.fetched
-            recent = session.execute(select(*[
-                func.coalesce(func.sum(case((AlertArticle.seen_at.between(at - r.within, at), 1), else_=0)), 0)
-                for r in rules]).where(AlertArticle.alert_id == alert.id)).one()
-            spread = spread_level(rules, list(recent))
+        if rules:  # the story's articles in every window that holds this one, earlier and later
+            at, widest = article.fetched, max(r.within for r in rules)
+            times = session.execute(select(AlertArticle.seen_at).where(
+                AlertArticle.alert_id == alert.id, AlertArticle.seen_at.between(at - widest, at + widest))
+                .order_by(AlertArticle.seen_at)).scalars().all()
+            spread = spread_level(rules, times, at)
         if spread and spread[0] > alert.level:
             alert.level = spread[0]
             why.append(spread[1])
@@ -184,16 +199,67 @@ class Intake:
                                      subject, body, now)
 
     def _volume_alert(self, session: Session, spike: Spike, article: ScoredArticle, now: datetime) -> None:
-        alert = session.execute(select(Alert).where(Alert.story_key == spike.story_key)).scalar_one_or_none()
-        if alert is not None:
-            if session.get(AlertArticle, (alert.id, article.id)) is None:
-                self._attach(session, alert, article, now)
-            return
+        """The volume alert that holds ``spike``: the one already holding most of its articles
+        (opened for this name, or for another name found in the same articles), else a new one;
+        it gets the spike's articles it does not hold yet, as their stories' alerts hold them."""
+        held = session.execute(
+            select(AlertArticle.alert_id, func.count()).join(Alert, Alert.id == AlertArticle.alert_id)
+            .where(Alert.trigger == "volume", AlertArticle.article_id.in_(spike.article_ids))
+            .group_by(AlertArticle.alert_id).order_by(func.count().desc(), AlertArticle.alert_id)).first()
+        if held is not None and 2 * held[1] >= len(spike.article_ids):
+            alert = session.get(Alert, held[0])
+        else:  # (or the one this very window opened, should it hold too few of it by now)
+            alert = session.execute(select(Alert).where(Alert.story_key == spike.story_key)).scalar_one_or_none()
+        holds = set() if alert is None else set(session.execute(select(AlertArticle.article_id).where(
+            AlertArticle.alert_id == alert.id, AlertArticle.article_id.in_(spike.article_ids))).scalars())
+        rows: dict[str, AlertArticle] = {}
+        missing = [i for i in spike.article_ids if i not in holds and i != article.id]
+        if missing:
+            for row in session.execute(select(AlertArticle).where(AlertArticle.article_id.in_(missing))).scalars():
+                rows.setdefault(row.article_id, row)
+        also = [rows[i] for i in missing if i in rows]
         settings = self.config.volume
-        routed = Routed(level=settings.level, office=settings.office,
-                        reasons=[Reason("volume", f"声量:{spike.name} {spike.count}篇/窗口，平时约{spike.usual:.1f}篇")])
-        title = f"「{spike.name}」相关信息激增：近{int(settings.window.total_seconds() // 3600)}小时{spike.count}篇"
-        self._open(session, spike.story_key, "volume", article, routed, now, title=title)
+        if alert is None:
+            routed = Routed(level=settings.level, office=settings.office, reasons=[
+                Reason("volume", _volume_reason(spike.name, spike.count, spike.stories, spike.usual, settings.window))])
+            alert = self._open(session, spike.story_key, "volume", article, routed, now,
+                               title=_volume_title([spike.name], spike.count, settings.window), also=also)
+        else:
+            if article.id not in holds:
+                self._attach(session, alert, article, now)
+            for row in also:
+                self._hold(session, alert, row, now)
+        self._note_spike(session, alert, spike)
+
+    def _note_spike(self, session: Session, alert: Alert, spike: Spike) -> None:
+        """Keep the alert's names with their fullest windows, and its title and reasons current."""
+        noted = session.get(VolumeSpike, (alert.id, spike.name))
+        if noted is None:
+            session.add(VolumeSpike(alert_id=alert.id, name=spike.name, peak=spike.count, stories=spike.stories,
+                                    usual=spike.usual))
+        elif spike.count > noted.peak:
+            noted.peak, noted.stories, noted.usual = spike.count, spike.stories, spike.usual
+        session.flush()
+        spikes = session.execute(select(VolumeSpike).where(VolumeSpike.alert_id == alert.id)
+                                 .order_by(VolumeSpike.peak.desc(), VolumeSpike.name)).scalars().all()
+        window = self.config.volume.window
+        alert.title = _volume_title([s.name for s in spikes], spikes[0].peak, window)
+        alert.level_reasons = ([r for r in alert.level_reasons if not r.startswith("声量:")]
+                               + [_volume_reason(s.name, s.peak, s.stories, s.usual, window) for s in spikes])
+
+
+def _window_words(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    return f"{minutes // 60}小时内" if minutes % 60 == 0 else f"{minutes}分钟内"
+
+
+def _volume_title(names: list[str], peak: int, window: timedelta) -> str:
+    """「会昌」「周田」相关信息激增：1小时内最多17篇 (the names, fullest first)."""
+    return "".join(f"「{name}」" for name in names) + f"相关信息激增：{_window_words(window)}最多{peak}篇"
+
+
+def _volume_reason(name: str, count: int, stories: int, usual: float, window: timedelta) -> str:
+    return f"声量:{name} {_window_words(window)}{count}篇/{stories}个事件，平时约{usual:.1f}篇"
 
 
 def intake_step(bus: Bus, intake: Intake, count: StepCount) -> Step:

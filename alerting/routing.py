@@ -7,7 +7,9 @@ the classifier's office, else the coordinating office (协调小组办公室 sit
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Literal
 
 from alerting.config import AlertingConfig, Condition, SpreadRule
@@ -87,12 +89,31 @@ def route(article: ScoredArticle, config: AlertingConfig) -> Routed:
     return routed
 
 
-def spread_level(rules: list[SpreadRule], recent: list[int]) -> tuple[int, Reason] | None:
-    """The highest level the spread rules give a story with ``recent[i]`` articles inside
-    ``rules[i].within`` (counted by the caller, in the database)."""
+def spread_level(rules: list[SpreadRule], times: list[datetime], at: datetime) -> tuple[int, Reason] | None:
+    """The highest level the spread rules give a story when one of its articles was seen at ``at``:
+    a rule holds when some window of its length that holds ``at`` holds its number of the story's
+    articles. ``times``: when the story's articles were seen (sorted, this one included), at
+    least those within the longest rule's length of ``at`` on either side. Levels only go up, so
+    only the windows an article joins can raise a story: this finds a raise whatever order the
+    articles arrive in."""
     best: tuple[int, Reason] | None = None
-    for rule, count in zip(rules, recent):
+    for rule in rules:
+        count = _fullest_window(times, at, rule.within)
         if count >= rule.articles and (best is None or rule.raise_to > best[0]):
             minutes = int(rule.within.total_seconds() // 60)
             best = (rule.raise_to, Reason("spread", f"扩散:{minutes}分钟内{count}篇→{LEVEL_NAMES[rule.raise_to]}"))
+    return best
+
+
+def _fullest_window(times: list[datetime], at: datetime, within: timedelta) -> int:
+    """The most of ``times`` (sorted) inside one window ``[start, start + within]`` holding ``at``
+    (the fullest such windows start at one of the times)."""
+    best, end = 0, bisect.bisect_left(times, at - within)
+    for begin in range(end, len(times)):
+        if times[begin] > at:
+            break
+        end = max(end, begin)
+        while end < len(times) and times[end] <= times[begin] + within:
+            end += 1
+        best = max(best, end - begin)
     return best

@@ -16,12 +16,26 @@ count) and the first source, not fifty alerts. Two levels:
 
 Fingerprint schemes. Scheme 1 hashed every shingle with BLAKE2b, one Python call per shingle:
 2.7 ms an article of 1,500 characters, the largest CPU cost of the classify worker. Scheme 2
-(today's) packs a shingle's three code points into one 64-bit integer, mixes it with the
-SplitMix64 finaliser and votes, all in numpy over the whole text: 0.27 ms, normalisation
-included. The two give different bits for the same text, so every row records its scheme and
-only fingerprints of today's scheme are compared; rows of scheme 1 (files written before) still
-join their stories through the exact hash, and a repost with small edits of a story first seen
-before the upgrade starts a new story.
+packs a shingle's three code points into one 64-bit integer, mixes it with the SplitMix64
+finaliser and votes, all in numpy over the whole text: 0.27 ms, normalisation included. Scheme 3
+(today's) is scheme 2's hash over another text: the article without its template (hashtags,
+``@``-mentions, pleas to spread, 实名举报 boilerplate: :func:`classifiers.identity.template_free`).
+Complaints written on one template were 7 to 12 bits apart under scheme 2 and merged into one
+story; without the template they are 14 bits or more apart. Different schemes give
+different bits for the same text, so every row records its scheme and only fingerprints of
+today's scheme are compared; rows of an earlier scheme (files written before) still join their
+stories through the exact hash, and a repost with small edits of a story first seen before the
+upgrade starts a new story.
+
+Names. Within the distance a template still dominates short posts (two case notices 【审查调查】…
+涉嫌严重违纪违法 about two officials are 12 bits apart), so a near match joins a story only when
+the two texts name the same people, places and units (:func:`classifiers.identity.same_names`):
+each row keeps the names its text mentions. The candidates are every stored fingerprint within the
+distance, nearest first; the first whose names agree gives the story.
+
+Levels. A story's level is the highest of its articles' (:meth:`StoryClusters.raise_level`): a
+repost the model scores lower than its story is still the story's level, so every repost of a
+较大 story reaches the alert queue and counts for its spread.
 
 State lives in SQLite (the embedded backend), so clusters survive a restart; the in-memory copy
 of the fingerprints is read from it at start and caught up before every comparison, so several
@@ -39,10 +53,11 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.identity import names, same_names, template_free
 from pipeline.text import normalize
 
-__all__ = ["Assignment", "StoryClusters", "simhash", "hamming", "shingle_hashes", "NEAR_DISTANCE",
-           "SCHEME"]
+__all__ = ["Assignment", "StoryClusters", "simhash", "fingerprint", "hamming", "shingle_hashes",
+           "NEAR_DISTANCE", "SCHEME"]
 
 #: Largest Hamming distance between fingerprints of one story. Measured on our own pairs
 #: (tests/crawlers/test_dedup.py): reposts with a paragraph added or a byline changed stay
@@ -68,8 +83,10 @@ class Assignment:
     exact: bool = False
 
 
-#: The fingerprint scheme :func:`simhash` computes (see the module's docstring).
-SCHEME = 2
+#: The fingerprint scheme :func:`fingerprint` computes (see the module's docstring).
+SCHEME = 3
+#: At most this many stored fingerprints within the distance have their names compared.
+_CANDIDATES = 32
 _BASE = np.uint64(0x110001)  # code points plus one: three fit in 64 bits, none maps to zero
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -112,7 +129,7 @@ def shingle_hashes(text: str, normalized: bool = False) -> np.ndarray:
 
 
 def simhash(text: str, normalized: bool = False) -> int:
-    """64-bit SimHash (unsigned) of ``text`` in scheme 2; 0 for text without letters.
+    """64-bit SimHash (unsigned) of ``text`` (scheme 2's hash); 0 for text without letters.
 
     Every shingle occurrence votes on each of the 64 bits of its hash, for where the bit is set
     and against where it is not; a bit with more votes for than against is set.
@@ -127,6 +144,12 @@ def simhash(text: str, normalized: bool = False) -> int:
     return int(np.packbits(votes > 0, bitorder="little").view("<u8")[0])
 
 
+def fingerprint(text: str, normalized: bool = False) -> int:
+    """The story fingerprint of ``text`` in today's scheme: :func:`simhash` of the text without
+    its template (:func:`classifiers.identity.template_free`)."""
+    return simhash(template_free(text if normalized else normalize(text)), normalized=True)
+
+
 def hamming(a: int, b: int) -> int:
     """Number of differing bits."""
     return (a ^ b).bit_count()
@@ -136,6 +159,14 @@ def exact_hash(text: str, normalized: bool = False) -> str:
     """Hash of the normalised, whitespace-collapsed text: equal for exact duplicates."""
     norm = text if normalized else normalize(text)
     return hashlib.sha256(" ".join(norm.split()).encode("utf-8")).hexdigest()
+
+
+_NAMES_SEP = "\t"
+
+
+def _split_names(stored: str) -> frozenset[str]:
+    """The names of a row, as :meth:`StoryClusters.assign` stored them."""
+    return frozenset(stored.split(_NAMES_SEP)) if stored else frozenset()
 
 
 def _signed(value: int) -> int:
@@ -154,7 +185,11 @@ CREATE TABLE IF NOT EXISTS articles (
     simhash INTEGER NOT NULL, source_id TEXT NOT NULL, seen_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_exact ON articles(exact_hash);
 CREATE INDEX IF NOT EXISTS articles_cluster ON articles(cluster_id, seen_at);
+CREATE TABLE IF NOT EXISTS story_levels (
+    cluster_id TEXT PRIMARY KEY, level INTEGER NOT NULL, department TEXT NOT NULL);
 """
+#: Columns added after the first version, with what rows written before hold.
+_ADDED = {"scheme": "INTEGER NOT NULL DEFAULT 1", "names": "TEXT"}
 
 
 class _Fingerprints:
@@ -183,13 +218,15 @@ class _Fingerprints:
         self.prints[self.size:end] = new[:, 1].view(np.uint64)  # stored signed, read unsigned
         self.size = end
 
-    def closest(self, fingerprint: int) -> tuple[int, int] | None:
-        """(row id, Hamming distance) of the nearest stored fingerprint; None when empty."""
+    def within(self, fingerprint: int, distance: int, limit: int) -> list[int]:
+        """Row ids of the stored fingerprints at most ``distance`` bits from ``fingerprint``,
+        nearest first (the earliest stored first among equally near ones), at most ``limit``."""
         if not self.size:
-            return None
+            return []
         distances = _bit_count(self.prints[:self.size] ^ np.uint64(fingerprint))
-        i = int(np.argmin(distances))
-        return int(self.rowids[i]), int(distances[i])
+        near = np.nonzero(distances <= distance)[0]
+        near = near[np.argsort(distances[near], kind="stable")][:limit]
+        return [int(r) for r in self.rowids[near]]
 
 
 def _bit_count(values: np.ndarray) -> np.ndarray:
@@ -219,8 +256,9 @@ class StoryClusters:
         # schemes would otherwise both add the column, and the second would fail.
         self._db.execute("BEGIN IMMEDIATE")
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
-        if "scheme" not in columns:  # its rows are scheme 1
-            self._db.execute("ALTER TABLE articles ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1")
+        for column, declared in _ADDED.items():
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE articles ADD COLUMN {column} {declared}")
         self._db.commit()
         self._prints = _Fingerprints()
 
@@ -234,36 +272,53 @@ class StoryClusters:
         self.close()
 
     def assign(self, article_id: str, text: str, seen_at: datetime, source_id: str) -> Assignment:
-        """The cluster of this article: an exact duplicate's, a near duplicate's, or a new one."""
+        """The cluster of this article: an exact duplicate's, a near duplicate's that names the
+        same people and places, or a new one."""
         with self._lock, self._db:
             row = self._db.execute("SELECT cluster_id FROM articles WHERE article_id = ?",
                                    (article_id,)).fetchone()
             if row:
                 return self._summary(row[0], is_new=False, exact=False)
-            norm = normalize(text)  # once for both hashes
+            norm = normalize(text)  # once for all three
             digest = exact_hash(norm, normalized=True)
-            fingerprint = simhash(norm, normalized=True)
+            fprint = fingerprint(norm, normalized=True)
+            named = names(norm)
             row = self._db.execute("SELECT cluster_id FROM articles WHERE exact_hash = ? LIMIT 1",
                                    (digest,)).fetchone()
             exact = row is not None
-            cluster = row[0] if row else self._nearest(fingerprint)
+            cluster = row[0] if row else self._nearest(fprint, named)
             is_new = cluster is None
             cluster = cluster or article_id
             self._db.execute("INSERT INTO articles (article_id, cluster_id, exact_hash, simhash, "
-                             "source_id, seen_at, scheme) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (article_id, cluster, digest, _signed(fingerprint), source_id,
-                              _iso(seen_at), SCHEME))
+                             "source_id, seen_at, scheme, names) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (article_id, cluster, digest, _signed(fprint), source_id,
+                              _iso(seen_at), SCHEME, _NAMES_SEP.join(sorted(named))))
             return self._summary(cluster, is_new=is_new, exact=exact)
 
-    def _nearest(self, fingerprint: int) -> str | None:
-        """The cluster of the closest stored fingerprint within the threshold, if any (the
-        earliest stored one among equally close ones)."""
+    def raise_level(self, cluster_id: str, level: int, department: str) -> tuple[int, str]:
+        """Count an article of ``level`` (routed to ``department``) in its story; return the
+        story's level so far, the highest of its articles', with the office of the article that
+        first reached it (this article's when it is the one)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO story_levels (cluster_id, level, department) VALUES (?, ?, ?) "
+                "ON CONFLICT (cluster_id) DO UPDATE SET level = excluded.level, "
+                "department = excluded.department WHERE excluded.level > story_levels.level",
+                (cluster_id, level, department))
+            best, office = self._db.execute("SELECT level, department FROM story_levels "
+                                            "WHERE cluster_id = ?", (cluster_id,)).fetchone()
+        return (best, office) if best > level else (level, department)
+
+    def _nearest(self, fprint: int, named: frozenset[str]) -> str | None:
+        """The cluster of the nearest stored fingerprint within the distance whose text names the
+        same people and places (the earliest stored among equally near ones)."""
         self._prints.catch_up(self._db)
-        found = self._prints.closest(fingerprint)
-        if found is None or found[1] > self.near_distance:
-            return None
-        return self._db.execute("SELECT cluster_id FROM articles WHERE rowid = ?",
-                                (found[0],)).fetchone()[0]
+        for rowid in self._prints.within(fprint, self.near_distance, _CANDIDATES):
+            cluster, stored = self._db.execute("SELECT cluster_id, names FROM articles WHERE rowid = ?",
+                                               (rowid,)).fetchone()
+            if same_names(named, _split_names(stored or "")):
+                return cluster
+        return None
 
     def _summary(self, cluster: str, is_new: bool, exact: bool) -> Assignment:
         first_source, first_seen = self._db.execute(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
     "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure", "Dismissal",
-    "BriefingReview",
+    "BriefingReview", "VolumeMention", "VolumeSpike",
 ]
 
 
@@ -234,7 +234,7 @@ class AuditHead(Base):
 
 
 class VolumeCount(Base):
-    """Articles naming a watched place, unit or person, per hour (the volume trigger's memory)."""
+    """Articles naming a watched place, unit or person, per hour: the volume trigger's baseline."""
 
     __tablename__ = "volume_counts"
 
@@ -337,3 +337,34 @@ class Dismissal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# ---- the volume trigger over sliding windows (migration 0007) -----------------------------------
+
+
+class VolumeMention(Base):
+    """An article that names a watched place, unit or person, with its story and when it was seen:
+    the volume trigger counts these over any window, whatever order they arrived in."""
+
+    __tablename__ = "volume_mentions"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    story_key: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_volume_mentions_name_seen", "name", "seen_at"),)
+
+
+class VolumeSpike(Base):
+    """A watched name whose spike a volume alert holds, with the largest window seen: one alert
+    may hold several names (a county's and a town's in the same articles)."""
+
+    __tablename__ = "volume_spikes"
+
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    #: the most articles naming it within one window, of how many stories, and its usual count then
+    peak: Mapped[int] = mapped_column(Integer)
+    stories: Mapped[int] = mapped_column(Integer)
+    usual: Mapped[float] = mapped_column(Float)

@@ -195,8 +195,9 @@ def test_a_spike_of_articles_naming_a_place_opens_one_volume_alert(service, cloc
                               text=f"周田镇第{n}条帖子"))
         clock.advance(minutes=5)
     volume = [a for a in service.list(OFFICE) if a.trigger == "volume"]
-    assert len(volume) == 1 and "周田" in volume[0].title and volume[0].level == 2
-    assert volume[0].articles == 2                   # the fifth crossed the line, the sixth joined
+    assert len(volume) == 1 and volume[0].level == 2
+    assert volume[0].title == "「周田」相关信息激增：1小时内最多6篇"
+    assert volume[0].articles == 6                   # the five that crossed the line, then the sixth
 
 
 def test_the_audit_chain_finds_an_edited_a_deleted_and_a_truncated_entry(store_factory, service, clock):

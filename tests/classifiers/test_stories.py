@@ -6,8 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from classifiers.stories import NEAR_DISTANCE, StoryClusters, hamming, simhash
+from classifiers.identity import names, template_free
+from classifiers.stories import NEAR_DISTANCE, SCHEME, StoryClusters, fingerprint, hamming, simhash
+from classifiers.testing import COMPLAINTS, plea_post, reposts, weibo_post
 from crawlers.normalize.dates import SHANGHAI
+from pipeline.text import normalize
 
 # Our own texts: a county commission notice and what reposting sites do to it.
 BASE = """近日，清河县纪委监委通报了三起违反中央八项规定精神的典型问题。
@@ -175,3 +178,83 @@ def test_two_processes_sharing_the_file_see_each_others_stories(tmp_path):
         first.assign("a1", BASE, T0, "qinghe-jw")
         repost = second.assign("r1", REPOST_WITH_EXTRAS, T0 + timedelta(minutes=5), "portal")
     assert (repost.cluster_id, repost.repost_count, repost.is_new) == ("a1", 1, False)
+
+
+# -- complaints on one template: each its own story (issue 18) -------------------------------------
+
+@pytest.mark.parametrize("template", [weibo_post, plea_post])
+def test_complaints_on_one_template_are_stories_of_their_own_and_their_reposts_join_them(clusters, template):
+    posts = [template(*c) for c in COMPLAINTS]
+    assert min(hamming(simhash(a), simhash(b)) for a in posts for b in posts if a != b) <= NEAR_DISTANCE
+    stories = [clusters.assign(f"c{n}", text, T0 + timedelta(minutes=n), "weibo") for n, text in enumerate(posts)]
+    assert [s.cluster_id for s in stories] == [f"c{n}" for n in range(len(posts))]
+    assert all(s.is_new for s in stories)
+    for n, text in enumerate(posts):
+        for label, repost in reposts(text).items():
+            joined = clusters.assign(f"c{n}-{label}", repost, T0 + timedelta(hours=1), "portal")
+            assert (joined.cluster_id, joined.is_new) == (f"c{n}", False), (n, label)
+
+
+#: Case notices on one template: only the official and the unit differ.
+OFFICIALS = [("县教育科技体育局", "原副局长", "朱文斌"), ("县自然资源局", "原副局长", "欧阳平"),
+             ("周田镇", "原党委书记", "钟建国"), ("县住房和城乡建设局", "原局长", "曾宪明"),
+             ("麻州镇", "原镇长", "刘志强"), ("县农业农村局", "副局长", "温小龙")]
+
+
+def case_notice(unit, post, person):
+    return f"#会昌清风# 【审查调查】会昌{unit}{post}{person}涉嫌严重违纪违法，目前正接受县纪委监委纪律审查和监察调查。"
+
+
+def test_case_notices_about_different_officials_stay_apart_though_their_fingerprints_are_near(clusters):
+    notices = [case_notice(*o) for o in OFFICIALS]
+    # the template is most of each notice: some pairs are within the distance, fingerprints alone
+    # would merge them
+    assert min(hamming(fingerprint(a), fingerprint(b)) for a in notices for b in notices if a != b) <= NEAR_DISTANCE
+    stories = [clusters.assign(f"n{n}", text, T0, "jxlz") for n, text in enumerate(notices)]
+    assert [s.cluster_id for s in stories] == [f"n{n}" for n in range(len(notices))]
+    repost = clusters.assign("r", "转发：" + notices[4].replace("目前", "现"), T0 + timedelta(hours=1), "portal")
+    assert repost.cluster_id == "n4"
+
+
+def test_the_names_of_a_text_are_read_where_they_are_written():
+    assert names(normalize(weibo_post(*COMPLAINTS[2]))) == {"会昌县", "门岭镇", "羊角村", "李春"}
+    assert names(normalize(case_notice(*OFFICIALS[1]))) >= {"欧阳平", "资源局"}
+    assert names(normalize("据县纪委监委消息，县财政局原局长张某某接受审查。")) == {"张某", "财政局"}
+    # a title is not a unit, a time is not a name
+    assert not names(normalize("今天县里来了个副局长，说村长不在。"))
+
+
+def test_the_template_is_not_what_the_fingerprint_reads():
+    read = template_free(normalize(plea_post(*COMPLAINTS[0])))
+    assert read.split() == ["周田镇党委副书记张建华在危房改造中收受好处费三万元，群众敢怒不敢言。"]
+    assert template_free(normalize(weibo_post(*COMPLAINTS[0]))).split() == [
+        "本人实名举报周田镇党委副书记张建华在危房改造中收受好处费三万元，请会昌县纪委监委调查处理！"]
+
+
+def test_fingerprints_of_scheme_2_are_not_compared_with_todays(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "clusters.sqlite3"
+    with StoryClusters(path):
+        pass
+    old = sqlite3.connect(path)
+    # written by the version before: the bare simhash of the text, which today's would match
+    print_ = fingerprint(BASE)
+    signed = print_ - (1 << 64) if print_ >= 1 << 63 else print_
+    old.execute("INSERT INTO articles (article_id, cluster_id, exact_hash, simhash, source_id, seen_at, "
+                "scheme) VALUES ('old', 'old', 'x', ?, 'qinghe-jw', ?, 2)",
+                (signed, T0.astimezone(timezone.utc).isoformat()))
+    old.commit()
+    old.close()
+    with StoryClusters(path) as store:
+        assert store.assign("new", BASE, T0, "portal").is_new
+    assert SCHEME == 3
+
+
+def test_a_story_keeps_the_highest_level_of_its_articles(clusters):
+    assert clusters.raise_level("s1", 1, "宣传部") == (1, "宣传部")
+    assert clusters.raise_level("s1", 2, "信访室") == (2, "信访室")
+    assert clusters.raise_level("s1", 0, "") == (2, "信访室")       # a repost scored lower
+    assert clusters.raise_level("s1", 2, "案管室") == (2, "案管室")  # as high: its own office
+    assert clusters.raise_level("s1", 1, "宣传部") == (2, "信访室")
+    assert clusters.raise_level("s2", 0, "") == (0, "")

@@ -1,0 +1,142 @@
+"""What makes two texts one event (同一事件): the text a story's fingerprint reads, and the names
+it mentions.
+
+Reposts of a story differ from it by what sites add (a 转发 prefix, a source line) and by a few
+characters: a fingerprint of the whole text finds them near. Complaints written on one template
+differ the other way round: the Weibo topic (``#会昌 实名举报#``), the plea before and after
+(``本人以真实姓名实名举报…求扩散！求转发！``) and the ``@`` of the commission's account are the same,
+and only who, where and what differ, so a fingerprint of the whole text finds them near each
+other too (the template is most of their characters). Two things are read here, both from the
+normalised text (:func:`pipeline.text.normalize`):
+
+- :func:`template_free`: the text without hashtags, ``@``-mentions, pleas to spread (求扩散,
+  求转发, 请帮忙转发 …), sentences with the template's phrases (愿承担法律责任, 所反映问题属实,
+  还老百姓一个公道 …) and sentences repeated within the text. This is what the fingerprint of
+  :mod:`classifiers.stories` reads.
+- :func:`names`: the people, places and units the text names, read at anchor words so that the
+  same characters give the same names and an edit changes only the names it touches: a surname
+  with 某 (张某某, 刘某平 → ``张某``, ``刘某``), a surname and the next character after a title
+  (副局长朱文斌 → ``朱文``), and the two characters before a place or unit word (周田镇, 羊角村,
+  财政所, 资源局). Two complaints on one template each name someone or somewhere the other does
+  not; a repost names what its original names, and perhaps more.
+
+:func:`same_names` is the rule a near match must pass to join a story.
+
+The text is not cleaned first (:func:`classifiers.clean.clean`, which the scorer applies): on the
+corpus's texts with the repost variants of tests/classifiers/test_stability.py, cleaning would
+bring another 2.6 % of reposts (portal buttons, related links, source lines of short texts)
+within the distance, but it costs about 1 ms an article, more than the rest of story clustering.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["template_free", "names", "same_names"]
+
+# -- the template ---------------------------------------------------------------------------------
+
+# A Weibo topic: #会昌 实名举报#, at most a line long.
+_HASHTAG = re.compile(r"#[^#\n]{1,40}#")
+# @会昌县纪委监委, @赣州清风: up to the next space or punctuation.
+_MENTION = re.compile(r"[@＠][\w\-·]{1,30}")
+# 求扩散！求转发！请大家帮忙转发、扩散周知: pleas to spread, alone or in a row.
+_PLEA = re.compile(
+    r"(?:(?:跪求|恳求|恳请|拜托|麻烦|希望|请|求)(?:各位|大家|网友|好心人)?(?:帮忙|帮我|帮帮忙|帮)?"
+    r"(?:扩散|转发|转|顶|关注|曝光|支持|评论|点赞|上热搜|热搜)+|扩散周知|转发扩散|帮忙转发|大家帮帮忙)"
+    r"[，,、！!。~～\s]*")
+# Phrases of the 实名举报 template, whoever and whatever it is about: a sentence with one is left
+# out (the names are read from the whole text, see names()).
+_BOILERPLATE = re.compile(
+    r"以真实姓名|愿(?:意)?承担(?:一切|相应|全部)?(?:的)?法律责任|(?:所)?反映(?:的)?(?:问题|情况|内容)(?:均|全部)?属实|"
+    r"还(?:老百姓|群众|我们|我|百姓|人民)(?:一个)?(?:公道|清白|说法)|(?:恳请|请求|希望|强烈要求)(?:上级|有关|相关|各级)?"
+    r"(?:部门|领导|纪委|纪检|监委|政府)[^。！？!?\n]{0,12}(?:彻查|严查|查处|核查|调查|重视|处理|关注)")
+# What every such sentence contains: texts without any of these skip the search.
+_BOILERPLATE_WORDS = ("真实姓名", "法律责任", "属实", "公道", "清白", "说法", "查", "重视", "处理", "关注")
+# A sentence with the punctuation that ends it.
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
+_EDGES = " \t\u3000\n。！？!?；;，,、：:"
+
+
+def template_free(text: str) -> str:
+    """The normalised ``text`` without the template of a post (see the module docstring): what a
+    story's fingerprint reads."""
+    text = _PLEA.sub(" ", _MENTION.sub(" ", _HASHTAG.sub(" ", text)))
+    template = ([m.start() for m in _BOILERPLATE.finditer(text)]
+                if any(word in text for word in _BOILERPLATE_WORDS) else [])
+    kept: list[str] = []
+    seen: set[str] = set()
+    for m in _SENTENCE.finditer(text):
+        core = m.group(0).strip(_EDGES)
+        if not core or core in seen or any(m.start() <= at < m.end() for at in template):
+            continue
+        seen.add(core)
+        kept.append(m.group(0))
+    return "".join(kept)
+
+
+# -- names ----------------------------------------------------------------------------------------
+
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+             "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万"
+             "钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝"
+             "包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+             "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬"
+             "师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚"
+             "鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋"
+             "相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银"
+             "亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
+_COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "夏侯", "尉迟", "长孙", "宇文",
+             "司徒", "公孙", "端木", "独孤", "南宫", "西门", "百里", "呼延", "轩辕", "钟离")
+_SURNAME = frozenset(_SURNAMES)
+_COMPOUND_SURNAME = frozenset(_COMPOUND)
+_TITLES = frozenset(("书记", "局长", "镇长", "乡长", "县长", "区长", "市长", "主任", "所长", "站长", "院长",
+                     "校长", "支书", "队长", "科长", "股长", "经理", "会计", "组长", "主席", "委员", "干部",
+                     "民警", "辅警", "医生", "老师", "村民", "党员", "厅长", "处长", "部长", "检察长", "庭长",
+                     "审判员"))
+# Place and unit words: 周田镇, 羊角村, 财政所, 资源局 (a title such as 局长 is found first).
+_PLACE_WORDS = ("镇", "乡", "村", "县", "区", "市", "街道", "社区", "局", "所", "院", "站", "厂", "公司", "小学",
+                "中学")
+# Where names are read: 某 (张某某), a title (副局长朱文斌) or a place word, titles before the
+# place words they start with.
+_ANCHOR = re.compile("某|" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "|" + "|".join(_PLACE_WORDS))
+_TWO_HAN = re.compile("[\u4e00-\u9fff]{2}")
+# Characters that are never part of the two before a place word: function words (我们村, 全县,
+# 该镇) and place words themselves (县乡镇).
+_NOT_IN_NAME = set("我你他她它们这那该本全各每某此其的了在是和与及到从对把被将向给为有个一二两几多镇乡村县区市局所院站")
+# Times and motions before a place word: 今天县纪委, 近日镇里, 来到村里.
+_NOT_A_NAME = {"今天", "当天", "昨天", "明天", "前天", "近日", "日前", "当日", "今日", "昨日", "今年", "去年",
+               "明年", "当年", "目前", "如今", "现在", "最近", "已经", "正在", "来到", "前往", "回到", "走进",
+               "深入", "返回", "离开", "进入", "赶到", "赶往", "全省", "上级", "下级", "基层", "城乡"}
+
+
+def names(text: str) -> frozenset[str]:
+    """The people, places and units the normalised ``text`` names (see the module docstring),
+    template included: a complaint may name its town only in the topic."""
+    found = set()
+    for m in _ANCHOR.finditer(text):
+        start, end, word = m.start(), m.end(), m.group(0)
+        if word == "某":  # 张某某, 欧阳某: the surname before it
+            if text[start - 2:start] in _COMPOUND_SURNAME:
+                found.add(text[start - 2:end])
+            elif start and text[start - 1] in _SURNAME:
+                found.add(text[start - 1:end])
+        elif word in _TITLES:  # 副局长朱文斌: the surname after it and one more character
+            after = 3 if text[end:end + 2] in _COMPOUND_SURNAME else 2 if text[end:end + 1] in _SURNAME else 0
+            name = text[end:end + after]
+            if after and _TWO_HAN.fullmatch(name[-2:]) and not name.endswith("某"):
+                found.add(name)
+        else:  # 周田镇: the two characters before, unless it is a title (村长)
+            prefix = text[start - 2:start] if start >= 2 else ""
+            if (_TWO_HAN.fullmatch(prefix) and text[end:end + 1] != "长" and prefix not in _NOT_A_NAME
+                    and not _NOT_IN_NAME.intersection(prefix)):
+                found.add(prefix + word)
+    return frozenset(found)
+
+
+def same_names(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether texts naming ``a`` and ``b`` may be one event: unless each names someone or
+    somewhere the other does not, and those differences are not a few among many names both
+    share (an edit that touched one name of a long repost)."""
+    only_a, only_b = len(a - b), len(b - a)
+    return min(only_a, only_b) == 0 or 8 * min(only_a, only_b) <= len(a & b)

@@ -1,0 +1,68 @@
+"""The classify step on every bus: a story's level is the highest of its articles', so reposts the
+model judges apart from their original all reach the alert queue at the story's level."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from classifiers.stage import classify_step
+from classifiers.stories import StoryClusters
+from classifiers.testing import COMPLAINTS, ScriptedScorer, reposts, weibo_post
+from pipeline import bus as topics
+from pipeline.flow import StepCount, drain as run_until_idle, publish_articles
+from pipeline.records import Article, ScoredArticle, decode
+from pipeline.testing import drain
+
+T0 = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)
+
+
+def repost_variants(text: str, n: int) -> list[str]:
+    """``n`` different reposts of ``text``: each way of reposting, by several accounts."""
+    ways = list(reposts(text).values())
+    return [f"转发@网友{i // len(ways)}：{ways[i % len(ways)]}" for i in range(n)]
+
+
+def classify(bus, stories, scorer) -> StepCount:
+    count = StepCount()
+    run_until_idle(bus, topics.RAW, "classify", classify_step(bus, scorer, count, stories), "classify")
+    return count
+
+
+def test_reposts_scored_apart_all_carry_their_story_level(bus_factory, tmp_path):
+    bus = bus_factory()
+    text = weibo_post(*COMPLAINTS[1])
+    original = Article.create(source_id="weibo-huichang", url="https://weibo.example/0", title="",
+                              content=text, fetched=T0)
+    copies = [Article.create(source_id=f"weibo-{n}", url=f"https://weibo.example/{n + 1}", title="", content=t,
+                             fetched=T0 + timedelta(minutes=n + 1))
+              for n, t in enumerate(repost_variants(text, 29))]
+    # the model's judgement of near-identical reposts: 较大 for the original, 无关, 一般 or 较大 for the rest
+    judged = {original.id: 2} | {a.id: n % 3 for n, a in enumerate(copies)}
+    scorer = ScriptedScorer(lambda article: judged[article.id])
+    with StoryClusters(tmp_path / "stories.sqlite3") as stories:
+        publish_articles(bus, [original])
+        classify(bus, stories, scorer)
+        publish_articles(bus, copies)
+        count = classify(bus, stories, scorer)
+    assert (count.written, count.dead, count.dropped) == (29, 0, {})
+    scored = [decode(m.value, m.where, expect=ScoredArticle) for m in drain(bus.consumer(topics.SCORED, "check"), 30)]
+    assert len(scored) == 30 and {s.story_id for s in scored} == {f"{original.content_hash}:{original.canonical_url}"}
+    assert {(s.level, s.department) for s in scored} == {(2, "信访室")}
+    carried = [s for s in scored if judged[s.id] < 2]
+    assert len(carried) == 20 and all(s.explanation[0] == "事件定级:较大" for s in carried)
+    assert all(s.explanation == ("scripted:2",) for s in scored if judged[s.id] == 2)
+
+
+def test_complaints_on_one_template_keep_their_own_levels(bus_factory, tmp_path):
+    bus = bus_factory()
+    posts = [Article.create(source_id="weibo-huichang", url=f"https://weibo.example/c{n}", title="",
+                            content=weibo_post(*c), fetched=T0 + timedelta(minutes=n))
+             for n, c in enumerate(COMPLAINTS)]
+    first = posts[0].id
+    scorer = ScriptedScorer(lambda article: 3 if article.id == first else 1)
+    with StoryClusters(tmp_path / "stories.sqlite3") as stories:
+        publish_articles(bus, posts)
+        classify(bus, stories, scorer)
+    scored = [decode(m.value, m.where, expect=ScoredArticle) for m in drain(bus.consumer(topics.SCORED, "check"), 8)]
+    assert len({s.story_id for s in scored}) == 8
+    assert sorted(s.level for s in scored) == [1] * 7 + [3]
