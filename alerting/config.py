@@ -22,7 +22,8 @@ from alerting.notify.config import ChannelConfig
 from pipeline.errors import ConfigError
 from pipeline.yamlfile import read_mapping, validation_problems
 
-__all__ = ["AlertingConfig", "load_alerting_config", "parse_duration", "DEFAULT_OFFICES", "STATE_LABELS"]
+__all__ = ["AlertingConfig", "load_alerting_config", "parse_duration", "DEFAULT_OFFICES", "STATE_LABELS",
+           "TASK_LABELS"]
 
 #: the offices the rules name; the list in the YAML may add or rename
 DEFAULT_OFFICES = ("宣传部", "信访室", "案管室", "监督检查室", "审查调查室", "巡察机构", "派驻纪检监察组")
@@ -39,6 +40,9 @@ STATE_LABELS = {
     "closed": "已办结",
     "dismissed": "已排除",
 }
+
+#: task states (核实, 会商任务) as the offices read them
+TASK_LABELS = {"open": "办理中", "done": "已完成", "cancelled": "已取消"}
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 

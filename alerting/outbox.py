@@ -35,9 +35,13 @@ from alerting.store.models import Alert, Deadline, Notification
 from pipeline import metrics
 from pipeline.records import SHANGHAI
 
-__all__ = ["queue", "deliver_due", "DeliveryReport", "LEASE", "alert_link"]
+__all__ = ["queue", "deliver_due", "DeliveryReport", "LEASE", "alert_link", "STATUS_LABELS"]
 
 log = logging.getLogger(__name__)
+
+#: a message's status as the offices read it (console, command line)
+STATUS_LABELS = {"pending": "待发送", "digest": "待汇总", "sent": "已发送", "merged": "已并入摘要",
+                 "withdrawn": "已撤回"}
 
 #: how long a claimed message is left to its sender: longer than one send takes (webhooks and bots
 #: bound the whole call by the channel's ``timeout_s``, at most 120 s). An e-mail whose every SMTP

@@ -16,9 +16,13 @@ from alerting.store import Store
 from alerting.store.models import (
     Alert, AlertArticle, AuditEntry, Deadline, Notification, Report, Task,
 )
-from alerting.workflow import OPEN_STATES
+from alerting.workflow import ACTION_WORDS, OPEN_STATES
 
-__all__ = ["Queries", "AlertDetail"]
+__all__ = ["Queries", "AlertDetail", "HISTORY_WORDS"]
+
+#: the audit log's actions as the offices read them: the workflow's, the stream's and the clocks'
+HISTORY_WORDS = {**ACTION_WORDS, "open": "发现并立项", "raise": "自动升级", "remind": "时限提醒",
+                 "deadline_missed": "超时，报组长"}
 
 
 @dataclass
