@@ -1,14 +1,20 @@
-"""What the notifications say, in Chinese, so an office reading a phone knows what to do."""
+"""What the notifications say, in Chinese, so an office reading a phone knows what to do.
+
+A message is written when its cause happens but may go out later (a digest, quiet hours, a
+retry): :func:`current` brings its spread line (``传播：N 篇，M 个来源``) up to date as it leaves,
+so the numbers a reader sees are never stale.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline
 from pipeline.records import beijing_minute
 
-__all__ = ["time_left", "minutes_between", "opened", "raised", "reminder", "escalation", "warned",
+__all__ = ["time_left", "minutes_between", "current", "opened", "raised", "reminder", "escalation", "warned",
            "task_assigned", "proposal"]
 
 
@@ -38,11 +44,23 @@ def _link(alert: Alert, console_url: str | None) -> str:
     return f"\n处理：{console_url.rstrip('/')}/alerts/{alert.id}" if console_url else f"\n处理：yuqing alerts show {alert.id}"
 
 
+_SPREAD = re.compile(r"^传播：\d+ 篇，\d+ 个来源$", re.MULTILINE)
+
+
+def _spread(alert: Alert) -> str:
+    return f"传播：{alert.articles} 篇，{len(alert.sources)} 个来源"
+
+
+def current(body: str, alert: Alert) -> str:
+    """``body`` with its spread line showing ``alert``'s numbers now."""
+    return _SPREAD.sub(lambda _: _spread(alert), body, count=1)
+
+
 def _facts(alert: Alert) -> str:
     lines = [f"级别：{LEVEL_NAMES[alert.level]}" + ("（紧急）" if alert.emergency else ""),
              f"承办：{alert.office}",
              f"首发：{alert.first_source}，{beijing_minute(alert.first_seen)}",
-             f"传播：{alert.articles} 篇，{len(alert.sources)} 个来源"]
+             _spread(alert)]
     if alert.url:
         lines.append(f"原文：{alert.url}")
     return "\n".join(lines)

@@ -9,7 +9,8 @@ doubling up to ``notify.max_retry_interval``. Level-1 items routed as digests ar
 into one message per channel at the digest times; quiet hours and the minimum interval hold back
 low levels only, never an urgent message. A message that became moot before it went out (its
 deadline met or void, a reminder past its deadline, a digest item raised above 一般) is
-withdrawn, not sent late.
+withdrawn, not sent late; one that leaves late carries its alert's spread as it is then
+(:func:`alerting.messages.current`).
 
 Delivery takes one message at a time: claimed (its ``next_attempt_at`` moved to the end of a
 :data:`LEASE`) in a short transaction that other tickers skip, sent, then recorded. Several tick
@@ -27,6 +28,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerting import messages
 from alerting.clock import Clock
 from alerting.config import Notify
 from alerting.notify.base import Channel, DeliveryError, Notification as Message
@@ -125,20 +127,22 @@ def _merge_digests(session: Session, now: datetime) -> None:
     """Turn held level-1 items whose digest time has come into one message per channel; an item
     whose alert was raised above 一般 since (its raise said so at once) or dismissed is withdrawn."""
     held = session.execute(
-        select(Notification, Alert.level, Alert.state).outerjoin(Alert, Alert.id == Notification.alert_id)
+        select(Notification, Alert).outerjoin(Alert, Alert.id == Notification.alert_id)
         .where(Notification.status == "digest", Notification.next_attempt_at <= now)
         .order_by(Notification.channel, Notification.created_at)
     ).all()
-    by_channel: dict[tuple[str, datetime], list[Notification]] = {}
-    for row, level, state in held:
-        if level is not None and (level > row.level or state == "dismissed"):
+    by_channel: dict[tuple[str, datetime], list[tuple[Notification, Alert | None]]] = {}
+    for row, alert in held:
+        if alert is not None and (alert.level > row.level or alert.state == "dismissed"):
             row.status = "withdrawn"
             continue
-        by_channel.setdefault((row.channel, row.next_attempt_at), []).append(row)
-    for (channel, slot), rows in by_channel.items():
+        by_channel.setdefault((row.channel, row.next_attempt_at), []).append((row, alert))
+    for (channel, slot), items in by_channel.items():
         local = slot.astimezone(SHANGHAI)
-        subject = f"【舆情摘要】{local:%m月%d日 %H:%M} 一般舆情 {len(rows)} 条"
-        body = "\n\n".join(f"{i}. {row.subject}\n{row.body}" for i, row in enumerate(rows, 1))
+        subject = f"【舆情摘要】{local:%m月%d日 %H:%M} 一般舆情 {len(items)} 条"
+        body = "\n\n".join(f"{i}. {row.subject}\n{messages.current(row.body, alert) if alert else row.body}"
+                            for i, (row, alert) in enumerate(items, 1))
+        rows = [row for row, _ in items]
         key = f"digest:{local:%Y%m%d%H%M}:{channel}"
         if not session.execute(select(Notification.id).where(Notification.key == key)).first():
             session.add(Notification(key=key, alert_id=None, channel=channel, level=1, subject=subject,
@@ -202,9 +206,10 @@ def _claim(store: Store, now: datetime, passed: set[int], console_url: str | Non
                 metrics.NOTIFICATIONS.labels(row.channel, "withdrawn").inc()
                 continue
             row.next_attempt_at = now + LEASE
+            alert = session.get(Alert, row.alert_id) if row.alert_id else None
             return _Claimed(row.id, row.key, row.channel, Message(
-                subject=row.subject, body=row.body, level=row.level, alert_id=row.alert_id,
-                url=alert_link(console_url, row.alert_id)))
+                subject=row.subject, body=messages.current(row.body, alert) if alert else row.body,
+                level=row.level, alert_id=row.alert_id, url=alert_link(console_url, row.alert_id)))
 
 
 def _send(channels: dict[str, Channel], claimed: _Claimed) -> tuple[str | None, bool]:

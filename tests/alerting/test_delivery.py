@@ -260,3 +260,17 @@ def test_the_webhook_payload_links_the_alert_in_the_console(store_factory, hook)
     service.tick()
     (request,) = hook.requests
     assert request.json["url"] == f"https://yq.huichang.example/alerts/{alert_id}"
+
+
+def test_a_message_held_for_the_digest_leaves_with_the_numbers_of_now(store_factory, smtp, hook):
+    clock = ManualClock(NINE)
+    service = AlertService(store_factory(), mail_config(smtp, hook), clock=clock)
+    service.ingest(scored("某单位召开警示教育会", at=clock.now(), level=1, story="h1"))
+    for n in range(3):
+        clock.advance(minutes=10)
+        service.ingest(scored("某单位召开警示教育会", at=clock.now(), level=1, story="h1", source=f"site-{n}",
+                              text=f"转载{n}：某单位召开警示教育会"))
+    clock.set(datetime(2026, 11, 27, 17, 30, tzinfo=SHANGHAI))
+    service.tick()
+    (digest,) = smtp.messages
+    assert "传播：4 篇，4 个来源" in digest.get_content()
