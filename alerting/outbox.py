@@ -243,8 +243,10 @@ def deliver_due(store: Store, settings: Notify, channels: dict[str, Channel], cl
         now = clock.now()
         with store.session() as session:
             row = session.get(Notification, claimed.id)
-            if row.status != "pending":
+            if row.status == "sent":
                 continue  # another ticker took it over after the lease ran out, and recorded it
+            if row.status == "withdrawn" and error is not None:
+                continue  # it became moot while we tried: nothing left to retry
             row.attempts += 1
             metrics.NOTIFICATIONS.labels(claimed.channel, "sent" if error is None else "failed").inc()
             if error is None:

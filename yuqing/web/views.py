@@ -34,9 +34,6 @@ __all__ = ["queue", "alert_row", "alert_detail", "tasks_for", "overview", "iso",
 
 #: actions that are not state transitions, offered in every open state
 _ANYTIME = ("assign", "consult", "report", "escalate")
-#: audit actions that are not workflow actions (the stream's and the clocks' own entries)
-TASK_STATES = TASK_LABELS
-DEADLINE_STATES = deadlines.STATUS_LABELS
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -76,7 +73,7 @@ def deadline_dict(d: Deadline | None, now: datetime | None = None, alert_state: 
         return None
     owed = deadlines.owed(d, alert_state)
     return {"id": d.id, "label": d.label, "kind": d.kind, "office": d.office, "due": iso(d.due_at),
-            "status": d.status, "status_label": DEADLINE_STATES.get(d.status, d.status), "done": iso(d.done_at),
+            "status": d.status, "status_label": deadlines.STATUS_LABELS.get(d.status, d.status), "done": iso(d.done_at),
             "owed": owed, "overdue": bool(owed and now is not None and d.due_at < now),
             "left": time_left(d.due_at, now) if owed and now is not None else None}
 
@@ -105,7 +102,7 @@ def _task(task: Task, alert_title: str = "") -> dict:
     return {"id": task.id, "alert_id": task.alert_id, "alert_title": alert_title, "kind": task.kind,
             "kind_label": "核实" if task.kind == "verify" else "会商任务", "title": task.title,
             "office": task.office, "person": task.person, "due": iso(task.due_at), "state": task.state,
-            "state_label": TASK_STATES.get(task.state, task.state), "result": task.result,
+            "state_label": TASK_LABELS.get(task.state, task.state), "result": task.result,
             "done": iso(task.done_at)}
 
 
