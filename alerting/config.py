@@ -12,7 +12,7 @@ validates a file.
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,7 +22,8 @@ from alerting.notify.config import ChannelConfig
 from pipeline.errors import ConfigError
 from pipeline.yamlfile import read_mapping, validation_problems
 
-__all__ = ["AlertingConfig", "load_alerting_config", "parse_duration", "DEFAULT_OFFICES", "STATE_LABELS"]
+__all__ = ["AlertingConfig", "load_alerting_config", "parse_duration", "DEFAULT_OFFICES", "STATE_LABELS",
+           "TASK_LABELS"]
 
 #: the offices the rules name; the list in the YAML may add or rename
 DEFAULT_OFFICES = ("宣传部", "信访室", "案管室", "监督检查室", "审查调查室", "巡察机构", "派驻纪检监察组")
@@ -39,6 +40,11 @@ STATE_LABELS = {
     "closed": "已办结",
     "dismissed": "已排除",
 }
+
+#: task states (核实, 会商任务) as the offices read them
+#: a task of a dismissed alert is ``void`` (``cancelled`` in SQLite files of older versions; the
+#: column holds 8 characters, which PostgreSQL enforces)
+TASK_LABELS = {"open": "办理中", "done": "已完成", "void": "已取消", "cancelled": "已取消"}
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -147,9 +153,24 @@ class Clocks(_Model):
         recipients=["市纪委监委宣传部", "省纪委监委宣传部", "中央纪委国家监委宣传部"]))
     #: 紧急: "report at once" leaves this much time from the moment the item is marked urgent
     emergency: Duration = timedelta(minutes=15)
+    #: a clock an alert comes under after it was opened (raised to 重大 by its spread or a
+    #: judgement, marked 可能影响全局 later) runs from that moment: the item was found to be one
+    #: then ("raise"); or from when the story was first seen, leaving at least ``min_left``
+    raised_from: Literal["raise", "first_seen"] = "raise"
+    min_left: Duration = Field(default=timedelta(minutes=30),
+                               description="with raised_from: first_seen, the least time a raise leaves")
     reminders: list[Duration] = Field(default_factory=lambda: [timedelta(minutes=30), timedelta(minutes=10)])
     verification: Duration = Field(default=timedelta(hours=1), description="time limit for 核实")
     task_default: Duration = Field(default=timedelta(hours=2), description="会商 task default")
+
+    def due(self, within: timedelta, first_seen: datetime, raised_at: datetime | None) -> datetime:
+        """When a clock of ``within`` falls due: from ``first_seen`` for a clock the alert had when
+        it opened (``raised_at`` None), else by ``raised_from`` (see above)."""
+        if raised_at is None:
+            return first_seen + within
+        if self.raised_from == "raise":
+            return max(first_seen, raised_at) + within
+        return max(first_seen + within, raised_at + self.min_left)
 
 
 class Route(_Model):
@@ -180,6 +201,8 @@ class Notify(_Model):
     min_interval: Duration = timedelta(minutes=0)
     #: retry a failed delivery after 30 s, doubling up to this
     max_retry_interval: Duration = timedelta(minutes=30)
+    #: an urgent message (its clock running, or 重大) is retried at this fixed pace instead
+    urgent_retry_interval: Duration = timedelta(seconds=20)
 
     @model_validator(mode="after")
     def _known_channels(self):

@@ -7,30 +7,65 @@ the caller marks each fired in the same transaction in which it queues the timer
 crash or restart neither loses a reminder nor sends it twice. Work done before the deadline cancels
 the timers still waiting; work done after it leaves the deadline ``missed`` (a late report stays
 late in the record).
+
+A deadline is *owed* (:func:`owed`, :func:`owed_clause`) from when it opens until the work it asks
+for is done: a missed one stays owed, and on show in the queue with how late it is, until the
+report is made or the task finished; only a void one (or one of a dismissed false alarm) is not.
+Messages about a deadline (its reminders, the warning or task that opened it) are withdrawn when it
+is met or void: a reminder of work already done is noise.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerting.store.models import Deadline, Timer
+from alerting.store.models import Alert, Deadline, Notification, Timer
 
-__all__ = ["open_deadline", "close_deadline", "void_deadline", "void_deadlines", "due_timers", "claim", "time_left"]
+__all__ = ["open_deadline", "close_deadline", "void_deadline", "void_deadlines", "due_timers", "claim",
+           "time_left", "owed", "owed_clause", "STATUS_LABELS"]
+
+#: a deadline's status as the offices read it (console, command line)
+STATUS_LABELS = {"open": "进行中", "met": "按时完成", "missed": "已超时", "void": "已撤销"}
+
+
+def owed(deadline: Deadline, alert_state: str | None = None) -> bool:
+    """Whether the work ``deadline`` asks for is still to be done (running, or missed and not yet
+    made up); ``alert_state`` ``dismissed`` releases a missed one: a false alarm owes no report."""
+    if deadline.done_at is not None or deadline.exempted_at is not None:
+        return False  # made, or the 组长 let it go unmade (it stays missed in the record)
+    return deadline.status == "open" or (deadline.status == "missed" and alert_state != "dismissed")
+
+
+def owed_clause() -> ColumnElement[bool]:
+    """:func:`owed` as SQL, for a query that joins :class:`Alert` to :class:`Deadline`."""
+    return and_(Deadline.done_at.is_(None), Deadline.exempted_at.is_(None),
+                or_(Deadline.status == "open", and_(Deadline.status == "missed", Alert.state != "dismissed")))
+
+
+def _withdraw_messages(session: Session, deadline: Deadline) -> None:
+    session.execute(update(Notification).where(
+        Notification.deadline_id == deadline.id, Notification.status.in_(("pending", "digest"))
+    ).values(status="withdrawn"))
 
 
 def open_deadline(session: Session, *, alert_id: str, kind: str, key: str, label: str, office: str,
                   due: datetime, now: datetime, reminders: list[timedelta],
                   task_id: int | None = None) -> Deadline:
     """Create the deadline ``key`` of an alert with its timers, or return it if it exists (an earlier
-    due time wins: an item marked urgent later never gets more time)."""
+    due time wins: an item marked urgent later never gets more time). A void one (the level was
+    lowered, and is raised again) opens again with ``due``."""
     deadline = session.execute(
         select(Deadline).where(Deadline.alert_id == alert_id, Deadline.key == key)
     ).scalar_one_or_none()
     if deadline is not None:
-        if deadline.status == "open" and due < deadline.due_at:
+        if deadline.status == "void":
+            deadline.status, deadline.due_at, deadline.done_at = "open", due, None
+            deadline.exempted_by = deadline.exempted_at = deadline.exempt_reason = None
+            _timers(session, deadline, now, reminders, replace=True)
+        elif deadline.status == "open" and due < deadline.due_at:
             deadline.due_at = due
             session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
                             .values(cancelled=True))
@@ -68,6 +103,7 @@ def close_deadline(session: Session, deadline: Deadline, now: datetime) -> str:
     deadline.done_at = deadline.done_at or now
     session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
                     .values(cancelled=True))
+    _withdraw_messages(session, deadline)
     return deadline.status
 
 
@@ -76,6 +112,7 @@ def void_deadline(session: Session, deadline: Deadline) -> None:
     deadline.status = "void"
     session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
                     .values(cancelled=True))
+    _withdraw_messages(session, deadline)
 
 
 def void_deadlines(session: Session, alert_id: str) -> None:

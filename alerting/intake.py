@@ -162,6 +162,10 @@ class Intake:
     def _grow(self, session: Session, alert: Alert, article: ScoredArticle, routed: Routed,
               now: datetime) -> None:
         self._attach(session, alert, article, now)
+        if alert.state in ("closed", "dismissed"):
+            # a finished alert keeps the level it was finished with (its articles still count);
+            # changing it without a decision would be a change the audit log does not explain
+            return
         old = alert.level
         why: list[Reason] = []
         if routed.level > alert.level:
@@ -182,15 +186,16 @@ class Intake:
             if getattr(routed, flag) and not getattr(alert, flag):
                 setattr(alert, flag, True)
                 why.append(routed.reason(flag))
-        if why and alert.state not in ("closed", "dismissed"):
-            words = [str(r) for r in why]
+        if why:
+            # a reason the alert already gives ("模型判定:一般" of every article) says nothing new
+            words = [w for w in dict.fromkeys(str(r) for r in why) if w not in alert.level_reasons]
             alert.level_reasons = [*alert.level_reasons, *words]
             before = {**audit.snapshot(alert), "level": old}
-            started = self.timekeeper.start(session, alert, now)
+            started = self.timekeeper.start(session, alert, now, raised_at=now)
             audit.append(session, now, SYSTEM.name, "raise", alert.id, before,
                          {**audit.snapshot(alert), "reasons": words, "articles": alert.articles})
             if alert.level > old:
-                subject, body = messages.raised(alert, old, "；".join(words), self.config.console_url)
+                subject, body = messages.raised(alert, old, "；".join(words), started, self.config.console_url)
                 self.notifier.notify(session, alert, f"raise:{alert.id}:{alert.level}", subject, body, now,
                                      leader=alert.level >= 3)
             elif started:

@@ -1,52 +1,89 @@
-"""What the notifications say, in Chinese, so an office reading a phone knows what to do."""
+"""What the notifications say, in Chinese, so an office reading a phone knows what to do.
+
+A message is written when its cause happens but may go out later (a digest, quiet hours, a
+retry): :func:`current` brings its spread line (``传播：N 篇，M 个来源``) up to date as it leaves,
+so the numbers a reader sees are never stale.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline
 from pipeline.records import beijing_minute
 
-__all__ = ["time_left", "opened", "raised", "reminder", "escalation", "warned", "task_assigned", "proposal", "dismissal_proposed"]
+__all__ = ["time_left", "minutes_between", "current", "opened", "raised", "reminder", "escalation", "warned",
+           "task_assigned", "proposal", "dismissal_proposed"]
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    """Whole minutes from ``start`` to ``end``, rounded to the nearest (half up) as a reader
+    expects: a reminder fired a few seconds late two minutes before the deadline says 2, not 1.
+    Negative when ``end`` is earlier."""
+    seconds = (end - start).total_seconds()
+    minutes = int(abs(seconds) / 60 + 0.5)
+    return minutes if seconds >= 0 else -minutes
+
+
+def _span(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}小时" + (f"{rest}分" if rest else "") if hours else f"{minutes}分"
 
 
 def time_left(due: datetime, now: datetime) -> str:
-    """``剩23分`` before the deadline, ``超时5分`` after it."""
-    minutes = int((due - now).total_seconds() // 60)
-    return f"剩{minutes}分" if minutes >= 0 else f"超时{-minutes}分"
+    """``剩23分`` (``剩1小时5分``) before the deadline, ``超时5分`` (``超时1小时5分``) after it."""
+    minutes = minutes_between(now, due)
+    if now > due:
+        return f"超时{_span(max(1, -minutes))}"
+    return f"剩{_span(minutes)}"
 
 
 def _link(alert: Alert, console_url: str | None) -> str:
     return f"\n处理：{console_url.rstrip('/')}/alerts/{alert.id}" if console_url else f"\n处理：yuqing alerts show {alert.id}"
 
 
+_SPREAD = re.compile(r"^传播：\d+ 篇，\d+ 个来源$", re.MULTILINE)
+
+
+def _spread(alert: Alert) -> str:
+    return f"传播：{alert.articles} 篇，{len(alert.sources)} 个来源"
+
+
+def current(body: str, alert: Alert) -> str:
+    """``body`` with its spread line showing ``alert``'s numbers now."""
+    return _SPREAD.sub(lambda _: _spread(alert), body, count=1)
+
+
 def _facts(alert: Alert) -> str:
     lines = [f"级别：{LEVEL_NAMES[alert.level]}" + ("（紧急）" if alert.emergency else ""),
              f"承办：{alert.office}",
              f"首发：{alert.first_source}，{beijing_minute(alert.first_seen)}",
-             f"传播：{alert.articles} 篇，{len(alert.sources)} 个来源"]
+             _spread(alert)]
     if alert.url:
         lines.append(f"原文：{alert.url}")
     return "\n".join(lines)
 
 
+def _deadlines(deadlines: list[Deadline]) -> str:
+    return "".join(f"\n时限：{d.label}，须于 {beijing_minute(d.due_at)} 前完成" for d in deadlines)
+
+
 def opened(alert: Alert, deadlines: list[Deadline], console_url: str | None) -> tuple[str, str]:
     subject = f"【{LEVEL_NAMES[alert.level]}舆情】{alert.title}"
-    body = _facts(alert)
-    for d in deadlines:
-        body += f"\n时限：{d.label}，须于 {beijing_minute(d.due_at)} 前完成"
-    return subject, body + _link(alert, console_url)
+    return subject, _facts(alert) + _deadlines(deadlines) + _link(alert, console_url)
 
 
-def raised(alert: Alert, old: int, why: str, console_url: str | None) -> tuple[str, str]:
+def raised(alert: Alert, old: int, why: str, deadlines: list[Deadline], console_url: str | None) -> tuple[str, str]:
+    """The level went up: why, and the clocks the alert is now under (with when they fall due)."""
     subject = f"【升级为{LEVEL_NAMES[alert.level]}】{alert.title}"
     body = f"由{LEVEL_NAMES[old]}升为{LEVEL_NAMES[alert.level]}：{why}\n" + _facts(alert)
-    return subject, body + _link(alert, console_url)
+    return subject, body + _deadlines(deadlines) + _link(alert, console_url)
 
 
 def reminder(alert: Alert, deadline: Deadline, now: datetime, console_url: str | None) -> tuple[str, str]:
-    minutes = max(0, int((deadline.due_at - now).total_seconds() // 60))
+    minutes = max(0, minutes_between(now, deadline.due_at))
     subject = f"【时限提醒】{deadline.label}还剩{minutes}分钟：{alert.title}"
     body = (f"{deadline.label}须于 {beijing_minute(deadline.due_at)} 前完成，承办：{deadline.office}。\n"
             + _facts(alert))

@@ -5,6 +5,10 @@ or to the offices named, over the channels their routes give for the alert's lev
 escalations and proposals go to the leading group's channels too. The rows are written in the
 transaction of the action that caused them (:mod:`alerting.outbox` delivers them), so an action
 retried after a crash queues nothing twice.
+
+A message is urgent (never held by quiet hours or a digest, retried at the short pace) when a
+clock is running on it: its own (a reminder, a warning's verification, a task) or any of its
+alert's; and for 重大 and 紧急 items always.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import outbox
 from alerting.config import AlertingConfig
-from alerting.store.models import Alert
+from alerting.store.models import Alert, Deadline
 
 __all__ = ["Notifier"]
 
@@ -43,22 +48,35 @@ class Notifier:
 
     def notify(self, session: Session, alert: Alert, key: str, subject: str, body: str, now: datetime,
                offices: Iterable[str] | None = None, leader: bool = False, urgent: bool | None = None,
-               any_level: bool = False) -> None:
+               any_level: bool = False, deadline: Deadline | None = None,
+               expires_at: datetime | None = None) -> None:
         """Queue one message about ``alert`` under the unique ``key``.
 
         ``offices`` defaults to the alert's office (with the coordinating office from 较大 up);
-        ``leader`` copies the leading group; ``urgent`` (default: 重大 or 紧急) is never held by
-        quiet hours; ``any_level`` routes as if every level applied (reminders, tasks, warnings).
+        ``leader`` copies the leading group; ``urgent`` defaults to whether a clock is running on
+        the message (see the module docstring); ``any_level`` routes as if every level applied
+        (reminders, tasks, warnings). ``deadline`` is the clock the message is about: it is
+        withdrawn when that is met or void; ``expires_at`` withdraws it from that moment.
         """
         targets = set(offices) if offices is not None else {alert.office}
         if offices is None and alert.level >= 2:
             targets.add(self.config.coordinating_office)
-        urgent = alert.level >= 3 or alert.emergency if urgent is None else urgent
+        if urgent is None:
+            urgent = deadline is not None or self.clock_running(session, alert)
         for mode, channels in self.channels_for(targets, None if any_level else alert.level).items():
             if channels:
                 outbox.queue(session, self.config.notify, key=key, channels=channels, subject=subject,
-                             body=body, level=alert.level, now=now, alert_id=alert.id, mode=mode, urgent=urgent)
+                             body=body, level=alert.level, now=now, alert_id=alert.id, mode=mode, urgent=urgent,
+                             deadline_id=deadline.id if deadline is not None else None, expires_at=expires_at)
         if leader and self.config.notify.leader_channels:
             outbox.queue(session, self.config.notify, key=key + ":leader",
                          channels=self.config.notify.leader_channels, subject=subject, body=body,
                          level=alert.level, now=now, alert_id=alert.id, urgent=True)
+
+    @staticmethod
+    def clock_running(session: Session, alert: Alert) -> bool:
+        """Whether messages about ``alert`` are urgent: 重大 or 紧急, or one of its deadlines open."""
+        if alert.level >= 3 or alert.emergency:
+            return True
+        return session.execute(select(Deadline.id).where(
+            Deadline.alert_id == alert.id, Deadline.status == "open").limit(1)).first() is not None

@@ -2,14 +2,21 @@
 
 :func:`queue` writes one row per channel inside the transaction of the action that caused it, under a
 unique key (``opened:Y3F…:mail``, ``timer:17:ding``), so an action retried after a crash queues
-nothing twice. :func:`deliver_due` sends what is due: a failure is kept, counted and retried with
-backoff (30 s doubling up to ``notify.max_retry_interval``), and shown on the alert; nothing is
-ever dropped. Level-1 items routed as digests are held and merged into one message per channel at
-the digest times; quiet hours and the minimum interval hold back low levels only, never an item
-under the 1-hour rule.
+nothing twice. :func:`deliver_due` sends what is due: a failure is kept, counted and retried, and
+shown on the alert; nothing is ever dropped. An urgent message (a clock is running on it, or it is
+重大) is retried at the short fixed ``notify.urgent_retry_interval``; others back off from 30 s,
+doubling up to ``notify.max_retry_interval``. Level-1 items routed as digests are held and merged
+into one message per channel at the digest times; quiet hours and the minimum interval hold back
+low levels only, never an urgent message. A message that became moot before it went out (its
+deadline met or void, a reminder past its deadline, a digest item raised above 一般) is
+withdrawn, not sent late; one that leaves late carries its alert's spread as it is then
+(:func:`alerting.messages.current`).
 
-Delivery is at least once: a process killed between a send and its record sends that one message
-again after the claim (``LEASE``) runs out.
+Delivery takes one message at a time: claimed (its ``next_attempt_at`` moved to the end of a
+:data:`LEASE`) in a short transaction that other tickers skip, sent, then recorded. Several tick
+processes thus each send different messages, and a process that dies holds back only the message
+in its hands, until the lease runs out; that one is sent again then (at least once: a send cannot
+be undone, so a crash between a send and its record repeats it).
 """
 
 from __future__ import annotations
@@ -21,19 +28,37 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerting import messages
+from alerting.clock import Clock
 from alerting.config import Notify
 from alerting.notify.base import Channel, DeliveryError, Notification as Message
 from alerting.store import Store
-from alerting.store.models import Notification
+from alerting.store.models import Alert, Deadline, Notification
 from pipeline import metrics
 from pipeline.records import SHANGHAI
 
-__all__ = ["queue", "deliver_due", "DeliveryReport", "LEASE"]
+__all__ = ["queue", "deliver_due", "DeliveryReport", "LEASE", "alert_link", "STATUS_LABELS"]
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+#: a message's status as the offices read it (console, command line)
+STATUS_LABELS = {"pending": "待发送", "digest": "待汇总", "sent": "已发送", "merged": "已并入摘要",
+                 "withdrawn": "已撤回"}
+
+#: how long a claimed message is left to its sender: longer than one send takes (webhooks and bots
+#: bound the whole call by the channel's ``timeout_s``, at most 120 s). An e-mail whose every SMTP
+#: step crawls to its timeout could outlast it and be sent twice; never lost.
+LEASE = timedelta(minutes=3)
 FIRST_RETRY = timedelta(seconds=30)
+#: messages one deliver_due call sends at most, so that a tick also gets back to the timers
+BATCH = 200
+
+
+def alert_link(console_url: str | None, alert_id: str | None) -> str | None:
+    """The alert's page in the console (None without a console address or an alert)."""
+    if not console_url or not alert_id:
+        return None
+    return f"{console_url.rstrip('/')}/alerts/{alert_id}"
 
 
 def _next_local(now: datetime, times: list[time]) -> datetime:
@@ -59,11 +84,14 @@ def _quiet_until(now: datetime, settings: Notify) -> datetime | None:
 
 def queue(session: Session, settings: Notify, *, key: str, channels: list[str], subject: str,
           body: str, level: int, now: datetime, alert_id: str | None = None,
-          mode: str = "immediate", urgent: bool = False) -> int:
+          mode: str = "immediate", urgent: bool = False, deadline_id: int | None = None,
+          expires_at: datetime | None = None) -> int:
     """Queue ``subject``/``body`` for each channel; returns how many rows were new.
 
-    ``urgent`` marks an item under the 1-hour rule (or an escalation): never held by quiet hours or
-    the minimum interval, whatever its level.
+    ``urgent`` marks a message whose clock is running (or a 重大 item, an escalation): never
+    held by quiet hours, the minimum interval or the digest, whatever its level, and retried at the
+    short fixed interval. ``deadline_id`` names the clock the message is about (it is withdrawn
+    when that deadline is met or void); ``expires_at`` when it becomes moot (a reminder's deadline).
     """
     added = 0
     for channel in dict.fromkeys(channels):
@@ -88,83 +116,153 @@ def queue(session: Session, settings: Notify, *, key: str, channels: list[str], 
                     at = max(at, last + settings.min_interval)
         session.add(Notification(key=row_key, alert_id=alert_id, channel=channel, level=level,
                                  subject=subject, body=body, status=status, attempts=0,
-                                 next_attempt_at=at, created_at=now))
+                                 next_attempt_at=at, created_at=now, urgent=urgent,
+                                 deadline_id=deadline_id, expires_at=expires_at))
         added += 1
     session.flush()
     return added
 
 
 def _merge_digests(session: Session, now: datetime) -> None:
-    """Turn held level-1 items whose digest time has come into one message per channel."""
+    """Turn held level-1 items whose digest time has come into one message per channel; an item
+    whose alert was raised above 一般 since (its raise said so at once) or dismissed is withdrawn."""
     held = session.execute(
-        select(Notification).where(Notification.status == "digest", Notification.next_attempt_at <= now)
+        select(Notification, Alert).outerjoin(Alert, Alert.id == Notification.alert_id)
+        .where(Notification.status == "digest", Notification.next_attempt_at <= now)
         .order_by(Notification.channel, Notification.created_at)
-    ).scalars().all()
-    by_channel: dict[tuple[str, datetime], list[Notification]] = {}
-    for row in held:
-        by_channel.setdefault((row.channel, row.next_attempt_at), []).append(row)
-    for (channel, slot), rows in by_channel.items():
+    ).all()
+    by_channel: dict[tuple[str, datetime], list[tuple[Notification, Alert | None]]] = {}
+    for row, alert in held:
+        if alert is not None and (alert.level > row.level or alert.state == "dismissed"):
+            row.status = "withdrawn"
+            continue
+        by_channel.setdefault((row.channel, row.next_attempt_at), []).append((row, alert))
+    for (channel, slot), items in by_channel.items():
         local = slot.astimezone(SHANGHAI)
-        subject = f"【舆情摘要】{local:%m月%d日 %H:%M} 一般舆情 {len(rows)} 条"
-        body = "\n\n".join(f"{i}. {row.subject}\n{row.body}" for i, row in enumerate(rows, 1))
+        subject = f"【舆情摘要】{local:%m月%d日 %H:%M} 一般舆情 {len(items)} 条"
+        body = "\n\n".join(f"{i}. {row.subject}\n{messages.current(row.body, alert) if alert else row.body}"
+                            for i, (row, alert) in enumerate(items, 1))
+        rows = [row for row, _ in items]
         key = f"digest:{local:%Y%m%d%H%M}:{channel}"
         if not session.execute(select(Notification.id).where(Notification.key == key)).first():
             session.add(Notification(key=key, alert_id=None, channel=channel, level=1, subject=subject,
                                      body=body, status="pending", attempts=0, next_attempt_at=now,
-                                     created_at=now))
+                                     created_at=now, urgent=False))
         for row in rows:
             row.status = "merged"
+
+
+def _moot(session: Session, row: Notification, now: datetime) -> bool:
+    """Whether ``row`` is no longer worth sending: its deadline met, void or (an alert dismissed as
+    a false alarm) released, or its own expiry passed."""
+    if row.expires_at is not None and now >= row.expires_at:
+        return True
+    if row.deadline_id is None:
+        return False
+    deadline = session.get(Deadline, row.deadline_id)
+    if deadline.status == "void" or deadline.done_at is not None:
+        return True
+    alert = session.get(Alert, deadline.alert_id)
+    return alert.state == "dismissed"
 
 
 @dataclass
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
+    withdrawn: int = 0
 
 
-def deliver_due(store: Store, settings: Notify, channels: dict[str, Channel], now: datetime,
-                limit: int = 50) -> DeliveryReport:
-    """Send every message due at ``now`` (claimed for :data:`LEASE` first, so two tickers never send
-    the same row at once); record each outcome."""
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    key: str
+    channel: str
+    message: Message
+
+
+def _claim(store: Store, now: datetime, passed: set[int], console_url: str | None,
+           report: DeliveryReport) -> _Claimed | None:
+    """Claim the most urgent message due at ``now`` (skipping ``passed``), withdrawing moot ones on
+    the way; None when nothing is left to send."""
     with store.session() as session:
-        _merge_digests(session, now)
-        query = (select(Notification).where(Notification.status == "pending",
-                                            Notification.next_attempt_at <= now)
-                 .order_by(Notification.level.desc(), Notification.next_attempt_at).limit(limit))
-        if store.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        due = session.execute(query).scalars().all()
-        for row in due:
+        while True:
+            query = (select(Notification).where(Notification.status == "pending",
+                                                Notification.next_attempt_at <= now)
+                     .order_by(Notification.urgent.desc(), Notification.level.desc(),
+                               Notification.next_attempt_at, Notification.id).limit(1))
+            if passed:
+                query = query.where(Notification.id.not_in(passed))
+            if store.dialect == "postgresql":
+                # on SQLite the transaction itself is the lock (BEGIN IMMEDIATE: one writer at a time)
+                query = query.with_for_update(skip_locked=True)
+            row = session.execute(query).scalar_one_or_none()
+            if row is None:
+                return None
+            passed.add(row.id)
+            if _moot(session, row, now):
+                row.status = "withdrawn"
+                report.withdrawn += 1
+                metrics.NOTIFICATIONS.labels(row.channel, "withdrawn").inc()
+                continue
             row.next_attempt_at = now + LEASE
-        claimed = [(row.id, row.channel, Message(subject=row.subject, body=row.body, level=row.level,
-                                                 alert_id=row.alert_id, url=None)) for row in due]
+            alert = session.get(Alert, row.alert_id) if row.alert_id else None
+            return _Claimed(row.id, row.key, row.channel, Message(
+                subject=row.subject, body=messages.current(row.body, alert) if alert else row.body,
+                level=row.level, alert_id=row.alert_id, url=alert_link(console_url, row.alert_id)))
+
+
+def _send(channels: dict[str, Channel], claimed: _Claimed) -> tuple[str | None, bool]:
+    """One attempt; returns (error or None, whether only a person can fix it)."""
+    channel = channels.get(claimed.channel)
+    if channel is None:
+        return f"channel {claimed.channel!r} is not configured (notify.channels in alerting.yaml)", True
+    try:
+        channel.send(claimed.message)
+    except DeliveryError as exc:
+        return str(exc), not exc.retryable
+    except Exception as exc:  # noqa: BLE001 - a channel's bug is this message's failure, not the ticker's end
+        log.exception("notification_channel_error channel=%s key=%s", claimed.channel, claimed.key)
+        return f"channel {claimed.channel!r} failed unexpectedly: {type(exc).__name__}: {exc}", False
+    return None, False
+
+
+def deliver_due(store: Store, settings: Notify, channels: dict[str, Channel], clock: Clock,
+                console_url: str | None = None, limit: int = BATCH) -> DeliveryReport:
+    """Send the messages due now, one at a time (see the module docstring); record each outcome.
+    Each message is tried at most once per call; ``console_url`` gives each message its link."""
     report = DeliveryReport()
-    for row_id, channel_name, message in claimed:
-        channel = channels.get(channel_name)
-        error: str | None = None
-        # a refusal that needs a person (wrong key, bad signature) is still retried, but at the
-        # slowest pace: the message stays on the alert until someone fixes the channel
-        needs_person = False
-        if channel is None:
-            error = f"channel {channel_name!r} is not configured (notify.channels in alerting.yaml)"
-            needs_person = True
-        else:
-            try:
-                channel.send(message)
-            except DeliveryError as exc:
-                error, needs_person = str(exc), not exc.retryable
+    with store.session() as session:
+        _merge_digests(session, clock.now())
+    passed: set[int] = set()
+    for _ in range(limit):
+        claimed = _claim(store, clock.now(), passed, console_url, report)
+        if claimed is None:
+            break
+        error, needs_person = _send(channels, claimed)
+        now = clock.now()
         with store.session() as session:
-            row = session.get(Notification, row_id)
+            row = session.get(Notification, claimed.id)
+            if row.status == "sent":
+                continue  # another ticker took it over after the lease ran out, and recorded it
+            if row.status == "withdrawn" and error is not None:
+                continue  # it became moot while we tried: nothing left to retry
             row.attempts += 1
-            metrics.NOTIFICATIONS.labels(channel_name, "sent" if error is None else "failed").inc()
+            metrics.NOTIFICATIONS.labels(claimed.channel, "sent" if error is None else "failed").inc()
             if error is None:
                 row.status, row.sent_at, row.last_error = "sent", now, None
                 report.sent += 1
+                continue
+            if row.urgent:
+                delay = settings.urgent_retry_interval
+            elif needs_person:
+                # a refusal that needs a person (wrong key, bad signature) is still retried, but at
+                # the slowest pace: the message stays on the alert until someone fixes the channel
+                delay = settings.max_retry_interval
             else:
-                delay = settings.max_retry_interval if needs_person else \
-                    min(FIRST_RETRY * 2 ** (row.attempts - 1), settings.max_retry_interval)
-                row.next_attempt_at, row.last_error = now + delay, error
-                report.failed += 1
-                log.warning("notification_failed channel=%s key=%s attempt=%d error=%s",
-                            channel_name, row.key, row.attempts, error)
+                delay = min(FIRST_RETRY * 2 ** (row.attempts - 1), settings.max_retry_interval)
+            row.next_attempt_at, row.last_error = now + delay, error
+            report.failed += 1
+            log.warning("notification_failed channel=%s key=%s attempt=%d error=%s",
+                        claimed.channel, row.key, row.attempts, error)
     return report

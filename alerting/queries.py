@@ -1,4 +1,6 @@
-"""Reading the alerts: the queue, one alert in full, the open deadlines — each as the actor may see it."""
+"""Reading the alerts: the queue, one alert in full, the deadlines still owed — each as the actor may
+see it. A deadline is shown until its work is done (:func:`alerting.deadlines.owed`): a missed
+one stays in the queue, the deadlines list and the alert, with how late it is."""
 
 from __future__ import annotations
 
@@ -8,15 +10,19 @@ from typing import Iterable
 
 from sqlalchemy import func, select
 
-from alerting import audit
+from alerting import audit, deadlines
 from alerting.access import Access, Actor
 from alerting.store import Store
 from alerting.store.models import (
     Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Report, Task,
 )
-from alerting.workflow import OPEN_STATES
+from alerting.workflow import ACTION_WORDS, OPEN_STATES
 
-__all__ = ["Queries", "AlertDetail"]
+__all__ = ["Queries", "AlertDetail", "HISTORY_WORDS"]
+
+#: the audit log's actions as the offices read them: the workflow's, the stream's and the clocks'
+HISTORY_WORDS = {**ACTION_WORDS, "open": "发现并立项", "raise": "自动升级", "remind": "时限提醒",
+                 "deadline_missed": "超时，报组长"}
 
 
 @dataclass
@@ -42,7 +48,8 @@ class Queries:
 
     def list(self, actor: Actor, states: Iterable[str] | None = None, office: str | None = None,
              min_level: int = 1, limit: int = 200) -> list[Alert]:
-        """Alerts the actor may see, most urgent first: level, then the nearest open deadline."""
+        """Alerts the actor may see, most urgent first: level, then the nearest deadline owed (a
+        missed one first)."""
         states = tuple(states) if states is not None else OPEN_STATES
         with self.store.session() as session:
             query = select(Alert).where(Alert.state.in_(states), Alert.level >= min_level)
@@ -54,14 +61,15 @@ class Queries:
             alerts = session.execute(query.order_by(Alert.level.desc(), Alert.first_seen.desc())
                                      .limit(limit)).scalars().all()
             due = dict(session.execute(
-                select(Deadline.alert_id, func.min(Deadline.due_at)).where(
-                    Deadline.status == "open", Deadline.alert_id.in_([a.id for a in alerts]))
+                select(Deadline.alert_id, func.min(Deadline.due_at)).join(Alert, Alert.id == Deadline.alert_id)
+                .where(deadlines.owed_clause(), Deadline.alert_id.in_([a.id for a in alerts]))
                 .group_by(Deadline.alert_id)).all())
         far = datetime.max.replace(tzinfo=timezone.utc)
         return sorted(alerts, key=lambda a: (-a.level, due.get(a.id, far), -a.first_seen.timestamp()))
 
     def queue(self, actor: Actor, **filters) -> list[tuple[Alert, Deadline | None]]:
-        """:meth:`list` with each alert's nearest open deadline (None when it has none)."""
+        """:meth:`list` with each alert's nearest deadline owed, missed or running (None when it
+        owes none)."""
         alerts = self.list(actor, **filters)
         nearest: dict[str, Deadline] = {}
         for deadline, alert in self.open_deadlines(actor):
@@ -88,9 +96,11 @@ class Queries:
             )
 
     def open_deadlines(self, actor: Actor) -> list[tuple[Deadline, Alert]]:
+        """Deadlines whose work is not done, running or missed (the most overdue first), with
+        their alerts."""
         with self.store.session() as session:
             query = (select(Deadline, Alert).join(Alert, Alert.id == Deadline.alert_id)
-                     .where(Deadline.status == "open").order_by(Deadline.due_at))
+                     .where(deadlines.owed_clause()).order_by(Deadline.due_at, Deadline.id))
             visible = self.access.visible_filter(actor)
             if visible is not None:
                 query = query.where(visible)
@@ -99,3 +109,15 @@ class Queries:
     def verify_audit(self) -> tuple[int, list[audit.AuditProblem]]:
         with self.store.session() as session:
             return audit.verify(session)
+
+    def alerts_of(self, article_ids: Iterable[str]) -> list[Alert]:
+        """The alerts the articles belong to (their story's, and any volume alert they count in)."""
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, Alert] = {}
+        with self.store.session() as session:
+            for start in range(0, len(ids), 500):  # a bounded IN list, whatever the file's size
+                chunk = ids[start:start + 500]
+                for alert in session.execute(select(Alert).where(Alert.id.in_(
+                        select(AlertArticle.alert_id).where(AlertArticle.article_id.in_(chunk))))).scalars():
+                    found[alert.id] = alert
+        return sorted(found.values(), key=lambda a: (a.created_at, a.id))

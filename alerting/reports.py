@@ -168,7 +168,7 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
             .group_by(AlertArticle.source_id)).all()))
         tasks = []
         for office in config.offices:
-            rows = session.execute(select(Task).where(Task.office == office, Task.state != "cancelled")).scalars().all()
+            rows = session.execute(select(Task).where(Task.office == office, Task.state.not_in(("void", "cancelled")))).scalars().all()
             open_ = [t for t in rows if t.state == "open"]
             done = [t for t in rows if t.state == "done" and t.done_at and start <= t.done_at < end]
             if open_ or done:

@@ -3,7 +3,9 @@ when their reminders and escalations fall due.
 
 A 重大 item must be reported upward within 1 hour of being found, an item that may affect the
 overall situation within 2 hours, an emergency at once (``clocks`` in ``alerting.yaml``).
-:meth:`Timekeeper.start` opens those deadlines (idempotent: an earlier due time wins).
+:meth:`Timekeeper.start` opens those deadlines (idempotent: an earlier due time wins); a clock
+the alert comes under only when it is raised later runs from the raise (``clocks.raised_from``),
+so a story found to be 重大 late is not "missed" the moment it is found.
 :meth:`Timekeeper.tick` fires every reminder and escalation that is due, each in the transaction
 that marks its timer fired (so several tick processes never fire one twice), then delivers the
 outbox. :class:`Ticker` calls ``tick`` every few seconds; a database outage is retried, never fatal.
@@ -67,8 +69,13 @@ class Timekeeper:
             self._channels = build_channels(self.config.notify.channels)
         return self._channels
 
-    def start(self, session: Session, alert: Alert, now: datetime) -> list[Deadline]:
-        """Open the upward-report deadlines the alert now falls under (idempotent)."""
+    def start(self, session: Session, alert: Alert, now: datetime,
+              raised_at: datetime | None = None) -> list[Deadline]:
+        """Open the upward-report deadlines the alert now falls under (idempotent) and return them.
+
+        ``raised_at`` is when a raise (spread, a judgement) brought the alert under clocks it did
+        not have when it opened; None when it opens.
+        """
         clocks = self.config.clocks
         started = []
         wanted = []
@@ -77,7 +84,7 @@ class Timekeeper:
         if alert.overall:
             wanted.append(("overall", clocks.overall))
         for kind, clock in wanted:
-            due = alert.first_seen + clock.within
+            due = clocks.due(clock.within, alert.first_seen, raised_at)
             if alert.emergency:
                 due = min(due, now + clocks.emergency)
             started.append(deadlines.open_deadline(
@@ -99,14 +106,14 @@ class Timekeeper:
             if len(due) < 100:
                 break
         if deliver:
-            delivered = outbox.deliver_due(self.store, self.config.notify, self.channels, now)
+            delivered = outbox.deliver_due(self.store, self.config.notify, self.channels, self.clock,
+                                           self.config.console_url)
             report.sent, report.failed = delivered.sent, delivered.failed
         return report
 
     def _fire(self, session: Session, timer: Timer, deadline: Deadline, now: datetime,
               report: TickReport) -> None:
         alert = session.get(Alert, deadline.alert_id)
-        urgent = deadline.kind in ("major", "overall") or alert.level >= 3
         offices = {deadline.office, self.config.coordinating_office}
         if timer.kind == "escalate":
             if deadline.status != "open":
@@ -128,8 +135,9 @@ class Timekeeper:
                          {"deadline": deadline.key, "label": deadline.label, "timer": timer.kind,
                           "due": deadline.due_at, "office": deadline.office})
             subject, body = messages.reminder(alert, deadline, now, self.config.console_url)
+            # its clock is running: urgent whatever the level, and moot once the deadline passes
             self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
-                                 urgent=urgent, any_level=True)
+                                 any_level=True, deadline=deadline, expires_at=deadline.due_at)
             report.reminders += 1
 
 

@@ -11,7 +11,8 @@ Workflow (研判预警 and 即时会商, from the commission's rules)::
     any state before ``proposed`` ─dismiss(reason)→ dismissed (a false alarm; feeds training)
 
 Upward reports (``report``) and consultations (``consult``) may happen in any open state: the
-1-hour and 2-hour clocks run from the moment yuqing first saw the story, whatever the workflow.
+1-hour and 2-hour clocks run from the moment yuqing first saw the story (or, for a clock a
+judgement or escalation brings later, from then: ``clocks.raised_from``), whatever the workflow.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class Workflow:
             if not 1 <= level <= 3:
                 raise IllegalTransition(f"level {level} is not 1 (一般), 2 (较大) or 3 (重大)")
             alert.level = level
-        started = self.timekeeper.start(a.session, alert, a.now)
+        started = self.timekeeper.start(a.session, alert, a.now, raised_at=a.now)
         # a clock that no longer applies (level lowered below 重大, or 全局 unset) stops; the audit
         # entry keeps who lowered it and when
         for kind, applies in (("major", alert.level >= 3), ("overall", alert.overall)):
@@ -234,24 +235,26 @@ class Workflow:
         with self.acting(alert_id, actor, "warn", "warn", note=note) as a:
             for office in offices:
                 self.access.check_office(office)
-                created.append(self._task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within))
+                task_id, deadline = self._task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within)
+                created.append(task_id)
                 subject, body = messages.warned(a.alert, office, a.now + within, note, self.config.console_url)
                 self.notifier.notify(a.session, a.alert, f"warn:{alert_id}:{office}", subject, body, a.now,
-                             offices=[office], any_level=True)
+                                     offices=[office], any_level=True, deadline=deadline)
             a.alert.warned_offices = sorted(set(a.alert.warned_offices) | set(offices))
             a.extra["tasks"] = created
         return created
 
-    def _task(self, a: Acting, kind: str, title: str, office: str, person: str, due: datetime) -> int:
+    def _task(self, a: Acting, kind: str, title: str, office: str, person: str,
+              due: datetime) -> tuple[int, Deadline]:
         task = Task(alert_id=a.alert.id, kind=kind, title=title, office=office, person=person, due_at=due,
                     state="open", result="", created_by="", created_at=a.now)
         a.session.add(task)
         a.session.flush()
-        deadlines.open_deadline(a.session, alert_id=a.alert.id, kind="task", key=f"task:{task.id}",
-                                label=("核实" if kind == "verify" else "会商任务") + f"#{task.id}",
-                                office=office, due=due, now=a.now, reminders=self.config.clocks.reminders,
-                                task_id=task.id)
-        return task.id
+        deadline = deadlines.open_deadline(
+            a.session, alert_id=a.alert.id, kind="task", key=f"task:{task.id}",
+            label=("核实" if kind == "verify" else "会商任务") + f"#{task.id}", office=office, due=due,
+            now=a.now, reminders=self.config.clocks.reminders, task_id=task.id)
+        return task.id, deadline
 
     def consult(self, alert_id: str, actor, tasks: list) -> list[int]:
         """即时会商: split the work into tasks, each with an office, a person and a deadline."""
@@ -263,12 +266,12 @@ class Workflow:
             for spec in tasks:
                 self.access.check_office(spec.office)
                 due = a.now + (spec.within or self.config.clocks.task_default)
-                task_id = self._task(a, "consult", spec.title, spec.office, spec.person, due)
+                task_id, deadline = self._task(a, "consult", spec.title, spec.office, spec.person, due)
                 created.append(task_id)
                 subject, body = messages.task_assigned(a.alert, spec.title, spec.office, spec.person, due,
                                                        self.config.console_url)
                 self.notifier.notify(a.session, a.alert, f"task:{task_id}", subject, body, a.now,
-                             offices=[spec.office], any_level=True)
+                                     offices=[spec.office], any_level=True, deadline=deadline)
             a.extra["tasks"] = [{"id": t, "title": s.title, "office": s.office, "person": s.person}
                                 for t, s in zip(created, tasks)]
         return created
@@ -349,7 +352,7 @@ class Workflow:
         a.alert.dismiss_reason = reason
         deadlines.void_deadlines(a.session, a.alert.id)
         for task in a.session.execute(select(Task).where(Task.alert_id == a.alert.id, Task.state == "open")).scalars():
-            task.state = "cancelled"
+            task.state = "void"
         article_ids = a.session.execute(select(AlertArticle.article_id).where(
             AlertArticle.alert_id == a.alert.id)).scalars().all()
         if self.on_dismiss is not None:

@@ -8,6 +8,9 @@ understands us, plus the alert's own fields::
      "type": "info" | "warning" | "failure",           (level 1, 2, 3; 0 is "info")
      "level": 2, "level_name": "较大", "alert_id": "..." | null, "url": "..." | null}
 
+``url`` is the alert's page in the console (the outbox fills it from ``console_url`` in
+alerting.yaml; null without one).
+
 Apprise answers a send with an ``AppriseResult``; a failure carries the plugin's warning, e.g.
 ``Failed to send JSON POST notification: ..., error=500.``. The status code in it decides
 ``retryable`` (5xx, 408, 429 and connection trouble: yes; other 4xx: no). Should a later Apprise

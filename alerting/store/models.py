@@ -183,8 +183,11 @@ class Report(Base):
 
 
 class Notification(Base):
-    """A message to one channel (the outbox). Kept until delivered; failures are retried with
-    backoff and shown on the alert; ``key`` is unique so the same message is never queued twice."""
+    """A message to one channel (the outbox). Kept until delivered; failures are retried (with
+    backoff, or at a short fixed pace when ``urgent``) and shown on the alert; ``key`` is unique so
+    the same message is never queued twice. A message about a running clock names its
+    ``deadline_id``: it is withdrawn, never sent late, once that deadline is met or void, or (a
+    reminder) once ``expires_at`` has passed."""
 
     __tablename__ = "notifications"
 
@@ -195,8 +198,15 @@ class Notification(Base):
     level: Mapped[int] = mapped_column(Integer)
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
-    #: pending (waiting or retrying) | held (for a digest or quiet hours) | sent | merged (into a digest)
-    status: Mapped[str] = mapped_column(String(8), default="pending")
+    #: pending (waiting, held by quiet hours, or retrying) | digest (held for the digest) | sent |
+    #: merged (into a digest) | withdrawn (moot before it went out: its work done, void or too late)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: never held by quiet hours or the minimum interval; retried at ``notify.urgent_retry_interval``
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the clock this message is about (a reminder, a warning's verification, a task)
+    deadline_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
+    #: moot from this moment on (a reminder: its deadline)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -113,8 +113,8 @@ def test_a_level_two_item_has_no_upward_clock_but_marking_it_overall_starts_the_
     clock.advance(minutes=40)
     service.judge(alert_id, OFFICE, "可能影响全局", overall=True)
     (deadline,) = service.show(alert_id, OFFICE).deadlines
-    # the clock runs from when yuqing first saw the story, not from the judgement
-    assert (deadline.kind, deadline.due_at) == ("overall", NINE + timedelta(hours=2))
+    # the clock runs from the judgement that found it to be such an item (clocks.raised_from)
+    assert (deadline.kind, deadline.due_at) == ("overall", NINE + timedelta(minutes=40) + timedelta(hours=2))
 
 
 def test_an_emergency_must_be_reported_at_once(service, clock):

@@ -11,10 +11,13 @@ import argparse
 import json
 from datetime import timedelta
 
-from alerting.config import STATE_LABELS, load_alerting_config, parse_duration
+from alerting import deadlines, outbox
+from alerting.config import STATE_LABELS, TASK_LABELS, load_alerting_config, parse_duration
 from alerting.messages import time_left
+from alerting.queries import HISTORY_WORDS
 from alerting.routing import LEVEL_NAMES
 from alerting.service import AlertService
+from alerting.store.models import Deadline
 from pipeline.records import ScoredArticle, beijing_minute
 from yuqing.app import Application, open_service
 from yuqing.cli.common import settings_from, stop_on_signals
@@ -81,7 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--emergency", action="store_true")
     p.add_argument("--overall", action="store_true")
     p.add_argument("--note", required=True)
-    action("deadlines", "open deadlines, nearest first, with time left", run_deadlines, alert=False)
+    action("deadlines", "deadlines not yet met, missed ones first, with time left or how late",
+           run_deadlines, alert=False)
     p = action("tick", "fire due reminders and escalations, deliver messages", run_tick, alert=False)
     p.add_argument("--loop", action="store_true", help="keep going every --interval seconds")
     p.add_argument("--interval", type=float, default=5.0)
@@ -110,6 +114,16 @@ def _do(args, method: str, *rest) -> int:
     return 0
 
 
+def deadline_words(d: Deadline, now) -> str:
+    """How a deadline stands, in the offices' words: time left or how late, ``已超时`` once it
+    was missed (and escalated), or its final state with when the work was done."""
+    if d.done_at is None and d.status in ("open", "missed"):
+        late = "（已超时，已报组长）" if d.status == "missed" else ""
+        return time_left(d.due_at, now) + late
+    done = f" {beijing_minute(d.done_at)}" if d.done_at else ""
+    return deadlines.STATUS_LABELS.get(d.status, d.status) + done
+
+
 def run_list(args) -> int:
     with acting(args, read_only=True) as (service, actor):
         states = args.state or (list(STATE_LABELS) if args.all else None)
@@ -119,7 +133,10 @@ def run_list(args) -> int:
         for a, d in queue:
             print(json.dumps({"id": a.id, "level": a.level, "state": a.state, "office": a.office,
                               "title": a.title, "articles": a.articles, "first_seen": a.first_seen.isoformat(),
-                              "deadline": d.due_at.isoformat() if d else None}, ensure_ascii=False))
+                              "deadline": d.due_at.isoformat() if d else None,
+                              "deadline_label": d.label if d else None,
+                              "deadline_status": d.status if d else None,
+                              "overdue": bool(d and d.due_at < now)}, ensure_ascii=False))
         return 0
     if not queue:
         print("no open alerts" if not args.all else "no alerts")
@@ -152,18 +169,18 @@ def run_show(args) -> int:
           + ("  可能影响全局" if a.overall else ""))
     print(f"  依据 {'；'.join(a.level_reasons)}")
     for d in detail.deadlines:
-        state = time_left(d.due_at, now) if d.status == "open" else d.status
-        print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {state}")
+        print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {deadline_words(d, now)}")
     for t in detail.tasks:
-        print(f"  任务 #{t.id} {t.title}  {t.office} {t.person}  {beijing_minute(t.due_at)}  {t.state}"
-              + (f"  反馈：{t.result}" if t.result else ""))
+        print(f"  任务 #{t.id} {t.title}  {t.office} {t.person}  {beijing_minute(t.due_at)}  "
+              f"{TASK_LABELS.get(t.state, t.state)}" + (f"  反馈：{t.result}" if t.result else ""))
     for r in detail.reports:
         print(f"  上报 {r.recipient}  {beijing_minute(r.at)}  {r.actor}")
     for n in detail.notifications:
         if n.status != "sent":
-            print(f"  通知 {n.channel} {n.status} 尝试{n.attempts}次" + (f"  失败：{n.last_error}" if n.last_error else ""))
+            print(f"  通知 {n.channel} {outbox.STATUS_LABELS.get(n.status, n.status)} 尝试{n.attempts}次"
+                  + (f"  失败：{n.last_error}" if n.last_error else ""))
     for e in detail.history:
-        print(f"  记录 {beijing_minute(e.at)}  {e.actor}  {e.action}")
+        print(f"  记录 {beijing_minute(e.at)}  {e.actor}  {HISTORY_WORDS.get(e.action, e.action)}")
     return 0
 
 
@@ -197,7 +214,7 @@ def run_exempt(args) -> int:
 def run_advance(args) -> int:
     with acting(args) as (service, actor):
         service.advance(args.alert_id, actor, args.to, args.note, offices=args.office)
-    print(f"{args.alert_id}: now {args.to}")
+    print(f"{args.alert_id}: now {STATE_LABELS.get(args.to, args.to)} ({args.to})")
     return 0
 
 
@@ -244,9 +261,9 @@ def run_deadlines(args) -> int:
         rows = service.open_deadlines(actor)
         now = service.clock.now()
     for d, a in rows:
-        print(f"{beijing_minute(d.due_at)}  {time_left(d.due_at, now):<8} {d.label:<10} {d.office:<6} {a.id}  {a.title}")
+        print(f"{beijing_minute(d.due_at)}  {deadline_words(d, now):<12} {d.label:<10} {d.office:<6} {a.id}  {a.title}")
     if not rows:
-        print("no open deadlines")
+        print("no deadlines running or missed")
     return 0
 
 
@@ -262,7 +279,8 @@ def run_tick(args) -> int:
 
 def run_ingest(args) -> int:
     service = open_cli_service(args)
-    opened, problems = set(), 0
+    started = service.clock.now()
+    taken, problems = [], 0
     try:
         with open(args.input, encoding="utf-8") as lines:
             for n, line in enumerate(lines, 1):
@@ -274,12 +292,15 @@ def run_ingest(args) -> int:
                     print(f"{args.input}:{n}: not a scored article: {str(exc).splitlines()[0]}")
                     problems += 1
                     continue
-                alert_id = service.ingest(article)
-                if alert_id:
-                    opened.add(alert_id)
+                if service.ingest(article):
+                    taken.append(article.id)
+        # every alert the articles went to: their stories', and the volume alerts they opened or joined
+        alerts = service.queries.alerts_of(taken)
     finally:
         service.store.close()
-    print(f"{len(opened)} alerts from {args.input}" + (f"; {problems} lines skipped" if problems else ""))
+    opened = sum(1 for a in alerts if a.created_at >= started)
+    print(f"{len(alerts)} alert{'' if len(alerts) == 1 else 's'} from {args.input}: {opened} opened, "
+          f"{len(alerts) - opened} already open" + (f"; {problems} lines skipped" if problems else ""))
     return 1 if problems else 0
 
 

@@ -11,6 +11,7 @@ whatever the settings name: the embedded default with no servers, or Kafka and E
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from alerting.access import SYSTEM
 from alerting.config import STATE_LABELS
@@ -103,7 +104,14 @@ def show_alert_queue(service: AlertService, taken: StepCount) -> None:
     """The alert queue the propaganda department now works through, with time left."""
     queue = service.queue(SYSTEM)
     now = service.clock.now()
-    print(f"\nalert queue: {taken.read} queued articles → {len(queue)} open alerts (one per story)")
+    kinds = Counter(a.trigger for a, _ in queue)
+    # what the alerts are: a story's own, or a spike of articles naming a watched place or unit
+    what = [f"{kinds[trigger]} {one if kinds[trigger] == 1 else many}"
+            for trigger, one, many in (("content", "story", "stories"), ("volume", "volume spike", "volume spikes"))
+            if kinds[trigger]]
+    what += [f"{n} {trigger}" for trigger, n in kinds.items() if trigger not in ("content", "volume")]
+    print(f"\nalert queue: {taken.read} queued articles → {len(queue)} open "
+          f"alert{'' if len(queue) == 1 else 's'}" + (f" ({', '.join(what)})" if what else ""))
     for a, deadline in queue[:12]:
         left = f"  {deadline.label}：{time_left(deadline.due_at, now)}" if deadline else ""
         print(f"  {a.id} 【{LEVEL_NAMES[a.level]}】{STATE_LABELS[a.state]} {a.office}{left}  {a.title[:40]}")

@@ -112,10 +112,12 @@ for _name in ACTIONS:
     _action_route(_name)
 
 
-@router.get("/deadlines", summary="open deadlines of the alerts the user may see, nearest first")
+@router.get("/deadlines", summary="deadlines not yet met of the alerts the user may see: missed ones "
+            "(with how late) first, then the running ones, nearest first")
 def deadlines(request: Request, login: Login = Depends(require_login)) -> list[dict[str, Any]]:
     service = console_of(request).service
-    return [{"deadline": views.deadline_dict(d), "alert": views.alert_row(a)}
+    now = service.clock.now()
+    return [{"deadline": views.deadline_dict(d, now, a.state), "alert": views.alert_row(a, now=now)}
             for d, a in service.open_deadlines(actor_for(login.account))]
 
 

@@ -17,12 +17,15 @@ from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 
+from alerting import deadlines
 from alerting.access import Actor
-from alerting.config import STATE_LABELS
+from alerting.config import STATE_LABELS, TASK_LABELS
+from alerting.messages import time_left
+from alerting.queries import HISTORY_WORDS
 from alerting.reviews import REVIEW_LABELS, file_time, review_state
 from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline, Task
-from alerting.workflow import ACTION_WORDS, OPEN_STATES, TRANSITIONS
+from alerting.workflow import OPEN_STATES, TRANSITIONS
 from pipeline.records import SHANGHAI
 from yuqing.web import operations
 
@@ -31,11 +34,6 @@ __all__ = ["queue", "alert_row", "alert_detail", "tasks_for", "overview", "iso",
 
 #: actions that are not state transitions, offered in every open state
 _ANYTIME = ("assign", "consult", "report", "escalate")
-#: audit actions that are not workflow actions (the stream's and the clocks' own entries)
-HISTORY_WORDS = {**ACTION_WORDS, "open": "发现并立项", "raise": "自动升级", "remind": "时限提醒",
-                 "deadline_missed": "超时，报组长"}
-TASK_STATES = {"open": "办理中", "done": "已完成", "cancelled": "已取消"}
-DEADLINE_STATES = {"open": "进行中", "met": "按时完成", "missed": "已超时", "void": "已撤销"}
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -74,14 +72,20 @@ def available_actions(service, actor: Actor, alert: Alert, *, dismissal_waiting:
     return ack + decisions + moves + anytime
 
 
-def deadline_dict(d: Deadline | None) -> dict | None:
+def deadline_dict(d: Deadline | None, now: datetime | None = None, alert_state: str | None = None) -> dict | None:
+    """A deadline for the pages and the API. ``owed``: its work is still to be done (running, or
+    missed and not made up since); given ``now``, ``overdue`` and ``left`` (``剩23分``,
+    ``超时1小时5分``) say how it stands, so a missed one shows how late it is."""
     if d is None:
         return None
+    owed = deadlines.owed(d, alert_state)
     return {"id": d.id, "label": d.label, "kind": d.kind, "office": d.office, "due": iso(d.due_at),
-            "status": d.status, "status_label": DEADLINE_STATES.get(d.status, d.status), "done": iso(d.done_at)}
+            "status": d.status, "status_label": deadlines.STATUS_LABELS.get(d.status, d.status), "done": iso(d.done_at),
+            "owed": owed, "overdue": bool(owed and now is not None and d.due_at < now),
+            "left": time_left(d.due_at, now) if owed and now is not None else None}
 
 
-def alert_row(alert: Alert, deadline: Deadline | None = None) -> dict:
+def alert_row(alert: Alert, deadline: Deadline | None = None, now: datetime | None = None) -> dict:
     return {
         "id": alert.id, "title": alert.title, "level": alert.level, "level_name": LEVEL_NAMES[alert.level],
         "state": alert.state, "state_label": STATE_LABELS[alert.state], "office": alert.office,
@@ -89,21 +93,23 @@ def alert_row(alert: Alert, deadline: Deadline | None = None) -> dict:
         "articles": alert.articles, "sources": len(alert.sources or []), "reposts": max(0, alert.articles - 1),
         "first_seen": iso(alert.first_seen), "last_seen": iso(alert.last_seen), "first_source": alert.first_source,
         "url": alert.url, "acked_by": alert.acked_by, "warned_offices": list(alert.warned_offices or []),
-        "updated_at": iso(alert.updated_at), "deadline": deadline_dict(deadline),
+        "updated_at": iso(alert.updated_at), "deadline": deadline_dict(deadline, now, alert.state),
     }
 
 
 def queue(service, actor: Actor, states=None, office: str | None = None, min_level: int = 1) -> list[dict]:
-    """The alerts ``actor`` may see, most urgent first, each with its nearest open deadline."""
-    return [alert_row(a, d) for a, d in service.queue(actor, states=states, office=office or None,
-                                                      min_level=min_level)]
+    """The alerts ``actor`` may see, most urgent first, each with its nearest deadline owed (a
+    missed one, with how late it is, before one still running)."""
+    now = service.clock.now()
+    return [alert_row(a, d, now) for a, d in service.queue(actor, states=states, office=office or None,
+                                                           min_level=min_level)]
 
 
 def _task(task: Task, alert_title: str = "") -> dict:
     return {"id": task.id, "alert_id": task.alert_id, "alert_title": alert_title, "kind": task.kind,
             "kind_label": "核实" if task.kind == "verify" else "会商任务", "title": task.title,
             "office": task.office, "person": task.person, "due": iso(task.due_at), "state": task.state,
-            "state_label": TASK_STATES.get(task.state, task.state), "result": task.result,
+            "state_label": TASK_LABELS.get(task.state, task.state), "result": task.result,
             "done": iso(task.done_at)}
 
 
@@ -111,8 +117,9 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
     """One alert with its articles, deadlines, tasks, reports, messages and history."""
     detail = service.show(alert_id, actor)
     a = detail.alert
-    open_deadlines = [d for d in detail.deadlines if d.status == "open"]
-    row = alert_row(a, min(open_deadlines, key=lambda d: d.due_at) if open_deadlines else None)
+    now = service.clock.now()
+    owed = [d for d in detail.deadlines if deadlines.owed(d, a.state)]
+    row = alert_row(a, min(owed, key=lambda d: d.due_at) if owed else None, now)
     row.update(
         summary=a.summary, level_reasons=list(a.level_reasons or []), matched_rules=list(a.matched_rules or []),
         explanation=list(a.explanation or []), dismiss_reason=a.dismiss_reason, relevance=a.relevance,
@@ -120,7 +127,7 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
         articles_list=[{"article_id": x.article_id, "source_id": x.source_id, "url": x.url, "title": x.title,
                         "level": x.level, "published": iso(x.published), "seen_at": iso(x.seen_at)}
                        for x in detail.articles],
-        deadlines=[deadline_dict(d) for d in detail.deadlines],
+        deadlines=[deadline_dict(d, now, a.state) for d in detail.deadlines],
         tasks=[_task(t, a.title) for t in detail.tasks],
         reports=[{"recipient": r.recipient, "note": r.note, "actor": r.actor, "at": iso(r.at)} for r in detail.reports],
         notifications=[{"channel": n.channel, "status": n.status, "attempts": n.attempts, "error": n.last_error,
@@ -172,7 +179,7 @@ def overdue(service, actor: Actor) -> list[dict]:
         if visible is not None:
             query = query.where(visible)
         rows = session.execute(query).all()
-    return [{"deadline": deadline_dict(d), "alert": alert_row(a)} for d, a in rows]
+    return [{"deadline": deadline_dict(d, now, a.state), "alert": alert_row(a, now=now)} for d, a in rows]
 
 
 def briefing_rows(service, folder: Path | None) -> list[dict]:
@@ -195,7 +202,7 @@ def overview(service, actor: Actor, briefings: Path | None = None) -> dict:
     and, given the briefings folder, the latest briefings and those waiting for approval."""
     now = service.clock.now()
     rows = queue(service, actor)
-    coming = [{"deadline": deadline_dict(d), "alert": alert_row(a)}
+    coming = [{"deadline": deadline_dict(d, now, a.state), "alert": alert_row(a, now=now)}
               for d, a in service.open_deadlines(actor) if d.due_at > now]
     papers = briefing_rows(service, briefings)
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -21,6 +22,8 @@ def test_demo_runs_the_samples_end_to_end_and_search_finds_them(tmp_path, capsys
     assert "crawled demo-news: ok, 5 new articles" in out
     assert "published 12 articles" in out and "indexed 12" in out
     assert "level ≥ 2" in out
+    # the queue says what its alerts are: each story's own, and volume spikes apart
+    assert re.search(r"alert queue: \d+ queued articles → \d+ open alerts? \(\d+ (story|stories)(, \d+ volume spikes?)?\)\n", out)
     assert (tmp_path / "data" / "index.sqlite3").exists()
 
     assert main(["search", "纪委", "--json"]) == 0

@@ -123,3 +123,25 @@ def test_the_openapi_document_describes_every_action(clients):
                  "/api/events", "/api/login"):
         assert path in paths
     assert not any(p.startswith(("/queue", "/login")) for p in paths)  # pages are not API
+
+
+def test_a_missed_deadline_stays_in_the_queue_the_deadlines_and_the_alert_with_how_late(service, clients):
+    alert_id = open_alert(service)                   # first seen 5 minutes ago: due in 55 minutes
+    service.clock.advance(hours=1, minutes=5)
+    assert service.tick(deliver=False).escalations == 1
+    xc = clients("xc")
+
+    (row,) = xc.get("/api/alerts").json()
+    deadline = row["deadline"]
+    assert (deadline["label"], deadline["status"], deadline["status_label"]) == ("1小时上报", "missed", "已超时")
+    assert (deadline["owed"], deadline["overdue"], deadline["left"]) == (True, True, "超时10分")
+    assert [x["deadline"]["left"] for x in xc.get("/api/deadlines").json()] == ["超时10分"]
+    assert xc.get(f"/api/alerts/{alert_id}").json()["deadline"]["status"] == "missed"
+    assert "超时10分" in xc.get("/queue").text and "已超时·已报组长" in xc.get("/queue").text
+    assert "超时10分" in xc.get(f"/alerts/{alert_id}").text
+
+    assert xc.post(f"/api/alerts/{alert_id}/report", json={"note": "补报"}).status_code == 200
+    assert xc.get("/api/alerts").json()[0]["deadline"] is None
+    assert xc.get("/api/deadlines").json() == []
+    (made,) = xc.get(f"/api/alerts/{alert_id}").json()["deadlines"]
+    assert (made["status_label"], made["owed"]) == ("已超时", False)   # late stays late in the record
