@@ -44,6 +44,10 @@ GENRES = ("case_notice", "complaint", "news", "commentary", "post", "fiction", "
 GENRE_NAMES = {"case_notice": "案件通报", "complaint": "投诉举报", "news": "新闻",
                "commentary": "评论", "post": "帖子", "fiction": "小说影视", "template": "模板广告"}
 
+#: Allegations against the commission that a complainant makes about their own report (the
+#: kinds of classifiers.subject that are not the staff's own misconduct or a case's handling).
+REPORTED_FAILURES = ("泄露", "报复", "包庇", "压案", "点名")
+
 #: Thresholds of the decision that are not chosen in training (the genre vetoes and the
 #: sensitivity gate); training may override them, and writes what it used into the model.
 DEFAULT_RULE_THRESHOLDS = {"sensitive": 0.5, "fiction": 0.5, "fiction_cued": 0.3,
@@ -79,13 +83,15 @@ class Decision:
 def route(offices: dict[str, float], cues: Cues, t: dict[str, float]) -> tuple[str, str]:
     """The office of a relevant item and why: the office head's choice, except that an item the
     head gives to 宣传部 goes to 信访室 when it reads as a citizen's report, first-hand or relayed
-    (complaint cue), is not a mass incident (those are general opinion) and the head gives 信访室
+    (complaint cue, or an allegation that the commission failed a report), is not a mass incident (those are general opinion) and the head gives 信访室
     at least ``office_cued``; and to 案管室 on case-notice and case-handling words when the head
     gives 案管室 at least ``case_cued`` (each bar chosen in training)."""
     th = {**DEFAULT_RULE_THRESHOLDS, **t}
     office = max(offices, key=offices.get)
+    # Someone telling how the commission failed their report is a complainant too.
+    complaint = cues.complaint or cues.accusation in REPORTED_FAILURES
     if office == "宣传部":
-        if (cues.complaint and not cues.mass
+        if (complaint and not cues.mass
                 and offices.get("信访室", 0.0) >= th["office_cued"]):
             return "信访室", "分办:投诉举报线索"
         if cues.case and offices.get("案管室", 0.0) >= th["case_cued"]:
