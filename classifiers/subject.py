@@ -11,13 +11,15 @@ allegation against the commission it finds, if any:
            中标), the official named first and the misconduct after, with no speech or
            enforcement between;
     办案   harm in the commission's own handling of a case (留置期间死亡, 谈话后坠楼, 逼供);
-    泄露   a reporter's identity or letter reached the people reported, within a few sentences of
-           the commission being named;
+    泄露   a reporter's identity or letter reached the people reported (told in one sentence or
+           two), within a few sentences of the commission being named, or anywhere after a
+           report was handed to it;
     报复   a reporter threatened or punished by the commission (named as the actor);
     包庇   the commission (named as the actor, not as the addressee of a report) shields, waves
            through or will not act: 包庇, 保护伞, 轻描淡写, 躺平, 走过场, 不予受理 ...;
     压案   a report came to nothing (石沉大海, 没有下文, 不了了之 ...) in a sentence that names
-           the commission, or right after one that does;
+           the commission, right after one that does, or anywhere after the text says the
+           report was handed to the commission (交到了乡纪委 … two years on, 石沉大海);
     点名   an official introduced by a commission title (县纪委书记王某某) is later accused by
            name.
 
@@ -42,7 +44,8 @@ _BODY = r"(?:纪委|监委|纪检|监察委|纪工委|巡察组|巡视组|巡察
 _BODY_RE = re.compile(_BODY)
 # The commission as the one a report is sent to, asked or appealed to: not (yet) an actor.
 _ADDRESSEE = re.compile(r"(?:向|给|找|请|呼吁|要求|恳请|请求|希望|求助|交由|移交|转交|报送|提交|寄给|寄到|"
-                        r"送到|递交|反映到|举报到|投诉到|告到)(?:了)?[^，。！？；,!?;\n]{0,8}$")
+                        r"寄往|送到|送往|递交|交到|交给|写给|投到|反映到|举报到|投诉到|告到)(?:了)?"
+                        r"[^，。！？；,!?;\n]{0,8}$")
 # A statement about some commission staff in general (个别纪检干部), not an allegation.
 _GENERIC = re.compile(r"(?:个别|一些|少数|极少数|部分|有的|有些)[^，。！？；,!?;\n]{0,4}$")
 # Enforcement, rules, warnings and self-policing: the commission acting on someone's wrongdoing.
@@ -217,9 +220,17 @@ def commission_accused(text: str, window: int = 3) -> str:
     near = set()
     for i in (i for i in range(count) if named[i]):
         near.update(range(max(0, i - 1), min(i + window, count)))
+    # A report handed to the commission (向县纪委举报, 交到了乡纪委): what befalls that report
+    # later in the text, however far on, is the commission's doing.
+    sent_at = next((i for i in range(count) if named[i] and report(i) and any(
+        _ADDRESSEE.search(sentences[i][max(0, m.start() - 14):m.start()])
+        for m in _BODY_RE.finditer(sentences[i]))), None)
+    if sent_at is not None:
+        near.update(range(sent_at, count))
     found = set()
     for i in sorted(near | {i for i in range(count) if "留置" in sentences[i]}):
-        if not trigger(i):
+        # A trigger here, or in the sentence before for what is told in two.
+        if not (trigger(i) or (i and trigger(i - 1))):
             continue
         s = sentences[i]
         if named[i] and _staff(s, set()) and not _RULES.search(s):
@@ -231,10 +242,14 @@ def commission_accused(text: str, window: int = 3) -> str:
         if _ENFORCING.search(s):
             continue
         window_start = max(0, i - window + 1)
-        if any(named[window_start:i + 1]) and not _ASKING.search(s) and (
-                _LEAK.search(s) or (any(map(report, range(window_start, i + 1)))
-                                    and _EXPOSING.search(s) and _IDENTITY.search(
-                                        "".join(sentences[max(0, i - 1):i + 1])))):
+        sent = sent_at is not None and sent_at <= i
+        # The letter and what happened to it may be told in two sentences (站长拿着复印件来了。
+        # 那就是我的举报信。).
+        told = s if i == 0 else sentences[i - 1] + "，" + s
+        if (any(named[window_start:i + 1]) or sent) and not (
+                _ASKING.search(told) or _ENFORCING.search(told)) and (
+                _LEAK.search(told) or (any(map(report, range(window_start, i + 1)))
+                                       and _EXPOSING.search(s) and _IDENTITY.search(told))):
             found.add("泄露")
         if named[i]:
             if _acts(s, _RETALIATION):
@@ -242,7 +257,7 @@ def commission_accused(text: str, window: int = 3) -> str:
             if _acts(s, _SHIELD):
                 found.add("包庇")
         fate = _FATE.search(s)
-        if (fate and (named[i] or (i and named[i - 1]))
+        if (fate and (named[i] or (i and named[i - 1]) or sent)
                 and not _FEARED.search(s, 0, fate.start())
                 and (report(i) or (i and report(i - 1)))):
             found.add("压案")
