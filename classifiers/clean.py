@@ -79,17 +79,31 @@ def prepare(raw: str) -> str:
     return _text.normalize(clean(raw[:READ_CHARS]))
 
 
+# Each substitution below runs only where a quick test (a substring, or one character class)
+# finds what it needs at all: most pages have none of this damage, and a pattern that starts
+# with a lookbehind is tried at every position of the text.
+_TONED_CHAR = re.compile(f"[{_TONED}]")
+_MOJIBAKE_PAIRS = ("\ufffd", "??", "？？", "?？", "？?")
+_BUTTON_WORDS = ("打开", "点击", "扫一扫", "字号", "打印", "分享到")
+
+
 def clean(text: str) -> str:
     """``text`` without mirror-site damage and portal boilerplate (see the module docstring)."""
     if not text:
         return ""
     if _COMPAT_CHARS.search(text):
         text = text.translate(_COMPAT)
-    text = _PINYIN_PAREN.sub("", text)
-    text = _PINYIN_GLUED.sub("", text)
-    text = _MOJIBAKE.sub(" ", text)
-    text = _JUNK.sub(_junk, text)
-    text = _BUTTONS.sub(" ", text)
+    if "(" in text or "（" in text:
+        text = _PINYIN_PAREN.sub("", text)
+    if _TONED_CHAR.search(text):
+        text = _PINYIN_GLUED.sub("", text)
+    if any(pair in text for pair in _MOJIBAKE_PAIRS):
+        text = _MOJIBAKE.sub(" ", text)
+    # Four fragments need at least three separating spaces or tabs.
+    if text.count(" ") + text.count("\t") >= 3:
+        text = _JUNK.sub(_junk, text)
+    if any(word in text for word in _BUTTON_WORDS):
+        text = _BUTTONS.sub(" ", text)
     text = _CREDIT_LINE.sub("", text)
     text = _REPOST.sub("", text, count=1)
     cut = None

@@ -9,16 +9,19 @@ Signals, each a small calibrated head (classifiers.model) or a cue read off the 
     commission   is the commission itself the subject of the allegation?  head, calibrated
     genre        case notice / complaint / news / commentary / post / fiction / template   head
     cues         fiction and template marks, case-notice formulas, official denial, spread,
-                 whether a commission or any official is named at all     words
+                 complaint marks (first-hand or relayed), mass incidents, an allegation
+                 against the commission, whether a commission or any official is named  words
     recency      published long before it was fetched (old matter)        the article's dates
 
 The decision, in order (the first rule that applies gives the level and is named first in the
 explanation):
 
-    0  fiction or a template by genre (a chapter heading lowers the bar), or relevance too low;
+    0  fiction or a template by genre (a chapter heading or novel-site chrome lowers the bar for
+       fiction, model-essay marks such as 范文 or 20XX for a template), or relevance too low;
     3  the commission is the subject: its head above the threshold and the text sensitive, or
-       the head above a lower threshold where the commission is named next to an accusation
-       (the ``accused`` cue); a commission must be named, and the item must not be an old matter;
+       the head above a lower threshold where the text makes an allegation against the
+       commission (the ``accused`` cue, read sentence by sentence across the whole text by
+       classifiers.subject); a commission must be named, and the item must not be an old matter;
     2  an event about an official (head), sensitive, and none of: a published case notice by
        genre, an official denial, an old matter, nobody official in the text;
     1  everything else that is relevant (the explanation names what kept it at 1).
@@ -41,10 +44,15 @@ GENRES = ("case_notice", "complaint", "news", "commentary", "post", "fiction", "
 GENRE_NAMES = {"case_notice": "案件通报", "complaint": "投诉举报", "news": "新闻",
                "commentary": "评论", "post": "帖子", "fiction": "小说影视", "template": "模板广告"}
 
+#: Allegations against the commission that a complainant makes about their own report (the
+#: kinds of classifiers.subject that are not the staff's own misconduct or a case's handling).
+REPORTED_FAILURES = ("泄露", "报复", "包庇", "压案", "点名")
+
 #: Thresholds of the decision that are not chosen in training (the genre vetoes and the
 #: sensitivity gate); training may override them, and writes what it used into the model.
 DEFAULT_RULE_THRESHOLDS = {"sensitive": 0.5, "fiction": 0.5, "fiction_cued": 0.3,
-                           "template": 0.6, "case": 0.5, "major_cued": 0.2, "office_cued": 0.3}
+                           "template": 0.6, "template_cued": 0.3, "case": 0.5, "major_cued": 0.2,
+                           "office_cued": 0.3, "case_cued": 0.3}
 
 
 @dataclass(frozen=True)
@@ -74,14 +82,19 @@ class Decision:
 
 def route(offices: dict[str, float], cues: Cues, t: dict[str, float]) -> tuple[str, str]:
     """The office of a relevant item and why: the office head's choice, except that an item the
-    head gives to 宣传部 goes to 信访室 when it reads as a citizen's report (complaint cue) and the
-    head gives 信访室 at least ``office_cued``, and to 案管室 likewise on case-notice formulas."""
+    head gives to 宣传部 goes to 信访室 when it reads as a citizen's report, first-hand or relayed
+    (complaint cue, or an allegation that the commission failed a report), is not a mass incident (those are general opinion) and the head gives 信访室
+    at least ``office_cued``; and to 案管室 on case-notice and case-handling words when the head
+    gives 案管室 at least ``case_cued`` (each bar chosen in training)."""
     th = {**DEFAULT_RULE_THRESHOLDS, **t}
     office = max(offices, key=offices.get)
+    # Someone telling how the commission failed their report is a complainant too.
+    complaint = cues.complaint or cues.accusation in REPORTED_FAILURES
     if office == "宣传部":
-        if cues.complaint and offices.get("信访室", 0.0) >= th["office_cued"]:
+        if (complaint and not cues.mass
+                and offices.get("信访室", 0.0) >= th["office_cued"]):
             return "信访室", "分办:投诉举报线索"
-        if cues.case and offices.get("案管室", 0.0) >= th["office_cued"]:
+        if cues.case and offices.get("案管室", 0.0) >= th["case_cued"]:
             return "案管室", "分办:案件线索"
     return office, f"分办:{office} {offices[office]:.2f}"
 
@@ -112,7 +125,7 @@ def decide(s: Signals, t: dict[str, float]) -> Decision:
     if fiction >= th["fiction"] or (s.cues.fiction and fiction >= th["fiction_cued"]):
         return done(0, f"体裁:小说影视 {fiction:.2f}")
     template = s.genre.get("template", 0.0)
-    if template >= th["template"]:
+    if template >= th["template"] or (s.cues.template and template >= th["template_cued"]):
         return done(0, f"体裁:模板广告 {template:.2f}")
     if s.relevance < th["relevant"]:
         return done(0, f"相关性低 {s.relevance:.2f}")

@@ -10,9 +10,13 @@ reader checks by eye and what a model trained on our own writing may miss on a r
     denied    an official denial (不实, 辟谣, 谣言)
     spread    signs that the item is spreading (热搜, 转发, 播放量, 网传)
     commission  the commission is named at all (纪委, 监委, 纪检, 巡察组 ...)
-    accused   the commission or its staff close (same sentence, a few characters) to an accusation
-              or to misconduct (纪委…包庇, 压案, 泄露; 纪委书记…被查, 酒驾)
-    complaint the marks of a citizen's report or petition (实名举报, 向记者反映, 联名, 12345, 恳请)
+    accused   the commission itself accused, read across the whole text (classifiers.subject):
+              shielding, sitting on a report, a leaked reporter, retaliation, its staff's own
+              misconduct, harm in its own handling of a case
+    complaint the marks of a citizen's report or petition, first-hand or relayed: 实名举报, 恳请,
+              open letters, 12345 / 问政 / 留言板 threads and the platform's replies, "村民向记者
+              反映", reports sent to a paper
+    mass      a mass incident (群体性, 聚集, 对峙, 堵路, 数百名村民)
     subject   who the text is about, by the words it uses: 纪委自身 / 点名官员 / 干部 / 机构 / 无
 
 :func:`read_cues` reads them for a batch of texts already cleaned and normalised (simplified,
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.rules import WordFinder
+from classifiers.subject import commission_accused
 
 __all__ = ["Cues", "SUBJECTS", "read_cues"]
 
@@ -46,7 +51,10 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "涉嫌严重违纪违法", "接受纪律审查和监察调查", "接受审查调查", "纪律审查和监察调查", "开除党籍",
         "开除公职", "主动投案", "一审宣判", "公开宣判", "判处有期徒刑", "判处无期徒刑", "移送检察机关",
         "移送审查起诉", "提起公诉", "受贿案", "典型问题", "政务处分", "党内警告", "党内严重警告",
-        "留党察看", "立案审查调查", "留置措施", "被查", "落马", "双开"),
+        "留党察看", "立案审查调查", "留置措施", "被查", "落马", "双开",
+        "案件质量评查", "案卷评查", "案卷质量", "卷宗", "案件审理", "审理室", "受贿罪", "贪污罪",
+        "挪用公款罪", "滥用职权罪", "玩忽职守罪", "被判处", "获刑", "一审判决", "二审", "终审",
+        "立案查处", "被立案"),
     # An official denial of a rumour, not a finding that a report was unfounded (举报不实).
     "denied": ("辟谣", "系谣言", "纯属谣言", "是谣言", "网传不实", "传言不实", "消息不实", "信息不实",
                "子虚乌有", "与事实不符", "官方否认", "予以否认", "造谣者"),
@@ -57,29 +65,41 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "实名举报", "举报信", "联名信", "联名举报", "向记者反映", "向本报反映", "向记者举报", "本报热线",
         "读者来信", "网友举报", "微博举报", "发帖举报", "恳请", "恳求", "请求调查", "请上级", "请领导",
         "请求上级", "尊敬的", "我是", "我们是", "12345", "问政", "留言板", "领导信箱", "县长信箱",
-        "市长信箱", "书记信箱", "求扩散", "讨说法", "上访", "信访"),
+        "市长信箱", "书记信箱", "求扩散", "讨说法", "上访", "信访", "公开信", "一封信", "联名",
+        "陈情书", "求助信", "控告信", "申诉书", "举报材料", "举报人", "投诉人", "网友您好", "您反映的",
+        "来信收悉", "已收悉", "留言时间", "回复时间", "答复意见", "办理结果", "民生热线", "市民热线",
+        "网络问政", "楼主", "发帖", "网帖", "举报无门", "投诉无门", "求助无门", "反映无果", "多次反映",
+        "多次举报", "多次投诉", "反映问题", "向媒体求助", "向记者求助", "向本报求助", "记者接到",
+        "本报接到", "记者调查", "维权"),
+    "mass": (
+        "群体性事件", "聚集在", "聚集到", "围堵", "堵路", "对峙", "发生冲突", "肢体冲突", "爆发冲突",
+        "打砸", "围攻", "拉横幅", "拉起横幅", "静坐", "数百名", "上百名", "几百名", "上千名", "数百村民",
+        "上百村民", "警民冲突"),
     "commission": (
-        "纪委", "监委", "纪检", "监察委", "纪工委", "监工委", "巡察组", "巡视组", "巡察办", "12388"),
+        "纪委", "监委", "纪检", "监察委", "纪工委", "监工委", "巡察组", "巡视组", "巡察办", "12388",
+        # Only the commission detains (留置) under the supervision law.
+        "留置期间", "留置点", "留置室"),
     "official": (
         "书记", "局长", "县长", "镇长", "乡长", "市长", "区长", "村支书", "村主任", "主任", "校长",
-        "院长", "所长", "站长", "科长", "处长", "厅长", "部长", "队长", "支书", "主席", "检察长"),
+        "院长", "所长", "站长", "科长", "处长", "厅长", "部长", "队长", "支书", "主席", "检察长", "股长",
+        "组长", "会计", "出纳", "文书"),
     "cadre": (
         "干部", "工作人员", "城管", "民警", "协管", "辅警", "公职人员", "村官", "官员", "公务员",
-        "执法人员", "党员", "警察", "领导"),
+        "执法人员", "党员", "警察", "领导", "交警", "干警", "科员", "网格员", "执法队员", "法官",
+        "检察官"),
     "institution": (
         "政府", "街道", "局", "委员会", "村委", "居委", "派出所", "法院", "检察院", "办事处", "管委会",
-        "国企", "卫生院", "公立", "医保", "信访", "12345", "问政", "留言板"),
+        "国企", "卫生院", "公立", "医保", "信访", "12345", "问政", "留言板", "乡里", "镇里", "县里",
+        "市里", "区里", "林业站", "畜牧站", "农技站", "财政所", "国土所", "供电所", "敬老院"),
 }
 
-_BODY = "(?:纪委|监委|纪检监察机关|纪检组|巡察组|巡视组)"
-_STAFF = ("(?:纪委(?:副)?书记|纪委常委|纪委(?:的)?(?:干部|工作人员|人)|纪检(?:监察)?干部|纪检组长|"
-          "纪检监察组组长|巡察组(?:副)?组长|审查调查室[^，。]{0,4}主任)")
-_ACCUSED = re.compile(
-    _BODY + r"[^。！？\n]{0,10}(?:包庇|压案|压着|不查|不予受理|不受理|拒收|拒不|泄露|泄密|通风报信|"
-    r"打击报复|保护伞|走过场|轻描淡写|石沉大海|选择性|敷衍|故意拖延|拖着|把举报|转给被举报)"
-    r"|(?:包庇|压案|泄露|通风报信|打击报复|故意拖延|石沉大海)[^。！？\n]{0,6}" + _BODY
-    + "|" + _STAFF + r"[^。！？\n]{0,16}(?:被查|双开|开除党籍|留置|受贿|收受|收了|酒驾|泄露|宴请|"
-    r"敲诈|落马|肇事|通风报信)")
+# A citizen's report relayed by a paper or a reporter, with words between (村民向本报记者反映,
+# 多名家长致电本报投诉).
+_RELAYED = re.compile(
+    r"(?:村民|居民|群众|网友|市民|业主|家属|职工|员工|农户|农民工|工人|老人|读者|当事人|家长|教师|乡亲|"
+    r"商户|摊主|司机|租户|学生)[^。！？\n]{0,16}(?:向|给|找到|联系|致电|来到|打进)[^。！？\n]{0,6}"
+    r"(?:本报|记者|本台|媒体|编辑部|本网|报社|栏目|热线)[^。！？\n]{0,8}(?:反映|举报|投诉|爆料|求助|"
+    r"讲述|诉说|反应|打来电话)")
 
 # 第12章, 第一百零八节, 第3回: a chapter heading.
 _CHAPTER = re.compile(r"第[0-9零〇一二三四五六七八九十百千两]{1,7}[章节回卷]")
@@ -98,6 +118,8 @@ class Cues:
     subject: str
     accused: bool = False
     complaint: bool = False
+    mass: bool = False
+    accusation: str = ""  # which allegation against the commission (classifiers.subject)
 
     def names(self) -> tuple[str, ...]:
         """Short Chinese names of the cues present, for explanations."""
@@ -111,9 +133,11 @@ class Cues:
         if self.denied:
             out.append("线索:辟谣")
         if self.accused:
-            out.append("线索:指向纪委")
+            out.append("线索:指向纪委" + (f":{self.accusation}" if self.accusation else ""))
         if self.complaint:
             out.append("线索:投诉举报")
+        if self.mass:
+            out.append("线索:群体性事件")
         if self.spread:
             out.append("传播:" + "/".join(self.spread[:3]))
         return tuple(out)
@@ -134,6 +158,7 @@ class _Reader:
         spread = found[:, self.columns["spread"]]
         out = []
         for i, t in enumerate(texts):
+            accusation = commission_accused(t) if has["commission"][i] else ""
             if has["official"][i]:
                 subject = "点名官员"
             elif has["cadre"][i]:
@@ -148,8 +173,9 @@ class _Reader:
                 denied=bool(has["denied"][i]),
                 spread=tuple(w for w, on in zip(self.spread_words, spread[i]) if on),
                 commission=bool(has["commission"][i]), subject=subject,
-                accused=bool(has["commission"][i]) and _ACCUSED.search(t) is not None,
-                complaint=bool(has["complaint"][i])))
+                accused=bool(accusation), accusation=accusation,
+                complaint=bool(has["complaint"][i]) or _RELAYED.search(t) is not None,
+                mass=bool(has["mass"][i])))
         return out
 
 

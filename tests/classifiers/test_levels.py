@@ -111,3 +111,65 @@ def test_cues_are_read_off_the_words():
     assert notice.case and notice.commission and not notice.accused
     assert staff.accused and "热搜" in staff.spread
     assert plain.subject == "无" and not plain.commission
+
+
+# -- office routing of complaints relayed by media or platforms, and its counter-examples --------
+
+RELAYED = [
+    "近日，十余名村民向本报记者反映，村委会在征地补偿中虚报名单，村主任的亲属没被征地也领了补偿款。",
+    "多名家长致电本报新闻热线投诉，某公办初中向新生家长收取“赞助费”。",
+    "网友留言：我村低保评定优亲厚友。答复单位：某镇人民政府。网友您好！您反映的问题已收悉。",
+    "致县委书记的一封公开信：我们八十多户村民联名反映村支书低价承包集体林场。",
+]
+
+
+@pytest.mark.parametrize("text", RELAYED)
+def test_relayed_complaints_read_as_complaints(text):
+    [c] = read_cues([normalize(text)])
+    assert c.complaint
+
+
+def test_a_relayed_complaint_the_head_calls_news_goes_to_petitions():
+    offices = {"宣传部": 0.55, "信访室": 0.35, "案管室": 0.10}
+    [c] = read_cues([normalize(RELAYED[0])])
+    assert route(offices, c, T) == ("信访室", "分办:投诉举报线索")
+    # below the bar the head's choice stands: the cue is a second opinion, not a verdict
+    assert route({"宣传部": 0.8, "信访室": 0.15, "案管室": 0.05}, c, T)[0] == "宣传部"
+
+
+def test_a_mass_incident_stays_with_the_propaganda_department_though_villagers_petitioned():
+    text = "数百名村民聚集在镇政府门口，拉起横幅讨要征地补偿款，村民说多次上访都没有结果。"
+    [c] = read_cues([normalize(text)])
+    assert c.complaint and c.mass
+    assert route({"宣传部": 0.55, "信访室": 0.40, "案管室": 0.05}, c, T)[0] == "宣传部"
+
+
+def test_an_allegation_that_the_commission_failed_a_report_routes_like_a_complaint():
+    offices = {"宣传部": 0.52, "信访室": 0.40, "案管室": 0.08}
+    assert route(offices, cues(accused=True, accusation="压案"), T)[0] == "信访室"
+    # a staff member's own misconduct is news, not someone's report
+    assert route(offices, cues(accused=True, accusation="自身"), T)[0] == "宣传部"
+
+
+def test_case_handling_words_route_to_case_management_on_their_own_bar():
+    [c] = read_cues([normalize("县纪委监委组织开展年度案件质量评查，交叉评查各乡镇纪委去年办结的案卷。")])
+    assert c.case
+    t = {**T, "case_cued": 0.25, "office_cued": 0.45}
+    assert route({"宣传部": 0.6, "信访室": 0.1, "案管室": 0.3}, c, t)[0] == "案管室"
+    assert route({"宣传部": 0.6, "信访室": 0.2, "案管室": 0.2}, c, t)[0] == "宣传部"
+
+
+def test_routine_commission_notices_with_report_words_are_no_allegation():
+    [notice] = read_cues([normalize(
+        "县纪委监委信访举报须知：严禁将举报材料转给被举报人；对打击报复举报人的，依规依纪依法严肃处理。")])
+    assert notice.commission and not notice.accused
+
+
+def test_an_allegation_told_at_length_lowers_the_bar_for_重大():
+    story = read_cues([normalize(
+        "去年春天，我把村里账目的问题写成材料，亲手交到了乡纪委。接待的同志说一个月内答复。"
+        "后来村里又开了两次会，事情照旧。到今天两年了，我的举报石沉大海。")])[0]
+    assert story.accused and story.accusation == "压案"
+    d = decide(signals(commission=0.35, c=story), T)
+    assert d.level == 3 and d.reasons[0].startswith("依据:主体:纪委自身")
+    assert "线索:指向纪委:压案" in d.reasons

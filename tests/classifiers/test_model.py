@@ -45,6 +45,62 @@ def test_a_message_board_complaint_about_a_village_cadre_goes_to_petitions(score
     assert j.level >= 2 and j.department == "信访室"
 
 
+# Written here in the shapes of the real feed's weak classes (issue 12, second round).
+RELAYED = (
+    "村民反映：修路占地的补偿款被村干部截留\n本报讯 近日，东岭镇石桥村二十多户村民来到本报，反映村里"
+    "修建产业路占用了他们的承包地，镇里拨付的补偿款每亩八千元，发到农户手中只有五千元。村民们说，"
+    "村主任称差额用作“村集体公益金”，但从未召开村民代表会议，账目也不公开。村民已多次到镇里反映，"
+    "至今没有得到答复。记者联系东岭镇政府，一名工作人员表示将向领导汇报。")
+PLATFORM = (
+    "反映村主任虚报危房改造名单\n网友留言：我村今年危房改造名单上的四户里，有三户是村主任的亲戚，"
+    "房子都是前几年新盖的，补助款已经领走。真正住危房的两户老人没有评上。请求县住建局核查。\n"
+    "答复单位：某镇人民政府\n答复内容：网友您好，您反映的问题已收悉，已转镇村建办调查核实，"
+    "将在规定时限内答复。")
+SAT_ON_FOR_YEARS = (
+    "五年前的那封举报信\n我叫老周，是柳河村的村民。二〇二〇年三月，我把村里集体砖厂租金被截留的材料"
+    "整理好，亲手交到了镇纪委。接待的同志说会认真核查，一个月内答复。\n后来砖厂照常开工，租金照样"
+    "打进村支书侄子的账户。我去镇里问过四次，每次都说在核实。\n今年我又去问，接待的同志换了人，"
+    "说找不到当年的登记。五年了，我的举报石沉大海，一个找我核实的人都没有。")
+REPORTS_WORK_NEWS = (
+    "县纪委监委召开信访举报工作推进会\n县纪委监委近日召开全县信访举报工作推进会。会议通报，今年以来"
+    "全县纪检监察机关共受理信访举报三百余件，办结率百分之九十五，实名举报反馈率百分之百。会议强调，"
+    "要严格执行保密规定，严防举报信息泄露，严禁将举报材料转给被举报人；对打击报复举报人的，"
+    "依规依纪依法严肃处理。")
+RETALIATION_PUNISHED = (
+    "县纪委监委通报一起打击报复举报人问题\n经查，某镇原党委委员、副镇长陈某某在得知村民向县纪委监委"
+    "举报其违规审批后，指使他人以“违建”为由拆除举报人的养殖棚，对举报人进行打击报复。陈某某受到"
+    "开除党籍处分，由县监委给予其开除公职处分，涉嫌犯罪问题已移送检察机关依法审查起诉。")
+RESOLVED = (
+    "回访｜拖欠两年的退耕补贴已发放到位\n本报此前报道了某乡三十余户村民反映退耕还林补贴两年未发放的"
+    "问题。报道刊发后，县林业局和乡政府组织人员逐户核对面积、补齐手续。日前记者回访获悉，补贴已全部"
+    "发放到村民账户。村民说：“钱到了，心里踏实了。”")
+
+
+@pytest.mark.parametrize("text", [RELAYED, PLATFORM], ids=["relayed by a paper", "问政 thread"])
+def test_a_complaint_relayed_by_a_paper_or_a_platform_goes_to_petitions(scorer, text):
+    j = judge(scorer, text)
+    assert (j.level, j.department) == (2, "信访室")
+
+
+def test_a_report_the_commission_sat_on_for_years_is_重大(scorer):
+    # The commission is named in the second sentence; the report's fate is told at the end.
+    j = judge(scorer, SAT_ON_FOR_YEARS)
+    assert j.level == 3 and j.explanation[0] == "定级:重大"
+    assert "线索:指向纪委:压案" in j.explanation
+
+
+@pytest.mark.parametrize("text, want", [
+    (REPORTS_WORK_NEWS, (1, "宣传部")),
+    (RETALIATION_PUNISHED, (1, "案管室")),
+    (RESOLVED, (1, "信访室")),
+], ids=["commission work news full of 举报 words", "a case the commission decided",
+        "a resolved complaint"])
+def test_the_counter_examples_raise_no_alarm(scorer, text, want):
+    j = judge(scorer, text)
+    assert (j.level, j.department) == want
+    assert not any(e.startswith("线索:指向纪委") for e in j.explanation)
+
+
 def test_a_football_report_is_ignored(scorer):
     j = judge(scorer, "中超第28轮：主队3比1逆转取胜\n上半场客队凭借角球破门领先，下半场主队连入三球，"
               "外援梅开二度。主教练赛后表示球员执行了赛前布置。")
@@ -94,8 +150,10 @@ def test_a_model_folder_with_missing_files_is_refused(tmp_path):
 # They can only go up; a change that drops below them must be fixed, not the floor lowered.
 # (Pinned again for issue 12: the corpus was relabelled for the new rubric, so level >= 2 now
 # means what the rubric says and the old figures measured another question.)
-FLOORS = {"relevance_f1": 0.97, "warn_recall": 0.88, "warn_precision": 0.78, "department": 0.91,
-          "major_recall": 0.78}
+# (Pinned again in the second round: part d was withdrawn and part e added, so the held-out
+# split holds other texts; every floor stayed or went up.)
+FLOORS = {"relevance_f1": 0.97, "warn_recall": 0.96, "warn_precision": 0.84, "department": 0.91,
+          "major_recall": 0.84}
 
 
 def test_the_shipped_model_meets_its_floors_on_the_held_out_split(model):
