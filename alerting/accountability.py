@@ -132,7 +132,7 @@ def _lapses(session: Session, start: datetime, end: datetime, now: datetime) -> 
         exempted = f"{deadline.exempted_by}：{deadline.exempt_reason}" if deadline.exempted_at else ""
         lapses.append(Lapse(
             alert_id=alert.id, title=alert.title, level=alert.level, duty=deadline.label, kind=deadline.kind,
-            office=deadline.office, person=task.person if task is not None else "",
+            office=deadline.office, person=deadline.person or (task.person if task is not None else ""),
             due=deadline.due_at.astimezone(SHANGHAI),
             done_at=deadline.done_at.astimezone(SHANGHAI) if deadline.done_at else None,
             late=max(timedelta(0), until - deadline.due_at), exempted=exempted, followed=followed,

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from alerting.notify.config import ChannelConfig
+from alerting.people import Duty, Person
 from pipeline.errors import ConfigError
 from pipeline.yamlfile import read_mapping, validation_problems
 
@@ -253,6 +254,9 @@ class AlertingConfig(_Model):
     clocks: Clocks = Field(default_factory=Clocks)
     notify: Notify = Field(default_factory=Notify)
     briefings: Briefings = Field(default_factory=Briefings)
+    #: the people who answer for the work (责任人) and the duty roster (值班): alerting.people
+    people: list[Person] = Field(default_factory=list)
+    duty: list[Duty] = Field(default_factory=list)
     #: address of the web console, put in messages so a reader can open the alert
     console_url: str | None = None
 
@@ -267,10 +271,31 @@ class AlertingConfig(_Model):
         for name in self.briefings.channels:
             if name not in defined:
                 raise ValueError(f"briefings.channels: channel {name!r} is not defined under notify.channels")
+        named += [(f"people[{i}].office", p.office) for i, p in enumerate(self.people)]
+        named += [(f"duty[{i}].office", d.office) for i, d in enumerate(self.duty)]
         for where, office in named:
             if office not in known:
                 raise ValueError(f"{where}: {office!r} is not one of the offices ({', '.join(self.offices)})")
+        self._check_people(defined)
         return self
+
+    def _check_people(self, channels: set[str]) -> None:
+        names = [p.name for p in self.people]
+        twice = {n for n in names if names.count(n) > 1}
+        if twice:
+            raise ValueError(f"people: names must be unique; listed twice: {', '.join(sorted(twice))}")
+        offices = {p.name: p.office for p in self.people}
+        for i, p in enumerate(self.people):
+            unknown = [c for c in p.channels if c not in channels]
+            if unknown:
+                raise ValueError(f"people[{i}].channels: {', '.join(unknown)} not defined under notify.channels")
+        for i, d in enumerate(self.duty):
+            if d.person not in offices:
+                raise ValueError(f"duty[{i}].person: {d.person!r} is not under people (name, office ...)")
+            if offices[d.person] != d.office:
+                raise ValueError(f"duty[{i}]: {d.person} is of {offices[d.person]}, not {d.office}")
+            if d.end < d.start:
+                raise ValueError(f"duty[{i}]: 'to' ({d.end}) is before 'from' ({d.start})")
 
 
 def load_alerting_config(path: str | Path | None) -> AlertingConfig:

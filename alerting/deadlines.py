@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerting.store.models import Alert, Deadline, Notification, Timer
+from alerting.store.models import Alert, Deadline, DeadlineOwner, Notification, Timer
 
-__all__ = ["open_deadline", "close_deadline", "void_deadline", "void_deadlines", "due_timers", "claim",
+__all__ = ["open_deadline", "hand_over", "close_deadline", "void_deadline", "void_deadlines", "due_timers", "claim",
            "time_left", "owed", "owed_clause", "STATUS_LABELS"]
 
 #: a deadline's status as the offices read it (console, command line)
@@ -53,7 +53,7 @@ def _withdraw_messages(session: Session, deadline: Deadline) -> None:
 
 def open_deadline(session: Session, *, alert_id: str, kind: str, key: str, label: str, office: str,
                   due: datetime, now: datetime, reminders: list[timedelta],
-                  task_id: int | None = None) -> Deadline:
+                  task_id: int | None = None, person: str = "") -> Deadline:
     """Create the deadline ``key`` of an alert with its timers, or return it if it exists (an earlier
     due time wins: an item marked urgent later never gets more time). A void one (the level was
     lowered, and is raised again) opens again with ``due``."""
@@ -72,11 +72,23 @@ def open_deadline(session: Session, *, alert_id: str, kind: str, key: str, label
             _timers(session, deadline, now, reminders, replace=True)
         return deadline
     deadline = Deadline(alert_id=alert_id, kind=kind, key=key, label=label, office=office,
-                        due_at=due, status="open", task_id=task_id)
+                        due_at=due, status="open", task_id=task_id, person=person)
     session.add(deadline)
     session.flush()
+    session.add(DeadlineOwner(deadline_id=deadline.id, office=office, person=person, since=now, why="opened"))
     _timers(session, deadline, now, reminders)
     return deadline
+
+
+def hand_over(session: Session, deadline: Deadline, person: str, since: datetime, why: str) -> bool:
+    """Record that ``person`` (of the deadline's office) owns ``deadline`` from ``since``; False
+    when they already did."""
+    if person == deadline.person:
+        return False
+    deadline.person = person
+    session.add(DeadlineOwner(deadline_id=deadline.id, office=deadline.office, person=person, since=since,
+                              why=why))
+    return True
 
 
 def _timers(session: Session, deadline: Deadline, now: datetime, reminders: list[timedelta],

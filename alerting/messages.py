@@ -85,14 +85,19 @@ def raised(alert: Alert, old: int, why: str, deadlines: list[Deadline], console_
 def reminder(alert: Alert, deadline: Deadline, now: datetime, console_url: str | None) -> tuple[str, str]:
     minutes = max(0, minutes_between(now, deadline.due_at))
     subject = f"【时限提醒】{deadline.label}还剩{minutes}分钟：{alert.title}"
-    body = (f"{deadline.label}须于 {beijing_minute(deadline.due_at)} 前完成，承办：{deadline.office}。\n"
+    body = (f"{deadline.label}须于 {beijing_minute(deadline.due_at)} 前完成，承办：{_owner(deadline)}。\n"
             + _facts(alert))
     return subject, body + _link(alert, console_url)
 
 
+def _owner(deadline: Deadline) -> str:
+    """``信访室 李强`` — the office and its 责任人, when one is known."""
+    return f"{deadline.office} {deadline.person}" if deadline.person else deadline.office
+
+
 def escalation(alert: Alert, deadline: Deadline, console_url: str | None) -> tuple[str, str]:
     subject = f"【超时未办·报组长】{deadline.label}已超时：{alert.title}"
-    body = (f"{deadline.label}时限 {beijing_minute(deadline.due_at)} 已过，尚未完成，承办：{deadline.office}。"
+    body = (f"{deadline.label}时限 {beijing_minute(deadline.due_at)} 已过，尚未完成，承办：{_owner(deadline)}。"
             "此情况已记入问责记录。\n" + _facts(alert))
     return subject, body + _link(alert, console_url)
 

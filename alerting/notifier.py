@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from alerting import outbox
 from alerting.config import AlertingConfig
+from alerting.people import Roster
 from alerting.store.models import Alert, Deadline
 
 __all__ = ["Notifier"]
@@ -31,6 +32,7 @@ class Notifier:
 
     def __init__(self, config: AlertingConfig):
         self.config = config
+        self.roster = Roster(config.people, config.duty)
 
     def channels_for(self, offices: Iterable[str], level: int | None) -> dict[str, list[str]]:
         """Channels by mode for messages to ``offices`` (level None: any level, immediately)."""
@@ -49,7 +51,7 @@ class Notifier:
     def notify(self, session: Session, alert: Alert, key: str, subject: str, body: str, now: datetime,
                offices: Iterable[str] | None = None, leader: bool = False, urgent: bool | None = None,
                any_level: bool = False, deadline: Deadline | None = None,
-               expires_at: datetime | None = None) -> None:
+               expires_at: datetime | None = None, people: Iterable[str] = ()) -> None:
         """Queue one message about ``alert`` under the unique ``key``.
 
         ``offices`` defaults to the alert's office (with the coordinating office from 较大 up);
@@ -57,6 +59,8 @@ class Notifier:
         the message (see the module docstring); ``any_level`` routes as if every level applied
         (reminders, tasks, warnings). ``deadline`` is the clock the message is about: it is
         withdrawn when that is met or void; ``expires_at`` withdraws it from that moment.
+        ``people`` (责任人, an office's head) also get it on their own channels (``people`` in
+        alerting.yaml), at once.
         """
         targets = set(offices) if offices is not None else {alert.office}
         if offices is None and alert.level >= 2:
@@ -68,6 +72,11 @@ class Notifier:
                 outbox.queue(session, self.config.notify, key=key, channels=channels, subject=subject,
                              body=body, level=alert.level, now=now, alert_id=alert.id, mode=mode, urgent=urgent,
                              deadline_id=deadline.id if deadline is not None else None, expires_at=expires_at)
+        personal = [c for name in dict.fromkeys(people) if name for c in self.roster.channels_of(name)]
+        if personal:
+            outbox.queue(session, self.config.notify, key=key + ":people", channels=personal, subject=subject,
+                         body=body, level=alert.level, now=now, alert_id=alert.id, urgent=urgent,
+                         deadline_id=deadline.id if deadline is not None else None, expires_at=expires_at)
         if leader and self.config.notify.leader_channels:
             outbox.queue(session, self.config.notify, key=key + ":leader",
                          channels=self.config.notify.leader_channels, subject=subject, body=body,

@@ -28,6 +28,7 @@ from alerting.access import SYSTEM
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
 from alerting.notifier import Notifier
+from alerting.people import Roster
 from alerting.notify.base import Channel
 from alerting.notify.channels import build_channels
 from alerting.store import Store
@@ -61,6 +62,7 @@ class Timekeeper:
         self.config = config
         self.clock = clock
         self.notifier = notifier
+        self.roster = Roster(config.people, config.duty)
         self._channels = channels
 
     @property
@@ -87,9 +89,10 @@ class Timekeeper:
             due = clocks.due(clock.within, alert.first_seen, raised_at)
             if alert.emergency:
                 due = min(due, now + clocks.emergency)
+            office = self.config.coordinating_office
             started.append(deadlines.open_deadline(
-                session, alert_id=alert.id, kind=kind, key=kind, label=clock.label,
-                office=self.config.coordinating_office, due=due, now=now, reminders=clocks.reminders))
+                session, alert_id=alert.id, kind=kind, key=kind, label=clock.label, office=office, due=due,
+                now=now, reminders=clocks.reminders, person=self.roster.responsible(office, now)))
         return started
 
     def tick(self, deliver: bool = True) -> TickReport:
@@ -119,14 +122,20 @@ class Timekeeper:
             if deadline.status != "open":
                 return
             deadline.status, deadline.escalated_at = "missed", now
+            if deadline.task_id is None:  # a duty the roster assigns: whoever was on duty when it fell due
+                deadlines.hand_over(session, deadline, self.roster.responsible(deadline.office, deadline.due_at),
+                                    deadline.due_at, "due")
+            head = self.roster.head(deadline.office)
             metrics.DEADLINES_MISSED.labels(deadline.kind).inc()
             audit.append(session, now, SYSTEM.name, "deadline_missed", alert.id,
                          {"deadline": deadline.key, "status": "open"},
                          {"deadline": deadline.key, "label": deadline.label, "status": "missed",
-                          "due": deadline.due_at, "office": deadline.office, "escalated_to": "组长"})
+                          "due": deadline.due_at, "office": deadline.office, "person": deadline.person,
+                          "escalated_to": ["组长", *([head.name] if head else [])]})
             subject, body = messages.escalation(alert, deadline, self.config.console_url)
             self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
-                                 leader=True, urgent=True, any_level=True)
+                                 leader=True, urgent=True, any_level=True,
+                                 people=[deadline.person, head.name if head else ""])
             report.escalations += 1
         else:
             if now >= deadline.due_at or deadline.status != "open":
@@ -137,7 +146,8 @@ class Timekeeper:
             subject, body = messages.reminder(alert, deadline, now, self.config.console_url)
             # its clock is running: urgent whatever the level, and moot once the deadline passes
             self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
-                                 any_level=True, deadline=deadline, expires_at=deadline.due_at)
+                                 any_level=True, deadline=deadline, expires_at=deadline.due_at,
+                                 people=[deadline.person])
             report.reminders += 1
 
 

@@ -31,6 +31,7 @@ from alerting.clock import Clock
 from alerting.config import STATE_LABELS, AlertingConfig
 from alerting.errors import IllegalTransition, NotFound
 from alerting.notifier import Notifier
+from alerting.people import Roster
 from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, Deadline, Report, Task
 from alerting.timekeeper import Timekeeper
@@ -100,6 +101,7 @@ class Workflow:
         self.access = access
         self.notifier = notifier
         self.timekeeper = timekeeper
+        self.roster = Roster(config.people, config.duty)
         self.on_dismiss = on_dismiss
 
     @contextmanager
@@ -246,6 +248,8 @@ class Workflow:
 
     def _task(self, a: Acting, kind: str, title: str, office: str, person: str,
               due: datetime) -> tuple[int, Deadline]:
+        """A task and its deadline; its 责任人 is ``person``, else who is on duty for ``office``."""
+        person = self.roster.responsible(office, a.now, person)
         task = Task(alert_id=a.alert.id, kind=kind, title=title, office=office, person=person, due_at=due,
                     state="open", result="", created_by="", created_at=a.now)
         a.session.add(task)
@@ -253,7 +257,7 @@ class Workflow:
         deadline = deadlines.open_deadline(
             a.session, alert_id=a.alert.id, kind="task", key=f"task:{task.id}",
             label=("核实" if kind == "verify" else "会商任务") + f"#{task.id}", office=office, due=due,
-            now=a.now, reminders=self.config.clocks.reminders, task_id=task.id)
+            now=a.now, reminders=self.config.clocks.reminders, task_id=task.id, person=person)
         return task.id, deadline
 
     def consult(self, alert_id: str, actor, tasks: list) -> list[int]:
@@ -263,17 +267,24 @@ class Workflow:
         created = []
         with self.acting(alert_id, actor, "consult") as a:
             self._require_open(a.alert, "consult")
+            people = []
             for spec in tasks:
                 self.access.check_office(spec.office)
+                person = self.roster.responsible(spec.office, a.now, spec.person)
+                if not person:
+                    raise IllegalTransition(
+                        f"task {spec.title!r} needs a 责任人: name one ('标题|办公室|责任人|时限'), or put "
+                        f"{spec.office}'s duty roster in alerting.yaml (people:, duty:)")
                 due = a.now + (spec.within or self.config.clocks.task_default)
-                task_id, deadline = self._task(a, "consult", spec.title, spec.office, spec.person, due)
+                task_id, deadline = self._task(a, "consult", spec.title, spec.office, person, due)
                 created.append(task_id)
-                subject, body = messages.task_assigned(a.alert, spec.title, spec.office, spec.person, due,
+                people.append(person)
+                subject, body = messages.task_assigned(a.alert, spec.title, spec.office, person, due,
                                                        self.config.console_url)
                 self.notifier.notify(a.session, a.alert, f"task:{task_id}", subject, body, a.now,
-                                     offices=[spec.office], any_level=True, deadline=deadline)
-            a.extra["tasks"] = [{"id": t, "title": s.title, "office": s.office, "person": s.person}
-                                for t, s in zip(created, tasks)]
+                                     offices=[spec.office], any_level=True, deadline=deadline, people=[person])
+            a.extra["tasks"] = [{"id": t, "title": s.title, "office": s.office, "person": p}
+                                for t, s, p in zip(created, tasks, people)]
         return created
 
     def deep_judge(self, alert_id: str, actor, note: str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
-    "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure", "Dismissal",
+    "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure", "Dismissal", "DeadlineOwner",
     "BriefingReview", "VolumeMention", "VolumeSpike",
 ]
 
@@ -123,6 +123,9 @@ class Deadline(Base):
     #: open | met | missed (missed stays missed when the work is done late: accountability)
     status: Mapped[str] = mapped_column(String(8), default="open")
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the 责任人 who owns the duty now: named for a task, else who was on duty for ``office``
+    #: (alerting.people); every change is a DeadlineOwner row (migration 0010)
+    person: Mapped[str] = mapped_column(String(80), default="")
     #: the 组长 let an upward report go unmade (a closed alert needs its reports, or this), with why;
     #: the deadline stays missed (migration 0006)
     exempted_by: Mapped[str | None] = mapped_column(String(80))
@@ -378,3 +381,21 @@ class VolumeSpike(Base):
     peak: Mapped[int] = mapped_column(Integer)
     stories: Mapped[int] = mapped_column(Integer)
     usual: Mapped[float] = mapped_column(Float)
+
+
+# ---- who owned a deadline, and since when (migration 0010) -----------------------------------------
+
+
+class DeadlineOwner(Base):
+    """The office and person that owned a deadline from ``since`` on, and why it changed: set
+    when the deadline opens (``opened``), and when it falls due under someone else than who had
+    it (``due``: the duty roster moved on). A missed deadline is the last owner's before its due time."""
+
+    __tablename__ = "deadline_owners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), index=True)
+    office: Mapped[str] = mapped_column(String(40))
+    person: Mapped[str] = mapped_column(String(80), default="")
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    why: Mapped[str] = mapped_column(String(16))

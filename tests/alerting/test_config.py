@@ -19,7 +19,9 @@ def test_the_shipped_example_is_valid_and_says_what_the_rules_say():
     assert config.clocks.major.within == timedelta(hours=1)
     assert config.clocks.overall.within == timedelta(hours=2)
     assert "中央纪委国家监委宣传部" in config.clocks.overall.recipients
-    assert [c.name for c in config.notify.channels] == ["xcb_mail", "xcb_ding", "xfs_wecom", "leader_mail"]
+    assert [c.name for c in config.notify.channels] == ["xcb_mail", "xcb_ding", "xfs_wecom", "wangmin_mail",
+                                                         "leader_mail"]
+    assert {p.name for p in config.people if p.head} == {"孙立", "李强"} and len(config.duty) == 2
     assert config.notify.quiet_hours.max_level == 1
 
 

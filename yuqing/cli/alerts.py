@@ -169,7 +169,8 @@ def run_show(args) -> int:
           + ("  可能影响全局" if a.overall else ""))
     print(f"  依据 {'；'.join(a.level_reasons)}")
     for d in detail.deadlines:
-        print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {deadline_words(d, now)}")
+        print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {deadline_words(d, now)}"
+              + (f"  责任人 {d.person}" if d.person else ""))
     for t in detail.tasks:
         print(f"  任务 #{t.id} {t.title}  {t.office} {t.person}  {beijing_minute(t.due_at)}  "
               f"{TASK_LABELS.get(t.state, t.state)}" + (f"  反馈：{t.result}" if t.result else ""))

@@ -79,7 +79,8 @@ def deadline_dict(d: Deadline | None, now: datetime | None = None, alert_state: 
     if d is None:
         return None
     owed = deadlines.owed(d, alert_state)
-    return {"id": d.id, "label": d.label, "kind": d.kind, "office": d.office, "due": iso(d.due_at),
+    return {"id": d.id, "label": d.label, "kind": d.kind, "office": d.office, "person": d.person,
+            "due": iso(d.due_at),
             "status": d.status, "status_label": deadlines.STATUS_LABELS.get(d.status, d.status), "done": iso(d.done_at),
             "owed": owed, "overdue": bool(owed and now is not None and d.due_at < now),
             "left": time_left(d.due_at, now) if owed and now is not None else None}
