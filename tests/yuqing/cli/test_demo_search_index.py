@@ -18,10 +18,12 @@ def test_demo_runs_the_samples_end_to_end_and_search_finds_them(tmp_path, capsys
     out = capsys.readouterr().out
     # the real crawler fetched the local demo web: a summary-only feed, a list page, a full feed
     assert "crawled demo-hclz: ok, 4 new articles" in out
-    assert "crawled demo-board: ok, 3 new articles" in out
+    assert "crawled demo-board: ok, 4 new articles" in out
     assert "crawled demo-news: ok, 5 new articles" in out
-    assert "published 12 articles" in out and "indexed 12" in out
+    assert "published 13 articles" in out and "indexed 13" in out
     assert "level ≥ 2" in out
+    # the post saying the town 纪委 leaked a reporter's letter: 重大, with its one-hour clock
+    assert re.search(r"【重大】新发现 信访室  1小时上报：剩\d+", out)
     # the queue says what its alerts are: each story's own, and volume spikes apart
     assert re.search(r"alert queue: \d+ queued articles → \d+ open alerts? \(\d+ (story|stories)(, \d+ volume spikes?)?\)\n", out)
     assert (tmp_path / "data" / "index.sqlite3").exists()
