@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import sqlite3
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from alerting.store.engine import sqlalchemy_url
 from alerting.testing import scored
 from pipeline.config import load_settings
 from yuqing.cli.identity import may_override
@@ -28,9 +29,11 @@ def run(capsys, *argv, stdin: str | None = None, monkeypatch=None) -> tuple[int,
 
 
 @pytest.fixture
-def accounts(tmp_path, capsys, monkeypatch):
-    """Console accounts of three offices and the 组长; ``accounts.login(name)`` logs in as one."""
+def accounts(tmp_path, capsys, monkeypatch, store_url):
+    """Console accounts of three offices and the 组长, on the embedded store and on PostgreSQL;
+    ``accounts.login(name)`` logs in as one."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("YUQING_STORE_URL", store_url)
     monkeypatch.setenv("YUQING_CREDENTIALS", str(tmp_path / "home" / "credentials.json"))
     made = {"wangmin": ("宣传部", "staff"), "liqiang": ("信访室", "staff"), "chen": ("", "leader"),
             "fenxi": ("宣传部", "analyst")}
@@ -95,11 +98,12 @@ def test_a_story_is_worked_through_from_the_command_line(tmp_path, capsys, monke
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0 and "entries checked, chain intact" in out
 
-    db = sqlite3.connect("data/yuqing.sqlite3")
-    db.execute("DROP TRIGGER audit_log_no_update")
-    db.execute("UPDATE audit_log SET actor = '某人' WHERE seq = 3")
-    db.commit()
-    db.close()
+    tamper = create_engine(sqlalchemy_url(os.environ["YUQING_STORE_URL"]))
+    with tamper.begin() as db:  # an insider with the database's password, triggers dropped first
+        db.execute(text("DROP TRIGGER audit_log_no_update"
+                        + (" ON audit_log" if tamper.dialect.name == "postgresql" else "")))
+        db.execute(text("UPDATE audit_log SET actor = '某人' WHERE seq = 3"))
+    tamper.dispose()
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 1 and "audit_log seq 3: content changed after it was written" in out
 
