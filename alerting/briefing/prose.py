@@ -213,10 +213,13 @@ def deadlines_text(data: BriefingData) -> str:
 
 
 def lateness_text(hours: float) -> str:
-    """``2小时15分``, ``1天3小时``; ``—`` for on time."""
+    """``2小时15分``, ``1天3小时``; ``不足1分钟`` for a miss of seconds (a miss is never shown as
+    none); ``—`` for on time."""
+    if hours <= 0:
+        return "—"
     minutes = round(hours * 60)
     if minutes <= 0:
-        return "—"
+        return "不足1分钟"
     days, rest = divmod(minutes, 24 * 60)
     h, m = divmod(rest, 60)
     if days:

@@ -69,6 +69,7 @@ def test_periods_issue_numbers_and_lateness_in_words():
     assert prose.lateness_text(3 + 40 / 60) == "3小时40分"
     assert prose.lateness_text(26) == "1天2小时"
     assert prose.lateness_text(0) == "—"
+    assert prose.lateness_text(20 / 3600) == "不足1分钟"  # missed by 20 seconds: still missed
 
 
 def test_the_overview_is_written_from_the_numbers():
