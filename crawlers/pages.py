@@ -8,6 +8,8 @@ Scrapy spider alike, so a source behaves the same whichever path crawls it.
 * :func:`extract_page` - title, body, date, author with ``crawlers.extract.extract_article``: the
   source's selectors where given, automatic extraction for the rest.
 * :func:`list_links` - the article links of a list page and its next page.
+* :func:`article_problem` - why what was read must not be published as an article (no text,
+  garbled text); the crawler reports it against the source instead.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 
 from crawlers.extract import extract_article
-from crawlers.normalize.encoding import decode_html
+from crawlers.normalize.encoding import decode_html, garbled
 from crawlers.sources import Extraction, split_selector
 
-__all__ = ["PageArticle", "decode_page", "extract_page", "list_links"]
+__all__ = ["PageArticle", "decode_page", "extract_page", "list_links", "article_problem"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,24 @@ def list_links(html: str, url: str, extraction: Extraction) -> tuple[list[str], 
                                                                        "next", "Next", ">")), None)
     next_url = urljoin(url, nxt.strip()) if nxt else None
     return links, (next_url if next_url and next_url != url else None)
+
+
+def article_problem(title: str, content: str, from_page: bool) -> tuple[str, str] | None:
+    """``(event, what to do)`` when an article read from a source must not be published, else
+    None. ``from_page``: the text was extracted from an article page (a feed entry may carry a
+    title alone; a page whose text could not be found must not pass as an article).
+
+    Events, a fixed set: ``page_empty`` (no title, no text), ``page_no_text`` (a title but no
+    text: a page the extractor could not read, e.g. one nested a hundred thousand tags deep),
+    ``text_garbled`` (replacement characters or mojibake: the wrong encoding).
+    """
+    if not (title or content):
+        return "page_empty", "no title and no text found; check the source's selectors"
+    if from_page and not content.strip():
+        return "page_no_text", ("a title but no text found; check the source's body selector, "
+                                "or whether the page is readable at all")
+    why = garbled(f"{title}\n{content}")
+    if why:
+        return "text_garbled", (f"{why}; set the source's 'encoding' to the one the site really "
+                                "uses (e.g. gb18030)")
+    return None

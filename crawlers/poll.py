@@ -10,7 +10,10 @@ publishes them again, which the content-hash ids make harmless.
 
 Only the fetch of the feed/list/sitemap itself raises :class:`~crawlers.base.FetchError` (the
 source failed this round); a failing article page is a warning and its entry stays unseen, so it
-is tried again next round.
+is tried again next round. So is an article that must not be published
+(:func:`crawlers.pages.article_problem`: no text, garbled text, a link that is not http(s)); and
+when every new article of a round is refused so, the round fails with ``parse``: the source's
+health shows the problem until an operator fixes the source (its encoding, its selectors).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from datetime import datetime, timezone
 from crawlers.base import FetchError
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
-from crawlers.pages import PageArticle, decode_page, extract_page, list_links
+from crawlers.pages import PageArticle, article_problem, decode_page, extract_page, list_links
+from crawlers.safety import url_problem
 from crawlers.sources import Source
 from crawlers.state import StateStore, Validators
 from pipeline.records import Article
@@ -52,6 +56,7 @@ class PollResult:
     warnings: list[str] = field(default_factory=list)
     fetches: list[tuple[str, str]] = field(default_factory=list)  # (url, snapshot)
     published: int = 0  # articles a runner (the Scrapy spider) already published itself
+    refused: list[str] = field(default_factory=list)  # articles not published, and why
 
 
 class PollSource:
@@ -111,14 +116,27 @@ class PollSource:
     @staticmethod
     def _article(source: Source, entry_id: str, url: str, page: PageArticle, encoding: str | None,
                  now: datetime, result: PollResult) -> Candidate | None:
-        if not (page.title or page.content):
-            PollSource._warn(result, "page_empty", source, url,
-                             "no title and no text found; check the source's selectors")
+        problem = article_problem(page.title, page.content, from_page=page.method != "feed")
+        if problem is None and url_problem(url) is not None:
+            problem = "link_refused", f"the link {url_problem(url)}; only http(s) links are kept"
+        if problem is not None:
+            event, detail = problem
+            PollSource._warn(result, event, source, url, detail)
+            result.refused.append(f"{event}: {url}: {detail}")
             return None
         article = Article.create(source_id=source.id, url=url, title=page.title,
                                  content=page.content, published=page.published, fetched=now,
                                  author=page.author, encoding=encoding)
         return Candidate(entry_id, article)
+
+    @staticmethod
+    def _nothing_publishable(source: Source, url: str, result: PollResult) -> PollResult:
+        """The result, or FetchError ``parse`` when every new article was refused."""
+        if result.refused and not result.candidates:
+            raise FetchError(source.id, url, "parse",
+                             f"all {len(result.refused)} new articles were refused, e.g. "
+                             f"{result.refused[0]}")
+        return result
 
     # -- rss / atom / rss 1.0 ----------------------------------------------------------------
 
@@ -158,7 +176,7 @@ class PollSource:
                                           encoding, now, result)
                 if candidate:
                     result.candidates.append(candidate)
-        return result
+        return self._nothing_publishable(source, source.start_urls[0], result)
 
     # -- news sitemaps -----------------------------------------------------------------------
 
@@ -173,7 +191,7 @@ class PollSource:
             # never conditional: a sitemap index often stays the same while the sitemaps it lists
             # change; the seen entries keep the round cheap
             fetched = self._fetch(source, url, result)
-            parsed = parse_sitemap(fetched.body, fetched.url)
+            parsed = parse_sitemap(fetched.body, fetched.url, source.max_bytes)
             if parsed.problem:
                 raise FetchError(source.id, url, "parse", f"sitemap unreadable: {parsed.problem}")
             queue.extend(parsed.sitemaps)
@@ -193,7 +211,7 @@ class PollSource:
             candidate = self._article(source, url, url, page, encoding, now, result)
             if candidate:
                 result.candidates.append(candidate)
-        return result
+        return self._nothing_publishable(source, source.start_urls[0], result)
 
     # -- html list pages ---------------------------------------------------------------------
 
@@ -216,4 +234,4 @@ class PollSource:
             candidate = self._article(source, link, link, read[0], read[1], now, result)
             if candidate:
                 result.candidates.append(candidate)
-        return result
+        return self._nothing_publishable(source, source.start_urls[0], result)
