@@ -5,16 +5,23 @@
 Records are frozen pydantic models: a stage that wants to change one makes a copy. On the bus every
 record is one JSON object carrying ``"schema": "<kind>/<version>"`` so that a consumer can refuse
 what it does not understand with a clear error instead of guessing.
+
+An article's ``url`` is an http(s) URL with a host, or ``urn:yuqing:NAME`` for an article read
+from a file without one (:func:`article_url_problem`): a ``javascript:`` or ``data:`` link that a
+hostile feed carried is refused where the Article is made, and a record holding one is a
+:class:`RecordError` on the bus (dead-lettered, never indexed or shown).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline import text
 from pipeline.errors import RecordError
@@ -27,6 +34,37 @@ DEPARTMENTS = ("宣传部", "信访室", "案管室")
 
 #: The clock the commission's offices read: deadlines, page times without a zone, displays.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: the address of an article read from a file that gave none (``pipeline.jsonl``): never a link
+FILE_URN = "urn:yuqing:"
+
+
+def article_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an article's address, or None when it can: an http(s) URL with a
+    host and no control characters, or ``urn:yuqing:NAME``."""
+    if _CONTROL.search(url):
+        return "contains a control character"
+    if url.startswith(FILE_URN) and len(url) > len(FILE_URN):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL with a host"
+    return None
+
+
+def _article_url(url: str) -> str:
+    problem = article_url_problem(url)
+    if problem is not None:
+        raise ValueError(f"{url[:200]!r} {problem}; only http(s) article URLs are kept")
+    return url
+
+
+ArticleUrl = Annotated[str, AfterValidator(_article_url)]
 
 
 def beijing_minute(moment: datetime | None) -> str:
@@ -47,8 +85,8 @@ class Article(BaseModel):
     SCHEMA: ClassVar[str] = "article/1"
 
     source_id: str = Field(min_length=1)
-    url: str = Field(min_length=1)
-    canonical_url: str
+    url: ArticleUrl = Field(min_length=1)
+    canonical_url: ArticleUrl
     title: str
     content: str
     published: AwareDatetime | None = None
