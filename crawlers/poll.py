@@ -26,10 +26,9 @@ from crawlers.base import FetchError
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
 from crawlers.pages import PageArticle, article_problem, decode_page, extract_page, list_links
-from crawlers.safety import url_problem
 from crawlers.sources import Source
 from crawlers.state import StateStore, Validators
-from pipeline.records import Article
+from pipeline.records import FILE_URN, Article, article_url_problem
 
 __all__ = ["Candidate", "PollResult", "PollSource"]
 
@@ -117,8 +116,10 @@ class PollSource:
     def _article(source: Source, entry_id: str, url: str, page: PageArticle, encoding: str | None,
                  now: datetime, result: PollResult) -> Candidate | None:
         problem = article_problem(page.title, page.content, from_page=page.method != "feed")
-        if problem is None and url_problem(url) is not None:
-            problem = "link_refused", f"the link {url_problem(url)}; only http(s) links are kept"
+        bad_link = article_url_problem(url) or \
+            ("is not an http(s) URL" if url.startswith(FILE_URN) else None)
+        if problem is None and bad_link:
+            problem = "link_refused", f"the link {bad_link}; only http(s) links are kept"
         if problem is not None:
             event, detail = problem
             PollSource._warn(result, event, source, url, detail)
