@@ -8,8 +8,10 @@ what it does not understand with a clear error instead of guessing.
 
 An article's ``url`` is an http(s) URL with a host, or ``urn:yuqing:NAME`` for an article read
 from a file without one (:func:`article_url_problem`): a ``javascript:`` or ``data:`` link that a
-hostile feed carried is refused where the Article is made, and a record holding one is a
-:class:`RecordError` on the bus (dead-lettered, never indexed or shown).
+hostile feed carried is refused where an Article is made (:meth:`Article.create`, and
+:func:`decode` for what arrives on the bus, where it is a :class:`RecordError` and dead-lettered).
+Records read back from an index or a database are not refused for it (a tampered one must not
+take a page down); the console renders only http(s) links whatever it reads.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Annotated, ClassVar, Literal, Self
+from typing import ClassVar, Literal, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline import text
 from pipeline.errors import RecordError
@@ -57,14 +59,10 @@ def article_url_problem(url: str) -> str | None:
     return None
 
 
-def _article_url(url: str) -> str:
+def _refuse_url(url: str) -> None:
     problem = article_url_problem(url)
     if problem is not None:
-        raise ValueError(f"{url[:200]!r} {problem}; only http(s) article URLs are kept")
-    return url
-
-
-ArticleUrl = Annotated[str, AfterValidator(_article_url)]
+        raise ValueError(f"url {url[:200]!r} {problem}; only http(s) article URLs are kept")
 
 
 def beijing_minute(moment: datetime | None) -> str:
@@ -85,8 +83,8 @@ class Article(BaseModel):
     SCHEMA: ClassVar[str] = "article/1"
 
     source_id: str = Field(min_length=1)
-    url: ArticleUrl = Field(min_length=1)
-    canonical_url: ArticleUrl
+    url: str = Field(min_length=1)
+    canonical_url: str
     title: str
     content: str
     published: AwareDatetime | None = None
@@ -113,7 +111,9 @@ class Article(BaseModel):
         author: str | None = None,
         encoding: str | None = None,
     ) -> Self:
-        """Build an article from what a crawler found; derived fields are computed here."""
+        """Build an article from what a crawler found; derived fields are computed here.
+        Raises ValueError for a ``url`` that is not an article's (:func:`article_url_problem`)."""
+        _refuse_url(url)
         return cls(
             source_id=source_id,
             url=url,
@@ -198,9 +198,14 @@ def decode(data: bytes, where: str, expect: type[Article] | None = None) -> Arti
     if expect is not None and not issubclass(kind, expect):
         raise RecordError(where, f"expected a {expect.__name__} record, got schema {schema!r}")
     try:
-        return kind.model_validate(obj)
+        record = kind.model_validate(obj)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "record"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise RecordError(where, f"{schema}: {field}: {first['msg']}{more}") from None
+    for field in ("url", "canonical_url"):
+        problem = article_url_problem(getattr(record, field))
+        if problem is not None:
+            raise RecordError(where, f"{schema}: {field}: {getattr(record, field)[:200]!r} {problem}")
+    return record
