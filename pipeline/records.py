@@ -191,7 +191,7 @@ def decode(data: bytes, where: str, expect: type[Article] | None = None) -> Arti
     if not isinstance(obj, dict):
         raise RecordError(where, f"expected a JSON object, got {type(obj).__name__}")
     schema = obj.pop("schema", None)
-    kind = _KINDS.get(schema)
+    kind = _KINDS.get(schema) if isinstance(schema, str) else None  # a list is no key (fuzzing)
     if kind is None:
         known = ", ".join(_KINDS)
         raise RecordError(where, f"unknown schema {schema!r}; this version reads {known}")

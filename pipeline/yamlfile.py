@@ -165,8 +165,9 @@ def parse_yaml(raw: str, file: str) -> tuple[typing.Any, Marks]:
     if len(raw) > MAX_YAML_BYTES:  # characters: at least as many bytes in UTF-8
         raise ConfigError(f"{file}: larger than {MAX_YAML_BYTES} bytes; split it (sources may be "
                           "a folder of files)")
-    loader = _BoundedLoader(raw, file)
+    loader = None
     try:
+        loader = _BoundedLoader(raw, file)  # the reader refuses unprintable characters at once
         root = loader.get_single_node()
         if root is not None:
             _check_expansion(root, file)
@@ -176,7 +177,8 @@ def parse_yaml(raw: str, file: str) -> tuple[typing.Any, Marks]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: not valid YAML: {problem}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         return None, marks
 

@@ -243,9 +243,12 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 
 def _as_cp1252(text: str) -> bytes:
     """The bytes ``text`` came from if it was decoded as windows-1252, the five bytes it leaves
-    undefined decoded as their Latin-1 control characters (as lenient decoders do)."""
+    undefined decoded as their Latin-1 control characters (as lenient decoders do) or as U+FFFD."""
     out = bytearray()
     for char in text:
+        if char == "\ufffd":  # a byte the wrong decoder could not map: unknown, keep the place
+            out += b"?"
+            continue
         try:
             out += char.encode("cp1252")
         except UnicodeEncodeError:
@@ -273,14 +276,15 @@ def garbled(text: str) -> str | None:
             raw = _as_cp1252(sample) if wrong == "cp1252" else sample.encode(wrong)
         except UnicodeError:
             continue
-        # leniently: a lenient first decoder already replaced a byte or two of the original
+        # leniently: a lenient first decoder already replaced bytes of the original (each
+        # unknown byte may cost the character around it two replacements more here)
         fixed = raw.decode(right, "replace")
         if fixed == sample:
             continue
         wide = [c for c in fixed if ord(c) > 0x7F]
         han = _HAN.findall(fixed)
         if len(han) >= 4 and len(han) >= 0.5 * len(wide) and \
-                fixed.count("\ufffd") <= max(3, 0.1 * len(wide)) and \
+                fixed.count("\ufffd") <= max(3, 0.1 * len(wide)) + 2 * replaced and \
                 (right == "utf-8" or _commonness(fixed, right) >= 0.6):
             return f"mojibake: {right} text decoded as {wrong}"
     return None
