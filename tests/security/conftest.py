@@ -108,18 +108,15 @@ class _Namespaced:
                     self.reports.setdefault(report.nodeid, []).append(report)
 
 
+# made at the first such test: a conftest below the rootdir is loaded after the session started
 _KEY = pytest.StashKey[_Namespaced]()
-
-
-def pytest_sessionstart(session):
-    session.config.stash[_KEY] = _Namespaced(session.config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     if os.environ.get(INSIDE) or item.get_closest_marker("loopback_only") is None:
         return None
-    runner = item.config.stash[_KEY]
+    runner = item.config.stash.setdefault(_KEY, _Namespaced(item.config))
     module = item.nodeid.split("::", 1)[0]
     if module not in runner.output and not runner.problem:
         same = [i.nodeid for i in item.session.items
