@@ -161,8 +161,12 @@ def test_every_cookie_carries_secure_over_https(tmp_path):
             queue = client.get("/queue")
             csrf = re.search(r'name="csrf" value="([^"]+)"', queue.text).group(1)
             flashed = client.post("/tasks/1/complete", data={"csrf": csrf})  # no result: a flash
+            shown = client.get("/queue")  # the message shown, its cookie deleted
+            me = client.get("/api/me").json()
+            out = client.post("/api/logout", headers={"X-CSRF-Token": me["csrf_token"]})
             cookies = [form.headers.get_list("set-cookie"), done.headers.get_list("set-cookie"),
-                       flashed.headers.get_list("set-cookie"), client.get("/queue").headers.get_list("set-cookie")]
+                       flashed.headers.get_list("set-cookie"), shown.headers.get_list("set-cookie"),
+                       out.headers.get_list("set-cookie")]
     finally:
         service.store.close()
     every = [c for answer in cookies for c in answer]
