@@ -11,8 +11,9 @@ the process exits non-zero, naming the thread and the error: 1, or the error's o
 would meet the same uncommitted batch and, most likely, the same error again: restarting it
 here would make a loop that looks alive while the stream waits, which is the state this
 prevents (a process up and deaf). Exiting hands the decision to the supervisor that runs
-``yuqing run`` (systemd ``Restart=on-failure`` with its own backoff, deploy/), which restarts the
-whole process, and makes the failure visible where operators look for it.
+``yuqing run`` (``restart: on-failure`` in deploy/docker-compose.yml, systemd's
+``Restart=on-failure``), which restarts the whole process with its own growing delay, and makes
+the failure visible where operators look for it.
 """
 
 from __future__ import annotations
