@@ -87,14 +87,14 @@ def list_links(html: str, url: str, extraction: Extraction) -> tuple[list[str], 
     if extraction.items:
         for item in _select(root, extraction.items):
             hrefs = _select(item, extraction.link or "a::attr(href)").getall()
-            if hrefs:
-                found.append(urljoin(url, hrefs[0].strip()))
+            absolute = _absolute(url, hrefs[0]) if hrefs else None
+            if absolute:
+                found.append(absolute)
     else:
         for anchor in root.css("a[href]"):
-            href = anchor.attrib.get("href", "").strip()
+            absolute = _absolute(url, anchor.attrib.get("href", ""))
             text = "".join(anchor.css("::text").getall()).strip() or anchor.attrib.get("title", "")
-            absolute = urljoin(url, href)
-            if (len(text) >= 8 and urlsplit(absolute).hostname == host
+            if (absolute and len(text) >= 8 and urlsplit(absolute).hostname == host
                     and _ARTICLE_PATH.search(urlsplit(absolute).path)):
                 found.append(absolute)
     links = list(dict.fromkeys(u for u in found if urlsplit(u).scheme in ("http", "https")))
@@ -104,8 +104,19 @@ def list_links(html: str, url: str, extraction: Extraction) -> tuple[list[str], 
         nxt = next((a.attrib.get("href") for a in root.css("a[href]")
                     if "".join(a.css("::text").getall()).strip() in ("下一页", "下页", "下一頁",
                                                                        "next", "Next", ">")), None)
-    next_url = urljoin(url, nxt.strip()) if nxt else None
+    next_url = _absolute(url, nxt) if nxt else None
     return links, (next_url if next_url and next_url != url else None)
+
+
+def _absolute(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, or None for one that is not a URL at all (``http://[::1``
+    raises in urljoin: one broken link must not lose the page; found by fuzzing)."""
+    try:
+        absolute = urljoin(base, href.strip())
+        urlsplit(absolute).hostname  # noqa: B018 - raises ValueError on a broken host
+    except ValueError:
+        return None
+    return absolute
 
 
 def article_problem(title: str, content: str, from_page: bool) -> tuple[str, str] | None:
