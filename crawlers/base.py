@@ -4,7 +4,7 @@ The errors are a branch of the one tree drawn in :mod:`pipeline.errors`::
 
     YuqingError
     └── FetchError                one URL of one source could not be fetched; ``reason`` is fixed-set
-        ├── UnsafeURLError        refused before any byte was sent (scheme, private address, redirect)
+        ├── UnsafeURLError        refused before any byte was sent (scheme, bad URL, private address)
         └── BlockedError          the site answered with an anti-bot challenge: reported, never solved
 
 ``reason`` is one of :data:`REASONS` so that logs, metrics and the state store keep a low
@@ -20,6 +20,7 @@ __all__ = ["FetchError", "UnsafeURLError", "BlockedError", "REASONS", "SOFT_REAS
 #: Every reason a fetch can fail for.
 REASONS = (
     "bad_scheme",         # not http(s)
+    "bad_url",            # not a URL that can be sent: control characters, white space, bad port
     "unsafe_address",     # resolves to a private, loopback, link-local ... address
     "dns",                # the host name does not resolve
     "connect",            # connection refused or reset

@@ -12,12 +12,16 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 import httpcore
 import httpx
 
-__all__ = ["deadline", "deadline_transport"]
+__all__ = ["deadline", "deadline_transport", "ConnectCheck"]
+
+#: called with the host asked for and the stream just connected, before anything is written on
+#: it; raises to refuse the connection (``crawlers.fetch`` checks the peer's address there)
+ConnectCheck = Callable[[str, httpcore.NetworkStream], None]
 
 _local = threading.local()
 
@@ -64,12 +68,20 @@ class _Stream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend, on_connect: ConnectCheck | None):
         self._inner = inner
+        self._on_connect = on_connect
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return _Stream(self._inner.connect_tcp(host, port, _cap(timeout), local_address,
-                                               socket_options))
+        stream = _Stream(self._inner.connect_tcp(host, port, _cap(timeout), local_address,
+                                                 socket_options))
+        if self._on_connect is not None:
+            try:
+                self._on_connect(host, stream)
+            except BaseException:
+                stream.close()
+                raise
+        return stream
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
         return _Stream(self._inner.connect_unix_socket(path, _cap(timeout), socket_options))
@@ -78,16 +90,18 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport() -> httpx.HTTPTransport:
-    """httpx's own transport with deadline-aware sockets.
+def deadline_transport(on_connect: ConnectCheck | None = None) -> httpx.HTTPTransport:
+    """httpx's own transport with deadline-aware sockets; ``on_connect`` sees every new
+    connection before the request is written on it.
 
     httpx has no public hook for the network backend; its pool keeps it in ``_network_backend``
     (httpcore 1.x). Should that ever change, the transport still works, with the body-only
-    deadline the fetcher enforces itself.
+    deadline the fetcher enforces itself and the fetcher's check of the peer after the response
+    (``crawlers.fetch``): ``tests/security/test_fetch_guard.py`` fails first if it does.
     """
     transport = httpx.HTTPTransport()
     pool = getattr(transport, "_pool", None)
     inner = getattr(pool, "_network_backend", None)
     if inner is not None:
-        pool._network_backend = _Backend(inner)
+        pool._network_backend = _Backend(inner, on_connect)
     return transport

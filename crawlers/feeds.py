@@ -6,9 +6,12 @@
   gives it bytes. It removes entity declarations it does not consider safe and turns off external
   entities, and the expat it runs on limits entity amplification, so an entity-expansion feed
   does not exhaust memory (tests/crawlers/test_feeds.py shows it).
+  When the declared encoding does not hold (feedparser then falls back to windows-1252 and
+  would hand on mojibake), the bytes are decoded by ``crawlers.normalize.encoding``'s rules
+  (which sniff GB18030 and Big5) and parsed again; the wrong declaration is the ``problem``.
 * :func:`parse_sitemap` reads ``<urlset>`` (with Google News ``news:`` fields) and
   ``<sitemapindex>`` with defusedxml, which refuses DTDs with entities outright: a sitemap has
-  no business declaring any.
+  no business declaring any. A gzipped sitemap is inflated up to ``max_bytes`` and no further.
 
 Entry identity (:attr:`FeedEntry.entry_id`) is the guid/id when the feed gives one, else the link,
 else a hash of title and date: some feeds give every item the same link and only the guid
@@ -23,6 +26,7 @@ import hashlib
 import html
 import io
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -32,6 +36,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from crawlers.normalize.dates import parse_published
+from crawlers.normalize.encoding import decode_html_detail
 from pipeline.records import SHANGHAI
 
 __all__ = ["FeedEntry", "ParsedFeed", "SitemapEntry", "ParsedSitemap", "parse_feed", "parse_sitemap",
@@ -144,9 +149,13 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None,
         headers["content-type"] = content_type
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=True)
+    exc = parsed.get("bozo_exception")
+    if not encoding and isinstance(exc, feedparser.CharacterEncodingOverride):
+        redone = _reparse_misdeclared(body, url, content_type, str(exc))
+        if redone is not None:
+            return redone
     entries = tuple(e for e in (_entry(raw) for raw in parsed.entries) if e is not None)
     problem = None
-    exc = parsed.get("bozo_exception")
     # a feed served as text/html is common and harmless: not worth a warning every round
     if parsed.get("bozo") and not isinstance(exc, feedparser.NonXMLContentType):
         problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
@@ -155,6 +164,21 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None,
     return ParsedFeed(kind=parsed.get("version") or "unknown",
                       title=html_to_text(parsed.feed.get("title", "")), entries=entries,
                       problem=problem, encoding=parsed.get("encoding") or None)
+
+
+def _reparse_misdeclared(body: bytes, url: str, content_type: str | None,
+                         complaint: str) -> ParsedFeed | None:
+    """The feed parsed again in the encoding its bytes really are in, when that can be told
+    without loss (else None: the caller keeps feedparser's reading, and the crawler's check
+    for garbled text reports it)."""
+    decoded = decode_html_detail(body, content_type, where=url)
+    if decoded.lossy or decoded.encoding in ("cp1252", "latin-1", "iso8859-1"):
+        return None
+    again = parse_feed(body, url, content_type, encoding=decoded.encoding)
+    note = (f"{complaint}; the bytes read as {decoded.encoding}, so they were read so: set "
+            f"'encoding: {decoded.encoding}' on the source to say it")
+    return ParsedFeed(again.kind, again.title, again.entries,
+                      f"{again.problem}; {note}" if again.problem else note, decoded.encoding)
 
 
 @dataclass(frozen=True)
@@ -201,13 +225,18 @@ def _child_text(node: Any, name: str) -> str | None:
     return None
 
 
-def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
-    """Parse sitemap bytes from ``url``; never raises on bad input (``problem`` says why)."""
+def parse_sitemap(body: bytes, url: str, max_bytes: int = 10_000_000) -> ParsedSitemap:
+    """Parse sitemap bytes from ``url``; never raises on bad input (``problem`` says why). A
+    gzipped file is inflated to at most ``max_bytes`` (the source's), never further."""
     if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file
         try:
-            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(50_000_000)
-        except OSError as exc:
+            # read() with a size inflates step by step and stops there: the bound is real
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(max_bytes + 1)
+        except (OSError, EOFError, zlib.error) as exc:
             return ParsedSitemap(problem=f"bad gzip: {exc}")
+        if len(body) > max_bytes:
+            return ParsedSitemap(problem=f"the gzipped sitemap expands past max_bytes {max_bytes}; "
+                                 "raise max_bytes on the source if it really is that large")
     try:
         root = SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True,
                                  forbid_external=True)

@@ -4,12 +4,15 @@
 :class:`Fetched` (status 200, or 304 when a conditional GET found nothing new) or raises
 :class:`~crawlers.base.FetchError` with a reason from a fixed set. On the way it
 
-* refuses anything but http(s), and private/loopback/link-local addresses before connecting and
-  on the address actually connected to, on every redirect hop (unless the source is ``internal``);
+* refuses anything but valid http(s) URLs, and non-public addresses (``crawlers.safety``) before
+  connecting and again on the socket just connected, before the request is written on it, on
+  every redirect hop (an ``internal`` source may reach private addresses at its own hosts only);
 * follows at most ``max_redirects`` redirects itself, so each hop is checked;
 * honours robots.txt (cached per host) unless the source says ``robots: false``;
 * waits for the host's politeness gap and the source's rate limit;
-* streams the body and aborts past ``max_bytes`` or past the source's total ``deadline_s``
+* streams the body and aborts past ``max_bytes`` or past the source's total ``deadline_s``;
+  a gzip or deflate body is inflated here, step by step, so that what it expands to is refused
+  once it passes ``max_bytes`` without ever being held in memory (a gzip bomb);
   (a server trickling one byte a second, in its headers or its body, hits the deadline, not just
   the per-read timeout: ``crawlers.deadline``);
 * reports 429/503 with their Retry-After, and anti-bot challenges (521, cookie-setting script
@@ -27,6 +30,7 @@ import logging
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
@@ -53,7 +57,8 @@ class FetchLimits(Protocol):
 
     id: str
     headers: dict[str, str]
-    internal: bool
+    #: hosts at which private addresses may be reached (an internal source's own hosts)
+    internal_hosts: frozenset[str]
     robots: bool
     rate_limit_per_minute: float
     timeout_s: float
@@ -113,6 +118,42 @@ def looks_like_challenge(status: int, body: bytes) -> bool:
     return len(visible) < 200
 
 
+class _TooLarge(Exception):
+    """More bytes than the caller's limit (inside :class:`_Inflater`)."""
+
+
+class _Inflater:
+    """Undoes one Content-Encoding (none, gzip, deflate) chunk by chunk, never producing more
+    than the limit it is given plus one byte; raises ValueError for another encoding and
+    :class:`_TooLarge` past the limit."""
+
+    def __init__(self, encoding: str):
+        name = encoding.strip().lower()
+        if name not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise ValueError(encoding)
+        self._deflate = name == "deflate"  # its decompressor is chosen by the first bytes
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if "gzip" in name else None
+
+    def feed(self, data: bytes, left: int) -> list[bytes]:
+        if self._deflate and self._inflate is None and data:
+            # "deflate" is zlib-wrapped by the standard, raw by some servers: the header tells
+            zlib_header = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+        if self._inflate is None:
+            if len(data) > left:
+                raise _TooLarge()
+            return [data]
+        out = []
+        while data:
+            chunk = self._inflate.decompress(data, max(left, 0) + 1)
+            if len(chunk) > left:
+                raise _TooLarge()
+            left -= len(chunk)
+            out.append(chunk)
+            data = self._inflate.unconsumed_tail
+        return out
+
+
 class Fetcher:
     """Fetches URLs for sources; one per process, shared by threads.
 
@@ -128,9 +169,11 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self._resolve = resolver
+        self._hop_of = threading.local()  # the hop this thread is making, for _check_connected
         self._client = httpx.Client(follow_redirects=False, trust_env=False,
-                                    transport=transport or deadline_transport(),
+                                    transport=transport or deadline_transport(self._check_connected),
                                     headers={"User-Agent": user_agent,
+                                             # only what _Inflater undoes with a bound
                                              "Accept-Encoding": "gzip, deflate"})
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
         self._robots_lock = threading.Lock()
@@ -177,7 +220,7 @@ class Fetcher:
     def _hop(self, source: FetchLimits, url: str, headers: dict[str, str], remaining: float
              ) -> tuple[int, dict[str, str], bytes, str | None, float]:
         """One request: ``(status, headers, body, redirect location or None, seconds taken)``."""
-        check_url(source.id, url, source.internal, self._resolve)
+        check_url(source.id, url, source.internal_hosts, self._resolve)
         host = urlsplit(url).hostname or ""
         self.politeness.wait(host, source.id, source.rate_limit_per_minute)
         started = time.monotonic()
@@ -185,9 +228,11 @@ class Fetcher:
         if remaining <= 0:
             raise FetchError(source.id, url, "deadline", f"no time left of {source.deadline_s:g}s")
         timeout = httpx.Timeout(min(source.timeout_s, remaining))
+        self._hop_of.current = (source, url)
         try:
             with deadline(deadline_at), \
                     self._client.stream("GET", url, headers=headers, timeout=timeout) as response:
+                # again here: a pooled connection was checked for the hop that opened it
                 self._check_peer(source, url, response)
                 if response.is_redirect and "location" in response.headers:
                     return (response.status_code, {}, b"", response.headers["location"],
@@ -204,30 +249,57 @@ class Fetcher:
             raise FetchError(source.id, url, "connect", f"cannot connect: {exc}") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             raise FetchError(source.id, url, "connect", f"{type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:  # url_problem() should have caught it: never a traceback
+            raise FetchError(source.id, url, "bad_url", f"not a valid URL: {exc}") from None
+        finally:
+            self._hop_of.current = None
+
+    def _check_connected(self, host: str, stream) -> None:
+        """The transport's hook: the socket just connected, before the request is written."""
+        current = getattr(self._hop_of, "current", None)
+        if current is None:  # only this fetcher's hops use the client; refuse anything else
+            raise FetchError("-", host, "unsafe_address", "a connection outside a fetch")
+        source, url = current
+        peer = stream.get_extra_info("server_addr")
+        if peer:
+            check_address(source.id, url, str(peer[0]), source.internal_hosts)
 
     def _check_peer(self, source: FetchLimits, url: str, response: httpx.Response) -> None:
         stream = response.extensions.get("network_stream")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if peer:
-            check_address(source.id, url, str(peer[0]), source.internal)
+            check_address(source.id, url, str(peer[0]), source.internal_hosts)
 
     def _read(self, source: FetchLimits, url: str, response: httpx.Response, deadline: float) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > source.max_bytes:
             raise FetchError(source.id, url, "too_large",
                              f"Content-Length {declared} is over max_bytes {source.max_bytes}")
+        encoding = response.headers.get("content-encoding", "")
+        try:
+            inflater = _Inflater(encoding)
+        except ValueError:
+            raise FetchError(source.id, url, "parse", f"Content-Encoding {encoding!r} was not "
+                             "asked for (only gzip and deflate are)") from None
         chunks, size = [], 0
-        for chunk in response.iter_bytes():  # decoded: the limit counts what a gzip bomb expands to
-            size += len(chunk)
-            if size > source.max_bytes:
-                raise FetchError(source.id, url, "too_large",
-                                 f"body passed max_bytes {source.max_bytes}; raise it on the "
-                                 "source if the page really is that large")
-            if time.monotonic() > deadline:
-                raise FetchError(source.id, url, "deadline",
-                                 f"response not complete after deadline_s {source.deadline_s:g}s "
-                                 f"({size} bytes so far)")
-            chunks.append(chunk)
+        try:
+            # raw bytes, inflated here with a bound: what a gzip bomb expands to is counted (and
+            # refused) before it exists, where iter_bytes() would inflate a whole chunk first
+            for raw in response.iter_raw():
+                for chunk in inflater.feed(raw, source.max_bytes - size):
+                    size += len(chunk)
+                    chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise FetchError(source.id, url, "deadline",
+                                     f"response not complete after deadline_s "
+                                     f"{source.deadline_s:g}s ({size} bytes so far)")
+        except _TooLarge:
+            raise FetchError(source.id, url, "too_large",
+                             f"body passed max_bytes {source.max_bytes}; raise it on the "
+                             "source if the page really is that large") from None
+        except zlib.error as exc:
+            raise FetchError(source.id, url, "parse",
+                             f"body is not valid {encoding} ({exc})") from None
         return b"".join(chunks)
 
     def _result(self, source: FetchLimits, requested: str, url: str, status: int,

@@ -8,6 +8,8 @@ Scrapy spider alike, so a source behaves the same whichever path crawls it.
 * :func:`extract_page` - title, body, date, author with ``crawlers.extract.extract_article``: the
   source's selectors where given, automatic extraction for the rest.
 * :func:`list_links` - the article links of a list page and its next page.
+* :func:`article_problem` - why what was read must not be published as an article (no text,
+  garbled text); the crawler reports it against the source instead.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 
 from crawlers.extract import extract_article
-from crawlers.normalize.encoding import decode_html
+from crawlers.normalize.encoding import decode_html, garbled
 from crawlers.sources import Extraction, split_selector
 
-__all__ = ["PageArticle", "decode_page", "extract_page", "list_links"]
+__all__ = ["PageArticle", "decode_page", "extract_page", "list_links", "article_problem"]
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,14 @@ def list_links(html: str, url: str, extraction: Extraction) -> tuple[list[str], 
     if extraction.items:
         for item in _select(root, extraction.items):
             hrefs = _select(item, extraction.link or "a::attr(href)").getall()
-            if hrefs:
-                found.append(urljoin(url, hrefs[0].strip()))
+            absolute = _absolute(url, hrefs[0]) if hrefs else None
+            if absolute:
+                found.append(absolute)
     else:
         for anchor in root.css("a[href]"):
-            href = anchor.attrib.get("href", "").strip()
+            absolute = _absolute(url, anchor.attrib.get("href", ""))
             text = "".join(anchor.css("::text").getall()).strip() or anchor.attrib.get("title", "")
-            absolute = urljoin(url, href)
-            if (len(text) >= 8 and urlsplit(absolute).hostname == host
+            if (absolute and len(text) >= 8 and urlsplit(absolute).hostname == host
                     and _ARTICLE_PATH.search(urlsplit(absolute).path)):
                 found.append(absolute)
     links = list(dict.fromkeys(u for u in found if urlsplit(u).scheme in ("http", "https")))
@@ -102,5 +104,37 @@ def list_links(html: str, url: str, extraction: Extraction) -> tuple[list[str], 
         nxt = next((a.attrib.get("href") for a in root.css("a[href]")
                     if "".join(a.css("::text").getall()).strip() in ("下一页", "下页", "下一頁",
                                                                        "next", "Next", ">")), None)
-    next_url = urljoin(url, nxt.strip()) if nxt else None
+    next_url = _absolute(url, nxt) if nxt else None
     return links, (next_url if next_url and next_url != url else None)
+
+
+def _absolute(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, or None for one that is not a URL at all (``http://[::1``
+    raises in urljoin: one broken link must not lose the page; found by fuzzing)."""
+    try:
+        absolute = urljoin(base, href.strip())
+        urlsplit(absolute).hostname  # noqa: B018 - raises ValueError on a broken host
+    except ValueError:
+        return None
+    return absolute
+
+
+def article_problem(title: str, content: str, from_page: bool) -> tuple[str, str] | None:
+    """``(event, what to do)`` when an article read from a source must not be published, else
+    None. ``from_page``: the text was extracted from an article page (a feed entry may carry a
+    title alone; a page whose text could not be found must not pass as an article).
+
+    Events, a fixed set: ``page_empty`` (no title, no text), ``page_no_text`` (a title but no
+    text: a page the extractor could not read, e.g. one nested a hundred thousand tags deep),
+    ``text_garbled`` (replacement characters or mojibake: the wrong encoding).
+    """
+    if not (title or content):
+        return "page_empty", "no title and no text found; check the source's selectors"
+    if from_page and not content.strip():
+        return "page_no_text", ("a title but no text found; check the source's body selector, "
+                                "or whether the page is readable at all")
+    why = garbled(f"{title}\n{content}")
+    if why:
+        return "text_garbled", (f"{why}; set the source's 'encoding' to the one the site really "
+                                "uses (e.g. gb18030)")
+    return None

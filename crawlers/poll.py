@@ -10,8 +10,12 @@ publishes them again, which the content-hash ids make harmless.
 
 Only the fetch of the feed/list/sitemap itself raises :class:`~crawlers.base.FetchError` (the
 source failed this round); a failing article page is a warning and its entry stays unseen, so it
-is tried again next round. An ``rsshub`` source is a feed whose failures are explained in
-RSSHub's terms (:func:`crawlers.rsshub.explain`), so that its health says what RSSHub meant.
+is tried again next round. So is an article that must not be published
+(:func:`crawlers.pages.article_problem`: no text, garbled text, a link that is not http(s)); and
+when every new article of a round is refused so, the round fails with ``parse``: the source's
+health shows the problem until an operator fixes the source (its encoding, its selectors). An
+``rsshub`` source is a feed whose failures are explained in RSSHub's terms
+(:func:`crawlers.rsshub.explain`), so that its health says what RSSHub meant.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from crawlers.extract import spread_signals
 from crawlers.extract.signals import spread_of_text
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
-from crawlers.pages import PageArticle, decode_page, extract_page, list_links
+from crawlers.pages import PageArticle, article_problem, decode_page, extract_page, list_links
 from crawlers.rsshub import explain
 from crawlers.sources import Source
 from crawlers.state import StateStore, Validators
-from pipeline.records import Article
+from pipeline.records import FILE_URN, Article, article_url_problem
 
 __all__ = ["Candidate", "PollResult", "PollSource"]
 
@@ -56,6 +60,7 @@ class PollResult:
     warnings: list[str] = field(default_factory=list)
     fetches: list[tuple[str, str]] = field(default_factory=list)  # (url, snapshot)
     published: int = 0  # articles a runner (the Scrapy spider) already published itself
+    refused: list[str] = field(default_factory=list)  # articles not published, and why
 
 
 class PollSource:
@@ -119,14 +124,29 @@ class PollSource:
     def _article(source: Source, entry_id: str, url: str, page: PageArticle, encoding: str | None,
                  now: datetime, result: PollResult, spread: dict[str, int] | None = None
                  ) -> Candidate | None:
-        if not (page.title or page.content):
-            PollSource._warn(result, "page_empty", source, url,
-                             "no title and no text found; check the source's selectors")
+        problem = article_problem(page.title, page.content, from_page=page.method != "feed")
+        bad_link = article_url_problem(url) or \
+            ("is not an http(s) URL" if url.startswith(FILE_URN) else None)
+        if problem is None and bad_link:
+            problem = "link_refused", f"the link {bad_link}; only http(s) links are kept"
+        if problem is not None:
+            event, detail = problem
+            PollSource._warn(result, event, source, url, detail)
+            result.refused.append(f"{event}: {url}: {detail}")
             return None
         article = Article.create(source_id=source.id, url=url, title=page.title,
                                  content=page.content, published=page.published, fetched=now,
                                  author=page.author, encoding=encoding, spread=spread)
         return Candidate(entry_id, article)
+
+    @staticmethod
+    def _nothing_publishable(source: Source, url: str, result: PollResult) -> PollResult:
+        """The result, or FetchError ``parse`` when every new article was refused."""
+        if result.refused and not result.candidates:
+            raise FetchError(source.id, url, "parse",
+                             f"all {len(result.refused)} new articles were refused, e.g. "
+                             f"{result.refused[0]}")
+        return result
 
     # -- rss / atom / rss 1.0 ----------------------------------------------------------------
 
@@ -175,7 +195,7 @@ class PollSource:
                                           encoding, now, result, spread)
                 if candidate:
                     result.candidates.append(candidate)
-        return result
+        return self._nothing_publishable(source, source.start_urls[0], result)
 
     # -- news sitemaps -----------------------------------------------------------------------
 
@@ -190,7 +210,7 @@ class PollSource:
             # never conditional: a sitemap index often stays the same while the sitemaps it lists
             # change; the seen entries keep the round cheap
             fetched = self._fetch(source, url, result)
-            parsed = parse_sitemap(fetched.body, fetched.url)
+            parsed = parse_sitemap(fetched.body, fetched.url, source.max_bytes)
             if parsed.problem:
                 raise FetchError(source.id, url, "parse", f"sitemap unreadable: {parsed.problem}")
             queue.extend(parsed.sitemaps)
@@ -210,7 +230,7 @@ class PollSource:
             candidate = self._article(source, url, url, page, encoding, now, result, spread)
             if candidate:
                 result.candidates.append(candidate)
-        return result
+        return self._nothing_publishable(source, source.start_urls[0], result)
 
     # -- html list pages ---------------------------------------------------------------------
 
@@ -233,4 +253,4 @@ class PollSource:
             candidate = self._article(source, link, link, read[0], read[1], now, result, read[2])
             if candidate:
                 result.candidates.append(candidate)
-        return result
+        return self._nothing_publishable(source, source.start_urls[0], result)

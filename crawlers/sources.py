@@ -25,16 +25,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from parsel import Selector
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
 from crawlers.rsshub import check_route, feed_url
+from crawlers.safety import internal_hosts, url_problem
 from pipeline.errors import ConfigError
 from pipeline.records import DEPARTMENTS
-from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, validation_problems
+from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, read_capped, validation_problems
 
 __all__ = ["Extraction", "Source", "SourceSet", "SourcesFile", "load_sources", "parse_duration",
            "compile_selector", "SourceType", "Rsshub"]
@@ -67,20 +67,21 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def check_url(url: str) -> str:
-    """An absolute http(s) URL with a host; anything else is refused with what to write instead."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{url!r} is not an http(s) URL; write it as https://host/path")
-    if not parts.hostname:
-        raise ValueError(f"{url!r} has no host name; write it as https://host/path")
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
-    except ValueError:
-        raise ValueError(f"{url!r} has an invalid port") from None
-    return url.strip()
+    """An absolute http(s) URL with a host and nothing a request line cannot carry (control
+    characters, white space inside); anything else is refused with what to write instead."""
+    text = url.strip()
+    problem = url_problem(text)
+    if problem is not None:
+        raise ValueError(f"{url!r} {problem}")
+    return text
 
 
 Url = Annotated[str, BeforeValidator(lambda v: check_url(v) if isinstance(v, str) else v)]
+
+# RFC 9110: a field name is a token; a value never holds CR, LF, NUL or another control
+# character but tab (a line break would end the header and start another: header injection).
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def compile_selector(selector: str) -> None:
@@ -172,7 +173,8 @@ class Source(_Model):
     rate_limit_per_minute: float = Field(default=30.0, gt=0, le=600)
     headers: dict[str, str] = Field(default_factory=dict)
     robots: bool = Field(default=True, description="honour robots.txt (turn off only with permission)")
-    internal: bool = Field(default=False, description="allow private/loopback addresses")
+    internal: bool = Field(default=False, description="allow private/loopback addresses at the "
+                           "hosts of url/urls (never at other hosts, not after a redirect)")
     max_pages: int = Field(default=3, ge=1, le=50, description="list pages (html) or sitemaps followed")
     max_items: int = Field(default=50, ge=1, le=1000, description="articles taken per round")
     timeout_s: float = Field(default=20.0, gt=0, le=300)
@@ -194,8 +196,13 @@ class Source(_Model):
     @classmethod
     def _sendable_headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"header name {name!r} is not allowed; use letters, digits and "
+                                 "'-' (e.g. Referer, Cookie)")
+            if _HEADER_VALUE_BAD.search(text):
+                raise ValueError(f"header {name!r}: the value contains a control character (a "
+                                 "line break, NUL ...); write it on one line")
             try:
-                name.encode("ascii")
                 text.encode("latin-1")
             except UnicodeEncodeError:
                 raise ValueError(f"header {name!r}: HTTP headers carry ASCII only; percent-encode "
@@ -217,6 +224,12 @@ class Source(_Model):
     @property
     def start_urls(self) -> list[str]:
         return ([self.url] if self.url else []) + [u for u in self.urls if u != self.url]
+
+    @property
+    def internal_hosts(self) -> frozenset[str]:
+        """Where private addresses may be reached: the hosts of this source's own URLs when it
+        is ``internal``, none otherwise (``crawlers.safety``)."""
+        return internal_hosts(self.internal, self.start_urls)
 
 
 class Rsshub(_Model):
@@ -300,9 +313,9 @@ def _raw_ids(data: Any) -> list[tuple[int, str]]:
 
 def _load_file(file: Path) -> tuple[list[Source], Marks, list[str], list[tuple[int, str]]]:
     try:
-        raw = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], Marks(str(file)), [f"{file}: cannot read: {exc}; save it as UTF-8"], []
+        raw = read_capped(file)
+    except ConfigError as exc:
+        return [], Marks(str(file)), exc.problems, []
     try:
         data, marks = parse_yaml(raw, str(file))
     except ConfigError as exc:

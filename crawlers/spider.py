@@ -6,8 +6,14 @@
 The spider reads the same :class:`~crawlers.sources.Source` as the pollers and uses the same page
 functions (``crawlers.pages``), so ``yuqing sources test`` shows what it will find. Scrapy's
 AutoThrottle, retries, download timeout and maximum size are on, robots.txt as the source says.
-:class:`SafetyMiddleware` refuses private addresses (also after redirects, which Scrapy sends
-through the middlewares again) and reports anti-bot challenges as ``blocked``.
+The address guard of ``crawlers.safety`` holds here as on the httpx path, in three places:
+:class:`SafetyMiddleware` refuses a request whose host resolves to a non-public address (also
+after redirects, which Scrapy sends through the middlewares again); :class:`GuardedResolver`,
+the resolver Twisted connects with, hands out only addresses that pass, so a DNS answer that
+changes between the two (DNS rebinding) never gets a connection; and the address the response
+really came from (``response.ip_address``) is checked before the page is read. Anti-bot
+challenges are reported as ``blocked``. Proxies from the environment are not used (as httpx does
+not): the connected address must be the site's own to be checked.
 
 Twisted's reactor cannot be restarted inside a process, so :class:`ScrapyRunner` runs each
 spider round in a subprocess (``python -m crawlers.spider``): a spider that crashes or hangs is
@@ -28,18 +34,22 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError
 from twisted.internet.error import TimeoutError as TwistedTimeout
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
+from zope.interface import implementer
 
 from crawlers.base import BlockedError, FetchError, UnsafeURLError
 from crawlers.fetch import USER_AGENT, looks_like_challenge
-from crawlers.pages import decode_page, extract_page, list_links
+from crawlers.pages import article_problem, decode_page, extract_page, list_links
 from crawlers.poll import PollResult
-from crawlers.safety import check_url
+from crawlers.safety import check_address, check_url, may_connect
 from crawlers.snapshots import SnapshotStore
 from crawlers.sources import Source
 from crawlers.state import StateStore
@@ -50,7 +60,7 @@ from pipeline.config import BusSettings, Settings
 from pipeline.records import Article, encode
 
 __all__ = ["GenericSpider", "PublishArticles", "SafetyMiddleware", "SnapshotMiddleware",
-           "ScrapyRunner", "BusSpec", "scrapy_settings"]
+           "GuardedResolver", "ScrapyRunner", "BusSpec", "scrapy_settings"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +87,7 @@ class GenericSpider(scrapy.Spider):
         self.list_pages_ok = 0
         self.failures: list[tuple[str, str]] = []  # (reason, message)
         self.warnings: list[str] = []
+        self.refused: list[str] = []  # pages read but not publishable (pages.article_problem)
 
     async def start(self):  # Scrapy >= 2.13
         for request in self.start_requests():
@@ -109,9 +120,11 @@ class GenericSpider(scrapy.Spider):
     def parse_article(self, response):
         text, encoding = self._text(response)
         page = extract_page(text, response.url, self.source.extraction)
-        if not (page.title or page.content):
-            self.warnings.append(f"page_empty: {self.source.id}: {response.url}: no title and no "
-                                 "text found; check the source's selectors")
+        problem = article_problem(page.title, page.content, from_page=True)
+        if problem is not None:
+            message = f"{problem[0]}: {self.source.id}: {response.url}: {problem[1]}"
+            self.warnings.append(message)
+            self.refused.append(message)
             return
         yield {"entry_id": response.request.url, "url": response.url, "title": page.title,
                "content": page.content, "published": page.published, "author": page.author,
@@ -122,6 +135,10 @@ class GenericSpider(scrapy.Spider):
         exc = failure.value
         if isinstance(exc, _Refused):
             return exc.reason, exc.message
+        if isinstance(exc, DNSLookupError):
+            host = urlsplit(failure.request.url).hostname or ""
+            refused = GuardedResolver.refused.get(host)
+            return ("unsafe_address", refused) if refused else ("dns", f"{host}: {exc}")
         if isinstance(exc, HttpError):
             status = exc.response.status
             reason = "rate_limited" if status == 429 else "unavailable" if status >= 500 else \
@@ -151,9 +168,10 @@ class _Refused(IgnoreRequest):
 
 
 class SafetyMiddleware:
-    """Downloader middleware: only http(s) to public addresses unless the source is internal
-    (checked on every request, redirects included), and anti-bot challenges reported as
-    ``blocked`` instead of parsed."""
+    """Downloader middleware: only valid http(s) URLs to public addresses (private ones at an
+    internal source's own hosts), checked on every request, redirects included, and again on
+    the address each response came from; anti-bot challenges reported as ``blocked`` instead of
+    parsed."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -165,16 +183,82 @@ class SafetyMiddleware:
     def process_request(self, request, spider=None):
         spider = self.crawler.spider
         try:
-            check_url(spider.source.id, request.url, spider.source.internal)
+            check_url(spider.source.id, request.url, spider.source.internal_hosts)
         except FetchError as exc:
             raise _Refused(exc.reason, exc.detail) from None
         return None
 
     def process_response(self, request, response, spider=None):
+        source = self.crawler.spider.source
+        if response.ip_address is not None:  # the connected socket's peer
+            try:
+                check_address(source.id, response.url, str(response.ip_address),
+                              source.internal_hosts)
+            except FetchError as exc:
+                raise _Refused(exc.reason, exc.detail) from None
         if looks_like_challenge(response.status, response.body):
             raise _Refused("blocked", f"HTTP {response.status} anti-bot challenge; yuqing does "
                            "not solve these: ask the site for access or disable the source")
         return response
+
+
+@implementer(IResolutionReceiver)
+class _CheckedAnswer:
+    """Collects the addresses of one lookup and passes them on only if every one may be
+    connected to (as ``crawlers.safety.check_url`` requires of all of them)."""
+
+    def __init__(self, receiver, host: str, allowed_private: frozenset[str]):
+        self.receiver = receiver
+        self.host = host
+        self.allowed_private = allowed_private
+        self.addresses: list = []
+
+    def resolutionBegan(self, resolution) -> None:  # noqa: N802 - Twisted's interface
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address) -> None:  # noqa: N802
+        self.addresses.append(address)
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        bad = [a.host for a in self.addresses
+               if not may_connect(self.host, a.host, self.allowed_private)]
+        if bad:
+            GuardedResolver.refused[self.host.rstrip(".").lower()] = (
+                f"{self.host} now resolves to {', '.join(bad)}, a non-public address (DNS "
+                "rebinding?); refused before connecting")
+        else:
+            for address in self.addresses:
+                self.receiver.addressResolved(address)
+        self.receiver.resolutionComplete()
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """The resolver Twisted connects with (``TWISTED_DNS_RESOLVER``): the reactor's own, whose
+    answers are handed on only when every address may be connected to for that host (the
+    ``YUQING_INTERNAL_HOSTS`` setting lists an internal source's own hosts). A refused lookup
+    fails as DNSLookupError; why is kept in :attr:`refused` by host, for the spider's report
+    (one spider runs per process, so the class keeps it)."""
+
+    refused: dict[str, str] = {}
+
+    def __init__(self, reactor, allowed_private: frozenset[str]):
+        self.reactor = reactor
+        self.original = reactor.nameResolver
+        self.allowed_private = allowed_private
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        return cls(reactor, frozenset(crawler.settings.getlist("YUQING_INTERNAL_HOSTS")))
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installNameResolver(self)
+
+    def resolveHostName(self, resolutionReceiver, hostName, portNumber=0,  # noqa: N802,N803
+                        addressTypes=None, transportSemantics="TCP"):  # noqa: N803
+        answer = _CheckedAnswer(resolutionReceiver, hostName, self.allowed_private)
+        return self.original.resolveHostName(answer, hostName, portNumber, addressTypes,
+                                             transportSemantics)
 
 
 class SnapshotMiddleware:
@@ -250,8 +334,13 @@ def scrapy_settings(source: Source, **extra) -> dict:
         "REDIRECT_MAX_TIMES": 5,
         "DEFAULT_REQUEST_HEADERS": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
                                     **source.headers},
-        # SafetyMiddleware first on the way out, last on the way back (closest to the wire)
-        "DOWNLOADER_MIDDLEWARES": {SafetyMiddleware: 50, SnapshotMiddleware: 60},
+        # on the way back SafetyMiddleware sees a response before SnapshotMiddleware keeps it:
+        # a page from a refused address or a challenge is not kept as evidence of anything
+        "DOWNLOADER_MIDDLEWARES": {SnapshotMiddleware: 50, SafetyMiddleware: 60},
+        "TWISTED_DNS_RESOLVER": GuardedResolver,
+        "YUQING_INTERNAL_HOSTS": sorted(source.internal_hosts),
+        # the connected address must be the site's own to be checked (httpx: trust_env=False)
+        "HTTPPROXY_ENABLED": False,
         "ITEM_PIPELINES": {PublishArticles: 300},
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
@@ -318,8 +407,12 @@ class ScrapyRunner:
         if outcome["list_pages_ok"] == 0:
             reason, message = (outcome["failures"] or [("parse", "no list page was read")])[0]
             error = BlockedError if reason == "blocked" else \
-                UnsafeURLError if reason in ("unsafe_address", "bad_scheme") else FetchError
+                UnsafeURLError if reason in ("unsafe_address", "bad_scheme", "bad_url") else FetchError
             raise error(source.id, source.start_urls[0], reason, message)
+        if outcome["refused"] and not outcome["published"]:  # as PollSource does
+            raise FetchError(source.id, source.start_urls[0], "parse",
+                             f"all {len(outcome['refused'])} new articles were refused, e.g. "
+                             f"{outcome['refused'][0]}")
         return PollResult(source.id, "ok", warnings=outcome["warnings"],
                           published=outcome["published"])
 
@@ -339,7 +432,8 @@ def _crawl(job_path: Path, report_path: Path) -> None:
         process.start()
         spider = crawler.spider
         report = {"published": len(spider.published), "list_pages_ok": spider.list_pages_ok,
-                  "failures": spider.failures, "warnings": spider.warnings}
+                  "failures": spider.failures, "warnings": spider.warnings,
+                  "refused": spider.refused}
     finally:
         state.close()
         bus.close()

@@ -2,6 +2,13 @@
 
 CSV is written as UTF-8 with a byte-order mark so that Excel on Chinese Windows opens it without
 mojibake; the Excel file has a header row, frozen, and column widths that fit Chinese titles.
+
+Titles, sources and links come from crawled pages, so a cell may begin with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, which a spreadsheet takes for a formula
+(``=HYPERLINK("http://evil", "点击查看")``, ``=cmd|...``). Such text cells are neutralised
+(:func:`neutral`): in CSV the cell gets a leading ``'``, which spreadsheets read as "text" and
+do not show; in XLSX every text cell is written as a string, never a formula, and these ones
+also carry Excel's quote prefix, so that editing the cell later does not revive the formula.
 """
 
 from __future__ import annotations
@@ -14,6 +21,17 @@ from pipeline.records import ScoredArticle, beijing_minute
 
 COLUMNS = ("时间", "级别", "办理部门", "来源", "标题", "链接", "相关度", "敏感度", "命中规则", "研判依据", "文章ID")
 WIDTHS = (17, 6, 9, 14, 48, 40, 8, 8, 18, 30, 66)
+
+
+#: what makes a spreadsheet read a cell as a formula (OWASP's list: = + - @, tab, CR)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value):
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def row(article: ScoredArticle) -> list:
@@ -31,7 +49,7 @@ def export(articles: Iterable[ScoredArticle], path: Path) -> int:
         with path.open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(COLUMNS)
-            writer.writerows(rows)
+            writer.writerows([neutral(v) for v in r] for r in rows)
     elif suffix == ".xlsx":
         # deferred: openpyxl takes a few tenths of a second to import, and only Excel needs it
         from openpyxl import Workbook
@@ -44,8 +62,14 @@ def export(articles: Iterable[ScoredArticle], path: Path) -> int:
         sheet.append(COLUMNS)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for r in rows:
-            sheet.append(r)
+        for number, r in enumerate(rows, 2):
+            for column, value in enumerate(r, 1):
+                cell = sheet.cell(row=number, column=column)
+                cell.value = value
+                if isinstance(value, str):
+                    cell.data_type = "s"  # openpyxl makes "=..." a formula; text stays text
+                    if value.startswith(FORMULA_START):
+                        cell.quotePrefix = True
         for i, width in enumerate(WIDTHS, 1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.freeze_panes = "A2"

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from pipeline.errors import RecordError
-from pipeline.records import SHANGHAI, Article
+from pipeline.records import FILE_URN, SHANGHAI, Article, article_url_problem
 
 __all__ = ["ArticleLine", "read_articles", "FIELDS"]
 
@@ -57,7 +57,7 @@ class ArticleLine:
         if url is None:
             name = str(self.id) if self.id not in (None, "") else \
                 hashlib.sha256(self.text().encode("utf-8")).hexdigest()[:16]
-            url = f"urn:yuqing:{name}"
+            url = f"{FILE_URN}{name}"
         return Article.create(source_id=self.source_id, url=url, title=self.title, content=self.content,
                               author=self.author, published=self.published)
 
@@ -91,6 +91,9 @@ def _line(obj: Any, where: str) -> ArticleLine:
                                      "(2026-11-20 or 2026-11-20T08:30+08:00)") from None
         when = when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
     url = _string(obj, "url", where)
+    if url and article_url_problem(url):
+        raise RecordError(where, f"field 'url': {url[:200]!r} {article_url_problem(url)}; give an "
+                                 "http(s) URL, or leave it out")
     return ArticleLine(where=where, id=obj.get("id"), title=_string(obj, "title", where, "") or "",
                        content=content, source_id=_string(obj, "source_id", where) or DEFAULT_SOURCE,
                        url=url or None, published=when, author=_string(obj, "author", where))

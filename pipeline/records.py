@@ -5,13 +5,22 @@
 Records are frozen pydantic models: a stage that wants to change one makes a copy. On the bus every
 record is one JSON object carrying ``"schema": "<kind>/<version>"`` so that a consumer can refuse
 what it does not understand with a clear error instead of guessing.
+
+An article's ``url`` is an http(s) URL with a host, or ``urn:yuqing:NAME`` for an article read
+from a file without one (:func:`article_url_problem`): a ``javascript:`` or ``data:`` link that a
+hostile feed carried is refused where an Article is made (:meth:`Article.create`, and
+:func:`decode` for what arrives on the bus, where it is a :class:`RecordError` and dead-lettered).
+Records read back from an index or a database are not refused for it (a tampered one must not
+take a page down); the console renders only http(s) links whatever it reads.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import ClassVar, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +36,33 @@ DEPARTMENTS = ("宣传部", "信访室", "案管室")
 
 #: The clock the commission's offices read: deadlines, page times without a zone, displays.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: the address of an article read from a file that gave none (``pipeline.jsonl``): never a link
+FILE_URN = "urn:yuqing:"
+
+
+def article_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an article's address, or None when it can: an http(s) URL with a
+    host and no control characters, or ``urn:yuqing:NAME``."""
+    if _CONTROL.search(url):
+        return "contains a control character"
+    if url.startswith(FILE_URN) and len(url) > len(FILE_URN):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL with a host"
+    return None
+
+
+def _refuse_url(url: str) -> None:
+    problem = article_url_problem(url)
+    if problem is not None:
+        raise ValueError(f"url {url[:200]!r} {problem}; only http(s) article URLs are kept")
 
 
 def beijing_minute(moment: datetime | None) -> str:
@@ -79,7 +115,9 @@ class Article(BaseModel):
         encoding: str | None = None,
         spread: dict[str, int] | None = None,
     ) -> Self:
-        """Build an article from what a crawler found; derived fields are computed here."""
+        """Build an article from what a crawler found; derived fields are computed here.
+        Raises ValueError for a ``url`` that is not an article's (:func:`article_url_problem`)."""
+        _refuse_url(url)
         return cls(
             source_id=source_id,
             url=url,
@@ -158,16 +196,21 @@ def decode(data: bytes, where: str, expect: type[Article] | None = None) -> Arti
     if not isinstance(obj, dict):
         raise RecordError(where, f"expected a JSON object, got {type(obj).__name__}")
     schema = obj.pop("schema", None)
-    kind = _KINDS.get(schema)
+    kind = _KINDS.get(schema) if isinstance(schema, str) else None  # a list is no key (fuzzing)
     if kind is None:
         known = ", ".join(_KINDS)
         raise RecordError(where, f"unknown schema {schema!r}; this version reads {known}")
     if expect is not None and not issubclass(kind, expect):
         raise RecordError(where, f"expected a {expect.__name__} record, got schema {schema!r}")
     try:
-        return kind.model_validate(obj)
+        record = kind.model_validate(obj)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "record"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise RecordError(where, f"{schema}: {field}: {first['msg']}{more}") from None
+    for field in ("url", "canonical_url"):
+        problem = article_url_problem(getattr(record, field))
+        if problem is not None:
+            raise RecordError(where, f"{schema}: {field}: {getattr(record, field)[:200]!r} {problem}")
+    return record

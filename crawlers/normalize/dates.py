@@ -147,10 +147,12 @@ def _read_relative(text: str, now: datetime) -> ParsedTime | None:
     if match:
         n = int(match["n"])
         unit = match["unit"]
-        delta = {"秒": timedelta(seconds=n), "分钟": timedelta(minutes=n), "分鐘": timedelta(minutes=n),
-                 "小时": timedelta(hours=n), "小時": timedelta(hours=n), "天": timedelta(days=n),
-                 "日": timedelta(days=n), "周": timedelta(weeks=n), "週": timedelta(weeks=n)}[unit]
-        moment = (now - delta).replace(second=0, microsecond=0)
+        seconds = {"秒": 1, "分钟": 60, "分鐘": 60, "小时": 3600, "小時": 3600, "天": 86400,
+                   "日": 86400, "周": 604800, "週": 604800}[unit]
+        try:
+            moment = (now - timedelta(seconds=n * seconds)).replace(second=0, microsecond=0)
+        except (OverflowError, ValueError):  # "99999999999天前": before the calendar begins
+            return None
         # "3天前" names a day, not a minute.
         return ParsedTime(moment, unit not in ("天", "日", "周", "週"))
     match = _DAY_WORD.search(text)
@@ -165,7 +167,10 @@ def _read_relative(text: str, now: datetime) -> ParsedTime | None:
         except ValueError:
             return None
         if day > now.date():
-            day = day.replace(year=now.year - 1)
+            try:
+                day = day.replace(year=now.year - 1)
+            except ValueError:  # 02-29 ahead of a leap year's today: last year had none
+                return None
         return _combine(day, match, now.tzinfo)
     return None
 

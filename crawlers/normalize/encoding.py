@@ -11,6 +11,11 @@ Order of evidence (first that holds wins):
 Every name in the GB family is read as GB18030 (a superset of GB2312 and GBK), Big5 as Big5-HKSCS
 (then CP950, Microsoft's variant). When nothing decodes strictly the text is decoded with
 replacement characters and :attr:`Decoded.lossy` says so; :func:`decode_html` never raises.
+
+Text that went wrong anyway (a feed parser's own guess, a wrong override) is caught after
+decoding by :func:`garbled`: replacement characters, or mojibake that reads as Chinese once the
+wrong decoding is undone. The crawler reports such an article as a problem of its source and
+does not publish it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-__all__ = ["Decoded", "decode_html", "decode_html_detail", "canonical_encoding"]
+__all__ = ["Decoded", "decode_html", "decode_html_detail", "canonical_encoding", "garbled"]
 
 log = logging.getLogger(__name__)
 
@@ -227,3 +232,68 @@ def _decode_or_replace(body: bytes, codec: str, source: str, where: str) -> Deco
                     "replaced with U+FFFD. Set the source's encoding if this page is readable "
                     "in a browser.", where or "page", codec, source, exc.start)
         return Decoded(body.decode(codec, errors="replace"), codec, source, lossy=True)
+
+
+# (how the text was wrongly decoded, what the bytes really were): the mix-ups Chinese sites and
+# feed parsers make. Undoing one turns mojibake back into ordinary Chinese.
+_MISREADINGS = (("cp1252", "utf-8"), ("cp1252", "gb18030"), ("cp1252", "big5hkscs"),
+                ("gb18030", "utf-8"), ("big5hkscs", "utf-8"))
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _as_cp1252(text: str) -> bytes:
+    """The bytes ``text`` came from if it was decoded as windows-1252, the five bytes it leaves
+    undefined decoded as their Latin-1 control characters (as lenient decoders do) or as U+FFFD."""
+    try:
+        return text.encode("cp1252")
+    except UnicodeEncodeError:
+        pass  # one by one, then
+    out = bytearray()
+    for char in text:
+        if char == "\ufffd":  # a byte the wrong decoder could not map: unknown, keep the place
+            out += b"?"
+            continue
+        try:
+            out += char.encode("cp1252")
+        except UnicodeEncodeError:
+            out += char.encode("latin-1")  # raises for anything beyond U+00FF: not this mix-up
+    return bytes(out)
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
+def garbled(text: str) -> str | None:
+    """Why ``text`` cannot be what a page said (a short reason naming the encodings), or None.
+
+    Judged on its first few thousand characters: more than a few in a hundred of its non-ASCII
+    ones are U+FFFD replacement characters, or undoing one wrong decoding of
+    :data:`_MISREADINGS` turns it into Chinese made mostly of common characters (which text in a
+    Latin script or in correctly decoded Chinese practically never does). Runs on every article
+    the crawler makes, so the work is in C (encode, decode, count) wherever it can be.
+    """
+    sample = text[:_SAMPLE_CHARS]
+    foreign = _non_ascii(sample)
+    if foreign < 4:
+        return None
+    replaced = sample.count("\ufffd")
+    if replaced >= 3 and replaced / foreign > 0.02:
+        return f"{replaced} characters could not be decoded (U+FFFD)"
+    for wrong, right in _MISREADINGS:
+        try:
+            raw = _as_cp1252(sample) if wrong == "cp1252" else sample.encode(wrong)
+        except UnicodeError:
+            continue
+        # leniently: a lenient first decoder already replaced bytes of the original (each
+        # unknown byte may cost the character around it two replacements more here)
+        fixed = raw.decode(right, "replace")
+        if fixed == sample:
+            continue
+        wide = _non_ascii(fixed)
+        if fixed.count("\ufffd") > max(3, 0.1 * wide) + 2 * replaced:
+            continue
+        han = len(_HAN.findall(fixed))
+        if han >= 4 and han >= 0.5 * wide and (right == "utf-8" or _commonness(fixed, right) >= 0.6):
+            return f"mojibake: {right} text decoded as {wrong}"
+    return None

@@ -6,11 +6,17 @@ admin`` first): there is no default password. ``--demo`` is the exception, and o
 with the address, serves the demo web again on loopback so that the operators' test fetch works,
 and keeps the deadlines ticking. ``yuqing demo`` itself never starts the console (``make demo``
 runs both, one after the other).
+
+Proxy headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed only from the addresses
+given with ``--trusted-proxies`` (the unit's HTTPS reverse proxy); without it they are ignored,
+whoever sends them, so a client cannot choose the address the login limit counts and the audit
+log records, nor claim https.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import secrets
 import threading
@@ -55,7 +61,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="also fire reminders and escalations every SECONDS (when no `yuqing run` does)")
     parser.add_argument("--demo", action="store_true",
                         help="on the demo's data: make demo accounts with printed passwords, then serve")
+    parser.add_argument("--trusted-proxies", metavar="ADDRESSES", type=trusted_proxies, default=[],
+                        help="comma-separated addresses or networks of the reverse proxies whose "
+                        "X-Forwarded-For/-Proto headers are believed (default: none, the headers "
+                        "are ignored); e.g. 127.0.0.1 when nginx on this machine forwards")
     parser.set_defaults(run=run)
+
+
+def trusted_proxies(text: str) -> list[str]:
+    """``"10.0.0.5, 127.0.0.1"`` -> the addresses/networks; argparse's error for anything else
+    (``*`` too: trusting every client's headers is what the option exists to prevent)."""
+    found = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not an address or network (e.g. 127.0.0.1, 10.0.0.0/24); list the "
+                "proxies themselves, never '*'") from None
+    return found
 
 
 def _sources_path(args, data_dir: Path) -> Path | None:
@@ -113,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
                              kibana_url=args.kibana_url, open_index=lambda: open_index(settings))
     app = create_app(service, options)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
-                            timeout_graceful_shutdown=3, proxy_headers=True)
+                            timeout_graceful_shutdown=3, proxy_headers=bool(args.trusted_proxies),
+                            forwarded_allow_ips=args.trusted_proxies)
     server = uvicorn.Server(config)
     announce = threading.Thread(target=_announce, args=(server, args.host, accounts), daemon=True)
     announce.start()

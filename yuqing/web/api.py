@@ -24,7 +24,9 @@ from yuqing.web.actions import (
     review_briefing,
 )
 from yuqing.web.auth import SESSION_COOKIE, Auth, Login
-from yuqing.web.console import client_ip, console_of, require_login, require_page, set_session_cookie
+from yuqing.web.console import (
+    client_ip, console_of, cookie_secure, require_login, require_page, set_session_cookie,
+)
 from yuqing.web.events import stream
 
 __all__ = ["router"]
@@ -73,7 +75,7 @@ def login(request: Request, body: LoginIn):
 def logout(request: Request, login: Login = Depends(csrf_header)):
     console_of(request).auth.logout(request.cookies.get(SESSION_COOKIE), client_ip(request))
     response = JSONResponse({"ok": True})
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=cookie_secure(request), httponly=True, samesite="lax")
     return response
 
 

@@ -12,9 +12,20 @@ API POST in the ``X-CSRF-Token`` header (:meth:`Auth.check_csrf`). The login for
 is a session, uses a double-submit token (a cookie and a form field that must match).
 
 Rate limit, kept in the database (``login_failures``) so that a restart does not reset it and
-several processes count together: at most :attr:`Auth.max_failures` failed logins per name and
-address within :attr:`Auth.window`, and :attr:`Auth.max_ip_failures` per address for any names.
-Beyond that :class:`LoginThrottled` says when to try again. Logins, failed logins (with the reason)
+several processes count together. Within :attr:`Auth.window`, at most
+
+* :attr:`Auth.max_failures` failed logins per name from one address (a person mistyping),
+* :attr:`Auth.max_account_failures` per name from all addresses together, so that a guesser who
+  comes from many addresses (a botnet, or forged ``X-Forwarded-For`` headers) gets no more tries
+  at one account than that,
+* :attr:`Auth.max_ip_failures` per address for any names (one address trying many accounts).
+
+Beyond that :class:`LoginThrottled` says when to try again. The address is the client's as the
+console sees it: the connected peer, or what a proxy listed in ``yuqing console
+--trusted-proxies`` forwarded, and nothing a client may write itself. The price of the
+per-account limit is that a guesser can keep one account throttled for as long as it keeps
+guessing; the audit log shows it (``login_failed`` with ``rate_limited``), and an administrator
+answers it at the network, not by removing the limit. Logins, failed logins (with the reason)
 and logouts are written to the audit log.
 """
 
@@ -82,12 +93,13 @@ class Login:
 class Auth:
     """Sessions and logins over the alert store; times from ``clock`` (a ManualClock in tests)."""
 
-    def __init__(self, store: Store, clock: Clock, *, max_failures: int = 5, max_ip_failures: int = 30,
-                 window: timedelta = timedelta(minutes=15), idle: timedelta = timedelta(hours=4),
-                 lifetime: timedelta = timedelta(hours=12)):
+    def __init__(self, store: Store, clock: Clock, *, max_failures: int = 5, max_account_failures: int = 20,
+                 max_ip_failures: int = 30, window: timedelta = timedelta(minutes=15),
+                 idle: timedelta = timedelta(hours=4), lifetime: timedelta = timedelta(hours=12)):
         self.store = store
         self.clock = clock
         self.max_failures = max_failures
+        self.max_account_failures = max_account_failures
         self.max_ip_failures = max_ip_failures
         self.window = window
         self.idle = idle
@@ -100,12 +112,15 @@ class Auth:
         with self.store.session() as session:
             since = now - self.window
             session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-            by_name = session.execute(select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.name == name, LoginFailure.ip == ip, LoginFailure.at >= since)).one()
-            by_ip = session.execute(select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.ip == ip, LoginFailure.at >= since)).one()
-            retry = next((oldest + self.window for (count, oldest), limit in (
-                (by_name, self.max_failures), (by_ip, self.max_ip_failures)) if count >= limit), None)
+            def failures(*where):
+                return session.execute(select(func.count(), func.min(LoginFailure.at)).where(
+                    LoginFailure.at >= since, *where)).one()
+
+            counted = ((failures(LoginFailure.name == name, LoginFailure.ip == ip), self.max_failures),
+                       (failures(LoginFailure.name == name), self.max_account_failures),
+                       (failures(LoginFailure.ip == ip), self.max_ip_failures))
+            retry = max((oldest + self.window for (count, oldest), limit in counted if count >= limit),
+                        default=None)
             if retry is not None:
                 # the password is not even checked: a guesser learns nothing while throttled
                 user, reason = None, "rate_limited"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -25,7 +26,8 @@ from yuqing.web.auth import SESSION_COOKIE, Auth, Login
 from yuqing.web.events import ChangeFeed
 
 __all__ = ["Console", "ConsoleOptions", "PAGES", "STATIC", "ECHARTS", "console_of", "login_of",
-           "require_login", "require_page", "client_ip", "set_session_cookie", "templates"]
+           "require_login", "require_page", "client_ip", "set_session_cookie", "templates", "safe_href",
+           "cookie_secure"]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -138,10 +140,30 @@ def client_ip(request: Request) -> str:
     return (request.client.host if request.client else "") or "-"
 
 
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies set in answer to ``request`` carry ``Secure``: every one of them does over
+    https (the scheme a trusted proxy forwarded counts, ``yuqing console --trusted-proxies``)."""
+    return request.url.scheme == "https"
+
+
 def set_session_cookie(request: Request, response, token: str) -> None:
     """HttpOnly (no script reads it), SameSite=Lax (no cross-site POST carries it), Secure over https."""
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+                        secure=cookie_secure(request), path="/")
+
+
+def safe_href(url: str | None) -> str:
+    """``url`` when it is an http(s) link, else ``#``: an address from crawled content (or from
+    an old or tampered record) is never rendered as a ``javascript:`` or ``data:`` link; Jinja
+    escapes it for the attribute."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return "#"
+    if parts.scheme.lower() in ("http", "https") and parts.hostname and \
+            not any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return url
+    return "#"
 
 
 def _bjiso(text: str | None) -> str:
@@ -153,6 +175,6 @@ def templates() -> Jinja2Templates:
     """The Jinja2 templates with the filters and names the pages use."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
-    env.filters.update(bj=views.bj, iso=views.iso, bjiso=_bjiso)
+    env.filters.update(bj=views.bj, iso=views.iso, bjiso=_bjiso, safe_href=safe_href)
     env.globals.update(LEVEL_NAMES=views.LEVEL_NAMES, STATE_LABELS=views.STATE_LABELS, ROLE_LABELS=ROLE_LABELS)
     return templates

@@ -31,7 +31,7 @@ from yuqing.web.actions import (
 )
 from yuqing.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, LoginFailed, LoginThrottled, new_token, same_token
 from yuqing.web.console import (
-    ECHARTS, client_ip, console_of, login_of, require_login, require_page, set_session_cookie,
+    ECHARTS, client_ip, console_of, cookie_secure, login_of, require_login, require_page, set_session_cookie,
 )
 
 __all__ = ["router", "error_page", "render"]
@@ -57,12 +57,13 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
                    now=console.service.clock.now().isoformat(), page=context.get("page", ""))
     response = console.templates.TemplateResponse(request, template, context, status_code=status)
     if raw:
-        response.delete_cookie(FLASH, path="/")
+        response.delete_cookie(FLASH, path="/", secure=cookie_secure(request), httponly=True, samesite="lax")
     return response
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    titles = {401: "未登录", 403: "无权操作", 404: "未找到", 409: "当前状态不允许此操作", 422: "输入有误", 429: "请稍后再试"}
+    titles = {401: "未登录", 403: "无权操作", 404: "未找到", 409: "当前状态不允许此操作", 413: "内容过大",
+              422: "输入有误", 429: "请稍后再试"}
     return render(request, "error.html", status=status, title=titles.get(status, "出错了"), message=message)
 
 
@@ -76,7 +77,8 @@ def _back(request: Request, fallback: str, kind: str = "", text: str = "") -> Re
     if text:
         # base64: a cookie value is ASCII, the message is Chinese
         value = base64.urlsafe_b64encode(json.dumps({"kind": kind, "text": text[:600]}).encode()).decode()
-        response.set_cookie(FLASH, value, httponly=True, samesite="lax", path="/", max_age=60)
+        response.set_cookie(FLASH, value, httponly=True, samesite="lax", path="/", max_age=60,
+                            secure=cookie_secure(request))
     return response
 
 
@@ -94,7 +96,8 @@ async def _posted(request: Request):
 def login_form(request: Request, next: str = "/", error: str = ""):
     token = new_token()
     response = render(request, "login.html", login_csrf=token, next=next, error=error, page="login")
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/login", max_age=3600)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/login", max_age=3600,
+                        secure=cookie_secure(request))
     return response
 
 
@@ -118,7 +121,8 @@ async def login_submit(request: Request):
         target = console.home(done.account)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, done.token)
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    response.delete_cookie(LOGIN_COOKIE, path="/login", secure=cookie_secure(request), httponly=True,
+                           samesite="strict")
     return response
 
 
@@ -127,7 +131,7 @@ async def logout(request: Request):
     login, _ = await _posted(request)
     await run_in_threadpool(console_of(request).auth.logout, request.cookies.get(SESSION_COOKIE), client_ip(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=cookie_secure(request), httponly=True, samesite="lax")
     return response
 
 
@@ -339,6 +343,9 @@ def sources(request: Request, login=Depends(require_page("sources"))):
 
 @router.post("/sources")
 async def sources_submit(request: Request):
+    refused = operations.upload_refused(request.headers.get("content-length"))
+    if refused:  # before the body is read: a form is parsed whole in memory
+        return error_page(request, 413, refused)
     login, form = await _posted(request)
     console = console_of(request)
     if not console.can(login.account, "sources"):
