@@ -8,11 +8,15 @@
     timekeeper.py  the 1-hour / 2-hour clocks: started, reminders, escalations, tick(), Ticker
     notifier.py    which offices and channels hear of an alert; outbox.py delivers
     queries.py     the queue, one alert in full, the open deadlines
+    dismissals.py  排除误报: from 较大 up a request the 组长 decides
+    people.py      the people who answer for the work (责任人) and the duty roster (值班)
+    accountability.py  迟报漏报情况: every late or missed duty by office and person
     routing.py     level and office from scores, schemes, sources (reasons as data); spread
     volume.py      spikes of articles naming a watched place, unit or person
     deadlines.py   deadlines and their reminder and escalation timers, as rows
     accounts.py    the people who log in, their offices and roles
-    audit.py       the hash-chained record of every action
+    audit.py       the record of every action, chained under a key kept outside the database
+    anchors.py     the log's head anchored outside the database (a file, every briefing)
     reports.py     a briefing's data from the store and the index; the scheduled BriefingJob
     reviews.py     the leading group approves briefings or returns them for rework
     notify/        the channels: SMTP, DingTalk, WeCom, Feishu, JSON webhook
