@@ -115,6 +115,26 @@ class SpreadRule(_Model):
     raise_to: int = Field(ge=1, le=3)
 
 
+class EngagementRule(_Model):
+    """A story whose articles together show ``at_least`` of ``counter`` (the reposts, comments,
+    likes or reads their pages display when fetched) is raised to ``raise_to``."""
+
+    counter: Literal["reposts", "comments", "likes", "reads"]
+    at_least: int = Field(ge=1)
+    raise_to: int = Field(ge=1, le=3)
+
+
+def _default_engagement() -> list[EngagementRule]:
+    # How far a county's item travels: a board post read tens of thousands of times or a weibo
+    # reposted thousands of times has left the county. Likes say agreement, not reach: none.
+    return [
+        EngagementRule(counter="reposts", at_least=500, raise_to=2),
+        EngagementRule(counter="comments", at_least=300, raise_to=2),
+        EngagementRule(counter="reads", at_least=30_000, raise_to=2),
+        EngagementRule(counter="reposts", at_least=10_000, raise_to=3),
+    ]
+
+
 class VolumeSettings(_Model):
     """The volume trigger: a sudden spike of articles naming a place, unit or person that no single
     story explains (:mod:`alerting.volume`).
@@ -250,6 +270,8 @@ class AlertingConfig(_Model):
         SpreadRule(articles=10, within=timedelta(hours=1), raise_to=2),
         SpreadRule(articles=50, within=timedelta(hours=1), raise_to=3),
     ])
+    #: the spread counters the story's pages show (summed over its articles) raise it too
+    engagement: list[EngagementRule] = Field(default_factory=_default_engagement)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
     clocks: Clocks = Field(default_factory=Clocks)
     notify: Notify = Field(default_factory=Notify)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -32,7 +33,7 @@ from alerting.access import SYSTEM
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
 from alerting.notifier import Notifier
-from alerting.routing import Reason, Routed, route, spread_level
+from alerting.routing import Reason, Routed, engagement_level, route, spread_level, story_engagement
 from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, VolumeSpike
 from alerting.timekeeper import Timekeeper
@@ -100,6 +101,9 @@ class Intake:
         alert = session.execute(select(Alert).where(Alert.story_key == story_key).with_for_update()
                                 ).scalar_one_or_none()
         if alert is None:
+            engaged = engagement_level(self.config.engagement, story_engagement([article.spread]))
+            if engaged and engaged[0] > routed.level:  # a post that arrives already far travelled
+                routed = replace(routed, level=engaged[0], reasons=[*routed.reasons, engaged[1]])
             alert = self._open(session, story_key, "content", article, routed, now)
         elif session.get(AlertArticle, (alert.id, article.id)) is not None:
             return alert.id
@@ -118,13 +122,15 @@ class Intake:
     def _attach(self, session: Session, alert: Alert, article: ScoredArticle, now: datetime) -> None:
         self._hold(session, alert, AlertArticle(
             alert_id=alert.id, article_id=article.id, source_id=article.source_id, url=article.url,
-            title=article.title, level=article.level, published=article.published, seen_at=article.fetched), now)
+            title=article.title, level=article.level, published=article.published, seen_at=article.fetched,
+            spread=dict(article.spread)), now)
 
     def _hold(self, session: Session, alert: Alert, row: AlertArticle, now: datetime) -> None:
         """Add an article's row to the alert (a new row, or a copy of the one another alert has)."""
         if row.alert_id != alert.id:
             row = AlertArticle(alert_id=alert.id, article_id=row.article_id, source_id=row.source_id, url=row.url,
-                               title=row.title, level=row.level, published=row.published, seen_at=row.seen_at)
+                               title=row.title, level=row.level, published=row.published, seen_at=row.seen_at,
+                               spread=dict(row.spread or {}))
         session.add(row)
         alert.articles += 1
         if row.source_id not in alert.sources:
@@ -182,10 +188,27 @@ class Intake:
         if spread and spread[0] > alert.level:
             alert.level = spread[0]
             why.append(spread[1])
+        engaged = self._engagement(session, alert)
+        if engaged and engaged[0] > alert.level:
+            alert.level = engaged[0]
+            why.append(engaged[1])
         for flag in ("emergency", "overall"):
             if getattr(routed, flag) and not getattr(alert, flag):
                 setattr(alert, flag, True)
                 why.append(routed.reason(flag))
+        self._raised(session, alert, old, why, now)
+
+    def _engagement(self, session: Session, alert: Alert) -> tuple[int, Reason] | None:
+        """The level the engagement rules give the alert's articles together (None: no rule holds
+        above its level)."""
+        rules = [r for r in self.config.engagement if r.raise_to > alert.level]
+        if not rules:
+            return None
+        spreads = session.execute(select(AlertArticle.spread).where(AlertArticle.alert_id == alert.id)).scalars()
+        return engagement_level(rules, story_engagement(list(spreads)))
+
+    def _raised(self, session: Session, alert: Alert, old: int, why: list[Reason], now: datetime) -> None:
+        """Record, time and announce what ``why`` changed on ``alert`` (its level was ``old``)."""
         if why:
             # a reason the alert already gives ("模型判定:一般" of every article) says nothing new
             words = [w for w in dict.fromkeys(str(r) for r in why) if w not in alert.level_reasons]
@@ -227,6 +250,10 @@ class Intake:
         if alert is None:
             routed = Routed(level=settings.level, office=settings.office, reasons=[
                 Reason("volume", _volume_reason(spike.name, spike.count, spike.stories, spike.usual, settings.window))])
+            engaged = engagement_level(self.config.engagement,
+                                       story_engagement([article.spread, *(row.spread for row in also)]))
+            if engaged and engaged[0] > routed.level:
+                routed = replace(routed, level=engaged[0], reasons=[*routed.reasons, engaged[1]])
             alert = self._open(session, spike.story_key, "volume", article, routed, now,
                                title=_volume_title([spike.name], spike.count, settings.window), also=also)
         else:
@@ -235,6 +262,12 @@ class Intake:
             for row in also:
                 self._hold(session, alert, row, now)
         self._note_spike(session, alert, spike)
+        if alert.state not in ("closed", "dismissed"):
+            # the spike's reach: its articles' reposts and reads, as a story's own raise it
+            old, engaged = alert.level, self._engagement(session, alert)
+            if engaged and engaged[0] > old:
+                alert.level = engaged[0]
+                self._raised(session, alert, old, [engaged[1]], now)
 
     def _note_spike(self, session: Session, alert: Alert, spike: Spike) -> None:
         """Keep the alert's names with their fullest windows, and its title and reasons current."""

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from alerting.config import AlertingConfig, Condition, SpreadRule
+from alerting.config import AlertingConfig, Condition, EngagementRule, SpreadRule
 from pipeline.records import ScoredArticle
 
-__all__ = ["Reason", "Routed", "route", "spread_level", "LEVEL_NAMES"]
+__all__ = ["Reason", "Routed", "route", "spread_level", "engagement_level", "story_engagement", "LEVEL_NAMES",
+           "COUNTER_NAMES"]
 
 LEVEL_NAMES = {0: "无关", 1: "一般", 2: "较大", 3: "重大"}
+#: the spread counters as the console and the reasons name them
+COUNTER_NAMES = {"reposts": "转发", "comments": "评论", "likes": "点赞", "reads": "阅读"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,29 @@ def spread_level(rules: list[SpreadRule], times: list[datetime], at: datetime) -
         if count >= rule.articles and (best is None or rule.raise_to > best[0]):
             minutes = int(rule.within.total_seconds() // 60)
             best = (rule.raise_to, Reason("spread", f"扩散:{minutes}分钟内{count}篇→{LEVEL_NAMES[rule.raise_to]}"))
+    return best
+
+
+def story_engagement(spreads: list[dict[str, int]]) -> dict[str, int]:
+    """A story's reach: each counter summed over its articles (each article's counters as its
+    page showed them when fetched). Reposts of one post on several platforms add up."""
+    total: dict[str, int] = {}
+    for spread in spreads:
+        for key, value in (spread or {}).items():
+            if key in COUNTER_NAMES and isinstance(value, int) and value > 0:
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def engagement_level(rules: list[EngagementRule], total: dict[str, int]) -> tuple[int, Reason] | None:
+    """The highest level the engagement rules give a story whose articles show ``total``
+    (:func:`story_engagement`), with the counter that earned it."""
+    best: tuple[int, Reason] | None = None
+    for rule in rules:
+        shown = total.get(rule.counter, 0)
+        if shown >= rule.at_least and (best is None or rule.raise_to > best[0]):
+            best = (rule.raise_to, Reason("spread", f"扩散:{COUNTER_NAMES[rule.counter]}合计{shown:,}"
+                                                    f"→{LEVEL_NAMES[rule.raise_to]}"))
     return best
 
 

@@ -15,7 +15,7 @@ Scrapy spider alike, so a source behaves the same whichever path crawls it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +37,8 @@ class PageArticle:
     published: datetime | None
     author: str | None
     method: str
+    #: the counters the post shows (reposts, comments, likes, reads), where the page gives them
+    spread: dict[str, int] = field(default_factory=dict)
 
 
 def decode_page(body: bytes, content_type: str | None, override: str | None) -> tuple[str, str]:
@@ -66,7 +68,7 @@ def extract_page(html: str, url: str, extraction: Extraction) -> PageArticle:
         ("author", extraction.author)) if value}
     found = extract_article(html, url, selectors=selectors or None)
     return PageArticle(found.title or "", found.content or "", found.published, found.author,
-                       found.method)
+                       found.method, found.spread)
 
 
 _ARTICLE_PATH = re.compile(r"\d{4,}|/t\d+_|/art/|/content|/detail|/article|\.s?html?$", re.I)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from crawlers.base import FetchError
-from crawlers.extract import spread_signals
 from crawlers.extract.signals import spread_of_text
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
@@ -107,7 +106,7 @@ class PollSource:
             fetched = self._fetch(source, url, result)
             text, encoding = decode_page(fetched.body, fetched.content_type, source.encoding)
             page = extract_page(text, fetched.url, source.extraction)
-            return page, encoding, spread_signals(text, page.title, page.content)
+            return page, encoding, page.spread
         except FetchError as exc:
             self._warn(result, "page_failed", source, url, f"{exc.reason}: {exc.detail}")
         except Exception as exc:  # an extractor bug on one page must not lose the round

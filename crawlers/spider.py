@@ -128,7 +128,7 @@ class GenericSpider(scrapy.Spider):
             return
         yield {"entry_id": response.request.url, "url": response.url, "title": page.title,
                "content": page.content, "published": page.published, "author": page.author,
-               "encoding": encoding}
+               "encoding": encoding, "spread": page.spread}
 
     @staticmethod
     def _reason(failure) -> tuple[str, str]:
@@ -303,7 +303,8 @@ class PublishArticles:
         spider = self.crawler.spider
         article = Article.create(source_id=spider.source.id, url=item["url"], title=item["title"],
                                  content=item["content"], published=item["published"],
-                                 author=item["author"], encoding=item["encoding"])
+                                 author=item["author"], encoding=item["encoding"],
+                                 spread=item.get("spread"))
         spider.bus.publish(topics.RAW, encode(article), key=article.key())
         self.pending.append(item["entry_id"])
         return item

@@ -101,6 +101,8 @@ class AlertArticle(Base):
     level: Mapped[int] = mapped_column(Integer)
     published: Mapped[datetime | None] = mapped_column(UtcDateTime)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: the spread counters its page showed when fetched (reposts, comments, likes, reads)
+    spread: Mapped[dict] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_alert_articles_seen", "alert_id", "seen_at"),)
 

@@ -30,7 +30,7 @@ from crawlers.extract.title import find_title
 from crawlers.normalize.clean import clean_lines, is_prose
 from crawlers.normalize.dates import parse_published_detail
 
-__all__ = ["Extracted", "extract_article", "SelectorError", "spread_signals", "BoardStatus"]
+__all__ = ["Extracted", "extract_article", "SelectorError", "BoardStatus"]
 
 
 @dataclass(frozen=True)
@@ -119,14 +119,6 @@ def extract_article(html: str, url: str, selectors: dict | None = None,
 
 _TOOLBAR_AFTER = 8  # lines after the text where a post's tool bar sits
 _BOARD_LINES = 120  # lines from the title in which a board prints the post, its status and reply
-
-
-def spread_signals(html: str, title: str, content: str) -> dict[str, int]:
-    """The spread counters of the post ``title``/``content`` on ``html`` (as :class:`Extracted`
-    has them), for callers that hold only the title and text of an extraction."""
-    lines = page_lines(parse_html(html)).lines
-    title_at, body_at = _anchors(lines, title, content)
-    return find_spread(lines, max(title_at - 3, 0), _body_end(lines, content, body_at) + _TOOLBAR_AFTER)
 
 
 def _body_end(lines: list[str], content: str, body_at: int) -> int:

@@ -34,6 +34,8 @@ _AFTER = {key: re.compile(r"(?:" + words + r")\s*(?:数|次数)?\s*[:：(（\[]?
 _BEFORE = {key: re.compile(_NUMBER + r"\s*(?:人|次|条|條|个|個)\s*(?:" + words + r")") for key, words in _LABELS.items()}
 _SCALE = {"万": 10_000, "萬": 10_000, "w": 10_000, "W": 10_000, "千": 1_000, "k": 1_000, "K": 1_000,
           "亿": 100_000_000, "億": 100_000_000}
+_DIGIT = re.compile(r"\d")
+_ALONE = re.compile(r"\s*" + _NUMBER + r"\s*")  # a line that is a count and nothing else
 _SENTENCE = re.compile(r"[。！？!?]")
 _TOOLBAR_MAX = 80
 
@@ -45,9 +47,13 @@ def _count(number: str, scale: str | None) -> int:
 def find_spread(lines: list[str], start: int = 0, end: int | None = None) -> dict[str, int]:
     """The spread counters shown on ``lines[start:end]`` (the post's header and tool bar)."""
     found: dict[str, int] = {}
-    for line in lines[max(start, 0):end]:
+    shown = lines[max(start, 0):end]
+    for at, line in enumerate(shown):
         if len(line) > _TOOLBAR_MAX or _SENTENCE.search(line):
             continue
+        if at + 1 < len(shown) and not _DIGIT.search(line) and _ALONE.fullmatch(shown[at + 1]):
+            # a table's label cell and its value cell are lines of their own: 浏览次数： | 35820
+            line = f"{line} {shown[at + 1]}"
         for key in SPREAD_KEYS:
             if key in found:
                 continue

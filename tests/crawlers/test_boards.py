@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawlers.extract.signals import BoardStatus, board_text, find_board
+from crawlers.extract.signals import BoardStatus, board_text, find_board, find_spread
 from crawlers.poll import PollSource
 from crawlers.spider import BusSpec, ScrapyRunner
 from pipeline.bus import RAW
@@ -25,6 +25,10 @@ EXPECTED = {
     "城南小区电梯坏了两个月没人修": ("2024-03-10 20:41", "【办理状态：未回复】", "城南小区3号楼电梯坏了两个月"),
     "农村低保评定不公开，希望查一查": ("2024-03-12 08:03", "【办理状态：办理中】", "我们村今年的低保名单没有公示"),
 }
+#: what each post's header shows (浏览次数, 网友跟帖): carried in the article for the spread rules
+SPREAD = {"清河镇污水直排河道，多次反映无人处理": {"reads": 1203, "comments": 7},
+          "城南小区电梯坏了两个月没人修": {"reads": 35820, "comments": 412},
+          "农村低保评定不公开，希望查一查": {"reads": 986, "comments": 3}}
 
 
 def check(articles: list[Article]) -> None:
@@ -35,6 +39,7 @@ def check(articles: list[Article]) -> None:
         first, second = article.content.split("\n")[:2]
         assert (first, second[: len(start)]) == (head, start)
         assert "感谢您对生态环境保护工作的关心" not in article.content  # the reply is not the post
+        assert article.spread == SPREAD[article.title]
 
 
 def test_a_board_polled_as_sources_test_does(fixture_server, fetcher, make_source):
@@ -89,3 +94,14 @@ def test_the_complaint_is_read_under_its_label_up_to_the_reply():
     assert board_text(lines, 0, len(lines)) == ["村里低保名单没有公示。", "希望查一查。"]
     assert board_text(["诉求内容：孩子学校违规收取补课费用。"], 0, 1) == ["孩子学校违规收取补课费用。"]
     assert board_text(["县纪委监委召开全会。"], 0, 1) == []
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["浏览次数：", "35820", "网友跟帖：", "412"], {"reads": 35820, "comments": 412}),  # label and value cells
+    (["转发 12 评论 30 赞 88"], {"reposts": 12, "comments": 30, "likes": 88}),
+    (["阅读 1.2万", "在看 35"], {"reads": 12000, "likes": 35}),
+    (["评论", "2024-03-10 20:41"], {}),  # a time under a button is not a count
+    (["第2页 评论区", "16"], {}),        # nor a page number beside a label that holds digits
+])
+def test_spread_counters_as_pages_show_them(lines, expected):
+    assert find_spread(lines) == expected

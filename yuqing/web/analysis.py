@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from alerting.briefing.trends import rising_terms
 from alerting.intake import Intake
+from alerting.routing import COUNTER_NAMES, story_engagement
 from classifiers.tokenize import tokens
 from pipeline.index import Query
 from pipeline.records import SHANGHAI
@@ -102,8 +103,10 @@ def search(index, form: SearchForm) -> dict:
 
 
 def story(service, actor, alert_id: str, index=None) -> dict:
-    """The story of an alert: its articles in time order, sources, and the spread (cumulative
-    articles by hour). Raises NotFound for an alert the actor may not see."""
+    """The story of an alert: its articles in time order, sources, the spread (cumulative
+    articles by hour) and the reach its pages showed (reposts, comments, likes, reads: each
+    article's and the story's sum, which the engagement rules weigh). Raises NotFound for an
+    alert the actor may not see."""
     detail = service.show(alert_id, actor)
     articles = sorted(detail.articles, key=lambda a: a.seen_at)
     snippets = {}
@@ -128,11 +131,19 @@ def story(service, actor, alert_id: str, index=None) -> dict:
         "first_seen": detail.alert.first_seen.isoformat(),
         "articles": [{"article_id": a.article_id, "title": a.title, "url": a.url, "source_id": a.source_id,
                       "level": a.level, "published": a.published.isoformat() if a.published else None,
-                      "seen_at": a.seen_at.isoformat(), "snippet": snippets.get(a.article_id, "")}
+                      "seen_at": a.seen_at.isoformat(), "snippet": snippets.get(a.article_id, ""),
+                      "reach": _reach(a.spread or {})}
                      for a in articles],
         "sources": [{"source_id": s, "articles": n} for s, n in sources.most_common()],
         "spread": spread,
+        "reach": _reach(story_engagement([a.spread for a in articles])),
     }
+
+
+def _reach(counters: dict[str, int]) -> list[dict]:
+    """Counters in a fixed order with the names the office reads (转发 评论 点赞 阅读)."""
+    return [{"counter": key, "label": label, "count": counters[key]}
+            for key, label in COUNTER_NAMES.items() if counters.get(key)]
 
 
 def _spread_step(span: timedelta) -> timedelta:

@@ -31,9 +31,10 @@ def site(tmp_path, sqlite_url, service_factory):
     now = service.clock.now()
     index = SqliteIndex(tmp_path / "index.sqlite3")
     articles = [
-        scored("中紀委通報：某副廳級官員落馬", at=now - timedelta(hours=3), level=2, story="s1", text="監察調查 违纪违法"),
+        scored("中紀委通報：某副廳級官員落馬", at=now - timedelta(hours=3), level=2, story="s1", text="監察調查 违纪违法",
+               spread={"reposts": 120, "comments": 48, "likes": 300}),
         scored("转发：中纪委通报某副厅级官员落马", at=now - timedelta(hours=2), level=2, story="s1", source="news-b",
-               text="监察调查 违纪违法 转载"),
+               text="监察调查 违纪违法 转载", spread={"reposts": 8, "reads": 2_150}),
         scored("县城新开一家面包店", at=now - timedelta(hours=1), level=0, text="面包 好吃"),
         scored("实名举报副局长公车私用", at=now - timedelta(minutes=30), level=3, story="s2", text="公车私用 举报 违纪违法"),
     ]
@@ -172,8 +173,15 @@ def test_the_story_view_has_articles_sources_and_spread(site):
     assert story["articles"][0]["snippet"].startswith("監察調查")
     spread = story["spread"]  # a young story: 10-minute buckets over the hour between the two
     assert len(spread) == 7 and [p["new"] for p in spread] == [1, 0, 0, 0, 0, 0, 1] and spread[-1]["total"] == 2
+    # the reach the pages showed, each article's and the story's (what the engagement rules weigh)
+    assert story["reach"] == [{"counter": "reposts", "label": "转发", "count": 128},
+                              {"counter": "comments", "label": "评论", "count": 48},
+                              {"counter": "likes", "label": "点赞", "count": 300},
+                              {"counter": "reads", "label": "阅读", "count": 2150}]
+    assert [[r["count"] for r in a["reach"]] for a in story["articles"]] == [[120, 48, 300], [8, 2150]]
     page = site.client("xc").get(f"/stories/{alert_id}").text
     assert 'data-chart="spread"' in page and "转发：中纪委通报" in page
+    assert "阅读 <b>2,150</b>" in page and "转发 120 · 评论 48 · 点赞 300" in page
 
 
 def test_trends_count_by_level_and_find_rising_terms(site):

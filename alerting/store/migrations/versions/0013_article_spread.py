@@ -1,0 +1,27 @@
+"""the spread counters of each article of a story, for the engagement rules and the story view
+
+Revision ID: 0013
+Revises: 0010
+Create Date: 2026-12-07 13:10:00
+
+``alert_articles.spread`` holds what the article's page showed when fetched (reposts, comments,
+likes, reads). Articles taken in before this revision show none ({}).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0013'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('alert_articles', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('spread', sa.JSON(), nullable=False, server_default='{}'))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('alert_articles', schema=None) as batch_op:
+        batch_op.drop_column('spread')
