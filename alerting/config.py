@@ -135,6 +135,24 @@ def _default_engagement() -> list[EngagementRule]:
     ]
 
 
+class Jurisdiction(_Model):
+    """Where the commission answers for (属地): which items are local, and whether a 重大 item from
+    elsewhere starts the reporting clocks. The level itself stays what the content says.
+
+    ``local`` names the county and its towns (a name and its short form both count:
+    ``会昌`` covers 会昌县); ``region`` the city and province above it, whose items are near but
+    not this commission's to report. An item naming no place at all may well be local: it is
+    treated as local for the clocks (``unknown``)."""
+
+    local: list[str] = Field(default_factory=lambda: [
+        "会昌", "文武坝镇", "筠门岭镇", "西江镇", "周田镇", "麻州镇", "庄口镇", "清溪乡", "右水乡", "高排乡",
+        "晓龙乡", "珠兰乡", "洞头乡", "中村乡", "站塘乡", "永隆乡", "富城乡", "小密乡", "庄埠乡"], min_length=1)
+    region: list[str] = Field(default_factory=lambda: ["赣州", "赣南", "江西"])
+    #: which items' 重大 and 可能影响全局 start the 1-hour and 2-hour clocks; the others are shown
+    #: as 参考 (for reference) with their level
+    clocks_for: Literal["local", "region", "all"] = "local"
+
+
 class VolumeSettings(_Model):
     """The volume trigger: a sudden spike of articles naming a place, unit or person that no single
     story explains (:mod:`alerting.volume`).
@@ -273,6 +291,7 @@ class AlertingConfig(_Model):
     #: the spread counters the story's pages show (summed over its articles) raise it too
     engagement: list[EngagementRule] = Field(default_factory=_default_engagement)
     volume: VolumeSettings = Field(default_factory=VolumeSettings)
+    jurisdiction: Jurisdiction = Field(default_factory=Jurisdiction)
     clocks: Clocks = Field(default_factory=Clocks)
     notify: Notify = Field(default_factory=Notify)
     briefings: Briefings = Field(default_factory=Briefings)

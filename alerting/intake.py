@@ -32,6 +32,7 @@ from alerting import audit, messages
 from alerting.access import SYSTEM
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
+from alerting.locality import clocked, locate, more_local
 from alerting.notifier import Notifier
 from alerting.routing import Reason, Routed, engagement_level, route, spread_level, story_engagement
 from alerting.store import Store
@@ -147,6 +148,8 @@ class Intake:
                       first_seen=article.fetched, last_seen=article.fetched, level=routed.level,
                       level_reasons=[str(r) for r in routed.reasons], office=routed.office, state="new",
                       emergency=routed.emergency, overall=routed.overall, relevance=article.relevance,
+                      # a volume alert is about a name the county watches: its own by definition
+                      locality="local" if trigger == "volume" else self._locate(article),
                       sensitivity=article.sensitivity, articles=0, sources=[],
                       matched_rules=list(article.matched_rules), explanation=list(article.explanation),
                       warned_offices=[], created_at=now, updated_at=now)
@@ -197,6 +200,28 @@ class Intake:
                 setattr(alert, flag, True)
                 why.append(routed.reason(flag))
         self._raised(session, alert, old, why, now)
+        self._relocate(session, alert, article, now)
+
+    def _locate(self, article: ScoredArticle) -> str:
+        return locate(f"{article.title}\n{article.content}", self.config.jurisdiction)
+
+    def _relocate(self, session: Session, alert: Alert, article: ScoredArticle, now: datetime) -> None:
+        """A story is as local as its most local article: one naming the county makes it the
+        commission's own, and its clocks start then, as after a raise."""
+        if alert.locality == "local":
+            return
+        found = more_local(alert.locality, self._locate(article))
+        if found == alert.locality:
+            return
+        jurisdiction, before = self.config.jurisdiction, alert.locality
+        alert.locality = found
+        audit.append(session, now, SYSTEM.name, "locate", alert.id, {"locality": before}, {"locality": found})
+        if not clocked(before, jurisdiction) and clocked(found, jurisdiction):
+            started = self.timekeeper.start(session, alert, now, raised_at=now)
+            if started:
+                subject, body = messages.opened(alert, started, self.config.console_url)
+                self.notifier.notify(session, alert, f"locate:{alert.id}:{found}", subject, body, now,
+                                     leader=alert.level >= 3)
 
     def _engagement(self, session: Session, alert: Alert) -> tuple[int, Reason] | None:
         """The level the engagement rules give the alert's articles together (None: no rule holds

@@ -16,12 +16,13 @@ from alerting.store import Store
 from alerting.store.models import (
     Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Report, Task,
 )
+from alerting.locality import RANK
 from alerting.workflow import ACTION_WORDS, OPEN_STATES
 
 __all__ = ["Queries", "AlertDetail", "HISTORY_WORDS"]
 
 #: the audit log's actions as the offices read them: the workflow's, the stream's and the clocks'
-HISTORY_WORDS = {**ACTION_WORDS, "open": "发现并立项", "raise": "自动升级", "remind": "时限提醒",
+HISTORY_WORDS = {**ACTION_WORDS, "open": "发现并立项", "raise": "自动升级", "locate": "属地更新", "remind": "时限提醒",
                  "deadline_missed": "超时，报组长"}
 
 
@@ -48,8 +49,9 @@ class Queries:
 
     def list(self, actor: Actor, states: Iterable[str] | None = None, office: str | None = None,
              min_level: int = 1, limit: int = 200) -> list[Alert]:
-        """Alerts the actor may see, most urgent first: level, then the nearest deadline owed (a
-        missed one first)."""
+        """Alerts the actor may see, most urgent first: the commission's own (local, or naming no
+        place) before the city's and province's and those from elsewhere; then level, local
+        before unknown, then the nearest deadline owed (a missed one first)."""
         states = tuple(states) if states is not None else OPEN_STATES
         with self.store.session() as session:
             query = select(Alert).where(Alert.state.in_(states), Alert.level >= min_level)
@@ -65,7 +67,9 @@ class Queries:
                 .where(deadlines.owed_clause(), Deadline.alert_id.in_([a.id for a in alerts]))
                 .group_by(Deadline.alert_id)).all())
         far = datetime.max.replace(tzinfo=timezone.utc)
-        return sorted(alerts, key=lambda a: (-a.level, due.get(a.id, far), -a.first_seen.timestamp()))
+        rank = {"local": 0, "unknown": 0, "region": 1, "elsewhere": 2}
+        return sorted(alerts, key=lambda a: (rank.get(a.locality, 0), -a.level, RANK.get(a.locality, 1),
+                                             due.get(a.id, far), -a.first_seen.timestamp()))
 
     def queue(self, actor: Actor, **filters) -> list[tuple[Alert, Deadline | None]]:
         """:meth:`list` with each alert's nearest deadline owed, missed or running (None when it

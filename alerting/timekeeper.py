@@ -27,6 +27,7 @@ from alerting import audit, deadlines, messages, outbox
 from alerting.access import SYSTEM
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
+from alerting.locality import clocked
 from alerting.notifier import Notifier
 from alerting.people import Roster
 from alerting.notify.base import Channel
@@ -81,6 +82,8 @@ class Timekeeper:
         clocks = self.config.clocks
         started = []
         wanted = []
+        if not clocked(alert.locality, self.config.jurisdiction):
+            return started  # another place's item: shown for reference (参考), nobody's clock
         if alert.level >= 3:
             wanted.append(("major", clocks.major))
         if alert.overall:

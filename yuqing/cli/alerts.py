@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from alerting import deadlines, outbox
 from alerting.config import STATE_LABELS, TASK_LABELS, load_alerting_config, parse_duration
+from alerting.locality import LOCALITY_LABELS
 from alerting.messages import time_left
 from alerting.queries import HISTORY_WORDS
 from alerting.routing import LEVEL_NAMES
@@ -143,8 +144,9 @@ def run_list(args) -> int:
         return 0
     for a, d in queue:
         left = f"{d.label}{time_left(d.due_at, now)}" if d else "-"
+        where = "" if a.locality in ("local", "unknown", None) else f"［{LOCALITY_LABELS[a.locality]}］"
         print(f"{a.id}  {LEVEL_NAMES[a.level]}{'!' if a.emergency else ' '} {STATE_LABELS[a.state]:<5} "
-              f"{a.office:<6} {left:<16} {a.articles:>3}篇/{len(a.sources)}源  {a.title}")
+              f"{a.office:<6} {left:<16} {a.articles:>3}篇/{len(a.sources)}源  {where}{a.title}")
     return 0
 
 
@@ -156,7 +158,7 @@ def run_show(args) -> int:
     if args.json:
         print(json.dumps({
             "id": a.id, "title": a.title, "level": a.level, "state": a.state, "office": a.office,
-            "emergency": a.emergency, "overall": a.overall, "reasons": a.level_reasons,
+            "emergency": a.emergency, "overall": a.overall, "locality": a.locality, "reasons": a.level_reasons,
             "deadlines": [{"label": d.label, "due": d.due_at.isoformat(), "status": d.status} for d in detail.deadlines],
             "tasks": [{"id": t.id, "kind": t.kind, "office": t.office, "state": t.state} for t in detail.tasks],
             "notifications": [{"channel": n.channel, "status": n.status, "attempts": n.attempts,
@@ -166,7 +168,7 @@ def run_show(args) -> int:
     print(f"{a.id}  【{LEVEL_NAMES[a.level]}】{a.title}")
     print(f"  状态 {STATE_LABELS[a.state]}  承办 {a.office}  首发 {a.first_source} {beijing_minute(a.first_seen)}"
           f"  传播 {a.articles}篇/{len(a.sources)}源" + ("  紧急" if a.emergency else "")
-          + ("  可能影响全局" if a.overall else ""))
+          + ("  可能影响全局" if a.overall else "") + f"  属地 {LOCALITY_LABELS[a.locality or 'unknown']}")
     print(f"  依据 {'；'.join(a.level_reasons)}")
     for d in detail.deadlines:
         print(f"  时限 {d.label}  {beijing_minute(d.due_at)}  {deadline_words(d, now)}"

@@ -19,7 +19,8 @@ from sqlalchemy import and_, or_, select
 
 from alerting import deadlines
 from alerting.access import Actor
-from alerting.config import STATE_LABELS, TASK_LABELS
+from alerting.config import STATE_LABELS, TASK_LABELS, Jurisdiction
+from alerting.locality import LOCALITY_LABELS, clocked
 from alerting.messages import time_left
 from alerting.queries import HISTORY_WORDS
 from alerting.reviews import REVIEW_LABELS, file_time, review_state
@@ -86,8 +87,15 @@ def deadline_dict(d: Deadline | None, now: datetime | None = None, alert_state: 
             "left": time_left(d.due_at, now) if owed and now is not None else None}
 
 
-def alert_row(alert: Alert, deadline: Deadline | None = None, now: datetime | None = None) -> dict:
+def alert_row(alert: Alert, deadline: Deadline | None = None, now: datetime | None = None,
+              jurisdiction: Jurisdiction | None = None) -> dict:
+    """An alert as the pages and the API show it. With ``jurisdiction``, ``reference`` says a
+    重大 or 可能影响全局 item from elsewhere whose clocks do not run (参考)."""
+    locality = alert.locality or "unknown"
     return {
+        "locality": locality, "locality_label": LOCALITY_LABELS[locality],
+        "reference": bool(jurisdiction is not None and (alert.level >= 3 or alert.overall)
+                          and not clocked(locality, jurisdiction)),
         "id": alert.id, "title": alert.title, "level": alert.level, "level_name": LEVEL_NAMES[alert.level],
         "state": alert.state, "state_label": STATE_LABELS[alert.state], "office": alert.office,
         "emergency": alert.emergency, "overall": alert.overall, "trigger": alert.trigger,
@@ -102,8 +110,8 @@ def queue(service, actor: Actor, states=None, office: str | None = None, min_lev
     """The alerts ``actor`` may see, most urgent first, each with its nearest deadline owed (a
     missed one, with how late it is, before one still running)."""
     now = service.clock.now()
-    return [alert_row(a, d, now) for a, d in service.queue(actor, states=states, office=office or None,
-                                                           min_level=min_level)]
+    return [alert_row(a, d, now, service.config.jurisdiction)
+            for a, d in service.queue(actor, states=states, office=office or None, min_level=min_level)]
 
 
 def _task(task: Task, alert_title: str = "") -> dict:
@@ -120,7 +128,7 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
     a = detail.alert
     now = service.clock.now()
     owed = [d for d in detail.deadlines if deadlines.owed(d, a.state)]
-    row = alert_row(a, min(owed, key=lambda d: d.due_at) if owed else None, now)
+    row = alert_row(a, min(owed, key=lambda d: d.due_at) if owed else None, now, service.config.jurisdiction)
     row.update(
         summary=a.summary, level_reasons=list(a.level_reasons or []), matched_rules=list(a.matched_rules or []),
         explanation=list(a.explanation or []), dismiss_reason=a.dismiss_reason, relevance=a.relevance,

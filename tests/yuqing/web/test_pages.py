@@ -252,3 +252,20 @@ def test_the_leader_reads_the_accountability_report_and_exports_it(site):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert leader.get("/accountability?from=2026-13-01").status_code == 404
 
+
+
+def test_the_queue_flags_local_items_and_shows_other_places_major_items_for_reference(site):
+    now = site.service.clock.now()
+    far = site.service.ingest(scored("网传广东省某市纪委书记为举报对象通风报信", at=now, level=3, story="far",
+                                     text="广东省某市纪委书记被指通风报信"))
+    home = site.service.ingest(scored("会昌县某乡纪委干部被指压案不查", at=now, level=3, story="home",
+                                      text="会昌县 举报 压案不查"))
+    rows = re.findall(r'<tr data-alert="(\w+)".*?</tr>', site.client("xc").get("/queue").text, re.S)
+    assert rows.index(home) < rows.index(far)  # the county's own first
+    page = site.client("xc").get("/queue").text
+    row_of = {m.group(1): m.group(0) for m in re.finditer(r'<tr data-alert="(\w+)".*?</tr>', page, re.S)}
+    assert "本地" in row_of[home] and "参考" not in row_of[home]
+    assert 'class="countdown"' in row_of[home]          # its one-hour clock runs
+    assert "外地" in row_of[far] and "参考" in row_of[far]
+    assert 'class="countdown"' not in row_of[far]       # nobody's clock
+    assert "参考" in site.client("xc").get(f"/alerts/{far}").text

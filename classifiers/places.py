@@ -1,0 +1,44 @@
+"""Places a text names: the administrative places (provinces, cities, counties, districts, towns)
+that say where an item happened, for the locality of an alert (:mod:`alerting.locality`).
+
+jieba's part-of-speech tagger marks place names (``ns``), but it also marks words that are not
+places (镇里, 城市, 上门); so a tagged word counts only when it is an administrative name (ending in
+省, 市, 县, 区, 州, 盟, 旗, 镇 or 乡, three characters or more) or a province, which texts often
+name without its suffix (河南郑州, 广东深圳).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+import jieba
+import jieba.posseg
+
+from pipeline.text import normalize
+
+__all__ = ["places", "PROVINCES"]
+
+#: the provincial-level divisions by the names texts use for them
+PROVINCES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江",
+             "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川",
+             "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "台湾", "香港", "澳门")
+_ADMINISTRATIVE = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|州|盟|旗|镇|乡)")
+_PROVINCE = re.compile("|".join(PROVINCES))
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> jieba.posseg.POSTokenizer:
+    """The tagger, its dictionary loaded on first use (about a second), not on import."""
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+
+
+def places(text: str) -> list[str]:
+    """The places ``text`` names (simplified script), in order of first mention, each once."""
+    folded = normalize(text)
+    found = [word for word, flag in _tagger().cut(folded)
+             if flag.startswith("ns") and _ADMINISTRATIVE.fullmatch(word)]
+    found += _PROVINCE.findall(folded)
+    return list(dict.fromkeys(found))
