@@ -117,8 +117,8 @@ class AlertService:
         return self.workflow.judge(alert_id, actor, note, level, office, overall, emergency)
 
     def escalate(self, alert_id: str, actor: Actor, note: str, level: int | None = None,
-                 emergency: bool = False, overall: bool = False) -> str:
-        return self.workflow.escalate(alert_id, actor, note, level, emergency, overall)
+                 emergency: bool = False, overall: bool = False, local: bool = False) -> str:
+        return self.workflow.escalate(alert_id, actor, note, level, emergency, overall, local)
 
     def assign(self, alert_id: str, actor: Actor, office: str, note: str = "") -> str:
         return self.workflow.assign(alert_id, actor, office, note)

@@ -205,12 +205,17 @@ class Workflow:
                          subject, body, a.now)
 
     def escalate(self, alert_id: str, actor, note: str, level: int | None = None,
-                 emergency: bool = False, overall: bool = False) -> str:
-        """Raise the level or mark the item urgent / of overall effect, in any open state."""
+                 emergency: bool = False, overall: bool = False, local: bool = False) -> str:
+        """Raise the level or mark the item urgent / of overall effect, in any open state;
+        ``local``: the office knows the item is its own (属地) whatever places it names, so its
+        clocks run from now."""
         with self.acting(alert_id, actor, "escalate", note=note) as a:
             self._require_open(a.alert, "escalate")
             if level is not None and level < a.alert.level:
                 raise IllegalTransition(f"escalate raises a level; to lower it, judge it (now {a.alert.level})")
+            if local and a.alert.locality != "local":
+                a.extra["locality"] = {"from": a.alert.locality, "to": "local"}
+                a.alert.locality = "local"
             self._apply_judgement(a, level, None, overall or None, emergency or None)
         return alert_id
 

@@ -48,7 +48,7 @@ def run(url: str, n: int, batch: int) -> dict:
     office = Actor("bench", "宣传部")
     alert_ids = [a.id for a in service.list(office)][:100]
     for alert_id in alert_ids:
-        service.consult(alert_id, office, [TaskSpec(f"任务{k}", "监督检查室", "", timedelta(minutes=45))
+        service.consult(alert_id, office, [TaskSpec(f"任务{k}", "监督检查室", "监督检查室值班员", timedelta(minutes=45))
                                            for k in range(3)])
     clock.advance(minutes=50)
     t0 = time.perf_counter()

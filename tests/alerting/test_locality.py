@@ -92,3 +92,16 @@ def test_the_clocks_for_items_elsewhere_are_a_setting(store_factory, clock):
     service.ingest(item("网传广东省某市纪委书记为举报对象通风报信", story="far"))
     (alert,) = service.list(SYSTEM)
     assert [d.kind for d in service.show(alert.id, SYSTEM).deadlines] == ["major"]
+
+
+def test_the_office_can_say_an_item_from_elsewhere_is_its_own(service, clock):
+    service.ingest(item("网传广东省某市纪委书记为举报对象通风报信", story="far"))
+    (alert,) = service.list(SYSTEM)
+    clock.advance(minutes=12)
+    service.escalate(alert.id, SYSTEM, "举报人是本县干部，属我委管辖", local=True)
+    detail = service.show(alert.id, SYSTEM)
+    assert detail.alert.locality == "local"
+    (deadline,) = detail.deadlines
+    assert deadline.due_at == NINE + timedelta(minutes=12, hours=1)
+    (entry,) = [e for e in detail.history if e.action == "escalate"]
+    assert entry.after["locality"] == {"from": "elsewhere", "to": "local"}

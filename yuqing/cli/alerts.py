@@ -80,10 +80,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = action("exempt", "免于上报: the 组长 lets an upward report go unmade, with the reason", run_exempt)
     p.add_argument("--deadline", required=True, choices=("major", "overall"), help="which report")
     p.add_argument("--reason", required=True)
-    p = action("escalate", "raise the level or mark urgent / of overall effect", run_escalate)
+    p = action("escalate", "raise the level, mark urgent / of overall effect, or the commission's own",
+               run_escalate)
     p.add_argument("--level", type=int, choices=(2, 3))
     p.add_argument("--emergency", action="store_true")
     p.add_argument("--overall", action="store_true")
+    p.add_argument("--local", action="store_true",
+                   help="属地: the item is this commission's own, whatever places it names (its clocks run)")
     p.add_argument("--note", required=True)
     action("deadlines", "deadlines not yet met, missed ones first, with time left or how late",
            run_deadlines, alert=False)
@@ -254,7 +257,7 @@ def run_report(args) -> int:
 def run_escalate(args) -> int:
     with acting(args) as (service, actor):
         service.escalate(args.alert_id, actor, args.note, level=args.level,
-                         emergency=args.emergency, overall=args.overall)
+                         emergency=args.emergency, overall=args.overall, local=args.local)
     print(f"{args.alert_id}: escalated")
     return 0
 
