@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from alerting.store.engine import sqlalchemy_url
 from alerting.testing import scored
+from pipeline.records import SHANGHAI
 from pipeline.config import load_settings
 from yuqing.cli.identity import may_override
 from yuqing.cli.main import main
@@ -220,6 +221,30 @@ def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, 
     assert (entry["actor"], entry["after"]["briefing"]) == ("chen", "舆情日报-2026-11-26")
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0 and "chain intact" in out
+
+
+def test_the_office_words_the_drafted_sections_and_the_leader_then_approves(tmp_path, capsys, monkeypatch, accounts):
+    accounts.login("wangmin")
+    assert run(capsys, "alerts", "ingest", "--input", str(write_one(tmp_path)))[0] == 0
+    today = datetime.now(timezone.utc).astimezone(SHANGHAI).date()
+    code, out, err = run(capsys, "report", "daily", "--date", today.isoformat())
+    assert code == 0, err
+    name = f"舆情日报-{today:%Y-%m-%d}"
+    html = (tmp_path / "data" / "briefings" / f"{name}.html").read_text(encoding="utf-8")
+    assert "七、预控处置意见" in html and "网友实名举报某镇干部吃拿卡要" in html.split("七、预控处置意见")[1]
+
+    accounts.login("chen")
+    assert run(capsys, "report", "return", name, "--note", "预控处置意见要写明责任部门")[0] == 0
+    accounts.login("wangmin")
+    code, out, err = run(capsys, "report", "edit", name, "--measures", "宣传部会同监督检查室核实，今日内报告核实结果。")
+    assert code == 0 and "待审批" in out, err
+    html = (tmp_path / "data" / "briefings" / f"{name}.html").read_text(encoding="utf-8")
+    assert "宣传部会同监督检查室核实，今日内报告核实结果。" in html
+    accounts.login("chen")
+    code, out, _ = run(capsys, "report", "approve", name)
+    assert code == 0 and "已批准" in out
+    code, _, err = run(capsys, "report", "edit", "日报-昨天", "--measures", "x")
+    assert code == 2 and "is not a briefing's name" in err
 
 
 def test_the_accountability_report_is_for_the_leading_group(tmp_path, capsys, monkeypatch, accounts):
