@@ -32,7 +32,7 @@ from alerting.access import SYSTEM
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
 from alerting.notifier import Notifier
-from alerting.routing import Reason, Routed, route, spread_level
+from alerting.routing import Proposal, Reason, Routed, propose, route, spread_level
 from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, VolumeSpike
 from alerting.timekeeper import Timekeeper
@@ -89,11 +89,29 @@ class Intake:
                     outcomes.append(exc)
         return outcomes
 
-    def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime) -> str | None:
+    def hand_in(self, article: ScoredArticle, proposal: Proposal, actor) -> str | None:
+        """An item an office found (报送), scored by the classifier like any other, with the
+        office's proposed level beside the model's (:func:`alerting.routing.propose`): it enters
+        the same queue. Returns the alert's id; None when neither the model nor the office gives
+        it a level (nothing to report). The hand-in is in the audit log under ``actor``."""
+        now = self.clock.now()
+        with self.store.session() as session:
+            alert_id = self._ingest_one(session, article, now, proposal)
+            if alert_id is not None:
+                audit.append(session, now, actor.name, "hand_in", alert_id, None,
+                             {"office": proposal.office, "proposed": proposal.level, "reason": proposal.reason,
+                              "model_level": article.level, "article": article.id, "title": article.title,
+                              "source": article.source_id})
+        return alert_id
+
+    def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime,
+                    proposal: Proposal | None = None) -> str | None:
         if len(article.source_id) > SOURCE_ID_MAX:
             raise Quarantine(f"source id of {len(article.source_id)} characters (at most {SOURCE_ID_MAX}): "
                              f"{article.source_id[:40]}...; fix the source's id in sources.yaml")
         routed = route(article, self.config)
+        if proposal is not None:
+            routed = propose(routed, proposal)
         if routed.level < 1:
             return None
         story_key = article.story_id or f"article:{article.id}"

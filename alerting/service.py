@@ -26,11 +26,13 @@ from alerting.access import Access, Actor
 from alerting.clock import Clock, SystemClock
 from alerting.config import AlertingConfig
 from alerting.dismissals import Dismissals
+from alerting.errors import Forbidden
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
 from alerting.queries import AlertDetail, Queries
 from alerting.reviews import BriefingReviews
+from alerting.routing import Proposal
 from alerting.store import Store
 from alerting.store.models import Alert, BriefingReview, Deadline, Dismissal
 from alerting.timekeeper import TickReport, Timekeeper
@@ -82,6 +84,16 @@ class AlertService:
 
     def ingest_many(self, articles: list[ScoredArticle]) -> list[str | None | Exception]:
         return self.intake.ingest_many(articles)
+
+    def hand_in(self, article: ScoredArticle, proposal: Proposal, actor: Actor) -> str | None:
+        """报送: an item ``proposal.office`` found, already scored, into the queue (see
+        :meth:`alerting.intake.Intake.hand_in`). An office hands in its own finds; the
+        coordinating office and the leading group may hand in for any office."""
+        self.access.check_office(proposal.office)
+        if actor.office != proposal.office and not self.access.coordinates(actor):
+            raise Forbidden(f"{actor.name} ({actor.office or 'no office'}) may not hand in for {proposal.office}; "
+                            "hand it in for your own office")
+        return self.intake.hand_in(article, proposal, actor)
 
     def tick(self, deliver: bool = True) -> TickReport:
         return self.timekeeper.tick(deliver)

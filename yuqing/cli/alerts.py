@@ -20,6 +20,7 @@ from alerting.service import AlertService
 from alerting.store.models import Deadline
 from pipeline.records import ScoredArticle, beijing_minute
 from yuqing.app import Application, open_service
+from yuqing.cli import handin
 from yuqing.cli.common import settings_from, stop_on_signals
 from yuqing.cli.identity import acting, actor_options
 
@@ -89,7 +90,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = action("tick", "fire due reminders and escalations, deliver messages", run_tick, alert=False)
     p.add_argument("--loop", action="store_true", help="keep going every --interval seconds")
     p.add_argument("--interval", type=float, default=5.0)
-    p = action("ingest", "open alerts from a JSON Lines file of scored articles", run_ingest, alert=False)
+    p = action("new", "报送: hand in an item your office found (scored, then queued like the rest)",
+               handin.run_new, alert=False)
+    handin.configure(p)
+    p = action("ingest", "open alerts from a JSON Lines file of scored articles (the pipeline's "
+               "articles.scored records; for an item of your own use `alerts new`)", run_ingest, alert=False)
     p.add_argument("--input", required=True, metavar="FILE.jsonl")
     p = actions.add_parser("config-check", help="validate an alerting.yaml")
     p.add_argument("file", nargs="?", help="default: alerting.file of yuqing.yaml")
@@ -290,7 +295,8 @@ def run_ingest(args) -> int:
                 try:
                     article = ScoredArticle.model_validate_json(line)
                 except ValueError as exc:
-                    print(f"{args.input}:{n}: not a scored article: {str(exc).splitlines()[0]}")
+                    print(f"{args.input}:{n}: not a scored article: {str(exc).splitlines()[0]}"
+                          + (SCORES_ONLY if _scores_only(line) else ""))
                     problems += 1
                     continue
                 if service.ingest(article):
@@ -303,6 +309,20 @@ def run_ingest(args) -> int:
     print(f"{len(alerts)} alert{'' if len(alerts) == 1 else 's'} from {args.input}: {opened} opened, "
           f"{len(alerts) - opened} already open" + (f"; {problems} lines skipped" if problems else ""))
     return 1 if problems else 0
+
+
+SCORES_ONLY = ("; this line is `yuqing classify` output (the scores of a text, not an article with its "
+               "source, address and time): hand an item in with `yuqing alerts new --title ... --text ... "
+               "--source ... --office ...`, which scores it too")
+
+
+def _scores_only(line: str) -> bool:
+    """Whether a JSON line looks like ``yuqing classify`` output: scores without an article."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and {"relevance", "level"} <= record.keys() and "source_id" not in record
 
 
 def run_config_check(args) -> int:

@@ -257,3 +257,31 @@ def test_the_accountability_report_is_for_the_leading_group(tmp_path, capsys, mo
     assert {p.suffix for p in (tmp_path / "data" / "briefings").glob("迟报漏报情况-2026-11-01至2026-11-30.*")} == \
         {".html", ".pdf", ".xlsx"}
 
+
+
+def test_an_office_hands_in_what_it_found_and_classify_output_is_pointed_there(tmp_path, capsys, monkeypatch,
+                                                                                accounts):
+    accounts.login("liqiang")
+    code, out, err = run(capsys, "alerts", "new", "--title", "群众来电反映某镇干部收受好处费",
+                         "--text", "来电人称某镇副镇长在危房改造中收受好处费三万元，已向媒体反映。",
+                         "--source", "群众来电", "--office", "信访室", "--level", "较大", "--reason", "来电人称已联系媒体")
+    assert code == 0, err
+    first, reasons = out.splitlines()[:2]
+    assert "群众来电反映某镇干部收受好处费" in first and ("【较大】" in first or "【重大】" in first)
+    assert "模型判定:" in reasons and "报送建议:信访室→较大（来电人称已联系媒体）" in reasons
+    alert_id = first.split()[0]
+    code, out, _ = run(capsys, "audit", "log", "--json")
+    [entry] = [json.loads(line) for line in out.splitlines() if '"hand_in"' in line]
+    assert (entry["actor"], entry["alert_id"], entry["after"]["proposed"]) == ("liqiang", alert_id, 2)
+
+    code, _, err = run(capsys, "alerts", "new", "--title", "x", "--source", "群众来电", "--office", "信访室")
+    assert code == 2 and "give --link URL or --text TEXT" in err
+    code, _, err = run(capsys, "alerts", "new", "--title", "x", "--text", "y", "--source", "s", "--office", "案管室")
+    assert code != 0 and "hand it in for your own office" in err
+
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text('{"id": "1", "relevance": 0.9, "sensitivity": 0.8, "level": 3, "department": "信访室", '
+                      '"explanation": [], "matched_rules": []}\n', encoding="utf-8")
+    accounts.login("wangmin")
+    code, out, _ = run(capsys, "alerts", "ingest", "--input", str(scores))
+    assert code == 1 and "is `yuqing classify` output" in out and "yuqing alerts new" in out
