@@ -30,6 +30,7 @@ from alerting.errors import Forbidden
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
+from alerting.petitions import Petitions
 from alerting.queries import AlertDetail, Queries
 from alerting.reviews import BriefingReviews
 from alerting.routing import Proposal
@@ -61,6 +62,7 @@ class AlertService:
         self.dismissals = Dismissals(store, config, self.clock, self.access, self.notifier, self.workflow)
         self.queries = Queries(store, self.access)
         self.reviews = BriefingReviews(store, self.clock, self.access)
+        self.petitions = Petitions(store, self.clock, self.access)
 
     @property
     def channels(self) -> dict[str, Channel]:
@@ -94,6 +96,13 @@ class AlertService:
             raise Forbidden(f"{actor.name} ({actor.office or 'no office'}) may not hand in for {proposal.office}; "
                             "hand it in for your own office")
         return self.intake.hand_in(article, proposal, actor)
+
+    def check_petition(self, actor: Actor, channel: str, summary: str, received_at) -> None:
+        self.petitions.check(actor, channel, summary, received_at)
+
+    def record_petition(self, alert_id: str, actor: Actor, channel: str, summary: str, received_at,
+                        named: bool = False) -> int:
+        return self.petitions.record(alert_id, actor, channel, summary, received_at, named)
 
     def tick(self, deliver: bool = True) -> TickReport:
         return self.timekeeper.tick(deliver)

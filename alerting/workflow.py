@@ -60,7 +60,7 @@ ACTION_WORDS = {
     "ack": "签收", "judge": "初步研判", "warn": "发布预警", "verify": "反馈核实", "deep_judge": "深度研判",
     "propose": "提出处置意见", "approve": "审定处置意见", "close": "办结", "dismiss": "排除误报",
     "report": "上报", "assign": "改派", "escalate": "升级", "consult": "即时会商", "task_done": "完成任务",
-    "exempt": "免于上报", "hand_in": "部门报送", "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
+    "exempt": "免于上报", "hand_in": "部门报送", "petition": "信访登记", "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
 }
 
 #: called with (alert, article ids, reason, actor) when an alert is dismissed as a false alarm

@@ -93,6 +93,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = action("new", "报送: hand in an item your office found (scored, then queued like the rest)",
                handin.run_new, alert=False)
     handin.configure(p)
+    p = action("petition", "信访室 records a 来信/来访/来电/网上举报 linked to an alert (or handed in)",
+               handin.run_petition, alert=False)
+    handin.configure_petition(p)
     p = action("ingest", "open alerts from a JSON Lines file of scored articles (the pipeline's "
                "articles.scored records; for an item of your own use `alerts new`)", run_ingest, alert=False)
     p.add_argument("--input", required=True, metavar="FILE.jsonl")
@@ -166,6 +169,8 @@ def run_show(args) -> int:
             "tasks": [{"id": t.id, "kind": t.kind, "office": t.office, "state": t.state} for t in detail.tasks],
             "notifications": [{"channel": n.channel, "status": n.status, "attempts": n.attempts,
                                "error": n.last_error} for n in detail.notifications],
+            "petitions": [{"id": p.id, "channel": p.channel, "received": p.received_at.isoformat(),
+                           "summary": p.summary, "named": p.named} for p in detail.petitions],
         }, ensure_ascii=False))
         return 0
     print(f"{a.id}  【{LEVEL_NAMES[a.level]}】{a.title}")
@@ -181,6 +186,8 @@ def run_show(args) -> int:
               f"{TASK_LABELS.get(t.state, t.state)}" + (f"  反馈：{t.result}" if t.result else ""))
     for r in detail.reports:
         print(f"  上报 {r.recipient}  {beijing_minute(r.at)}  {r.actor}")
+    for p in detail.petitions:
+        print(f"  信访 #{p.id} {p.channel}{'（实名）' if p.named else ''}  {beijing_minute(p.received_at)}  {p.summary}")
     for n in detail.notifications:
         if n.status != "sent":
             print(f"  通知 {n.channel} {outbox.STATUS_LABELS.get(n.status, n.status)} 尝试{n.attempts}次"

@@ -285,3 +285,27 @@ def test_an_office_hands_in_what_it_found_and_classify_output_is_pointed_there(t
     accounts.login("wangmin")
     code, out, _ = run(capsys, "alerts", "ingest", "--input", str(scores))
     assert code == 1 and "is `yuqing classify` output" in out and "yuqing alerts new" in out
+
+
+def test_the_petition_office_records_a_call_linked_to_an_alert_or_handed_in(tmp_path, capsys, monkeypatch,
+                                                                            accounts):
+    accounts.login("liqiang")
+    code, out, err = run(capsys, "alerts", "petition", "--channel", "来电", "--named", "--level", "较大",
+                         "--summary", "来电人实名反映某村支书侵占集体山林私自转包，已多次反映无果")
+    assert code == 0, err
+    assert out.startswith("信访 #1 (来电) → Y") and ("【较大】" in out or "【重大】" in out)
+    alert_id = out.split("→ ")[1].split()[0]
+    code, out, err = run(capsys, "alerts", "petition", "--channel", "来信", "--alert", alert_id,
+                         "--received", "2026-12-01T10:00", "--summary", "同一事项的来信")
+    assert code == 0 and out.startswith(f"信访 #2 (来信) → {alert_id}"), err
+    code, out, _ = run(capsys, "alerts", "show", alert_id, "--json")
+    petitions = json.loads(out)["petitions"]
+    assert [(p["channel"], p["named"]) for p in petitions] == [("来信", False), ("来电", True)]
+    assert petitions[0]["received"].startswith("2026-12-01T02:00")     # 10:00 Beijing time
+    code, out, _ = run(capsys, "alerts", "show", alert_id)
+    assert "信访 #1 来电（实名）" in out and "信访登记" in out
+
+    accounts.login("wangmin")   # the coordinating office may record for 信访室; another office may not
+    assert run(capsys, "alerts", "petition", "--channel", "网上举报", "--alert", alert_id, "--summary", "x")[0] == 0
+    code, _, err = run(capsys, "alerts", "petition", "--channel", "来访", "--summary", "   ")
+    assert code != 0 and "say what the petition reports" in err
