@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pipeline.records import FILE_URN, Article
 
-__all__ = ["LEVEL_WORDS", "item_article", "level_of"]
+__all__ = ["LEVEL_WORDS", "item_article", "level_of", "petition_article"]
 
 #: the levels an office may propose, in the rules' words
 LEVEL_WORDS = {"一般": 1, "较大": 2, "重大": 3}
@@ -44,3 +44,10 @@ def item_article(title: str, source: str, at: datetime, link: str | None = None,
     url = link.strip() if link else FILE_URN + "handin-" + hashlib.sha1(
         f"{source}\n{title}\n{text}".encode("utf-8")).hexdigest()[:16]
     return Article.create(source_id=source, url=url, title=title, content=text or title, fetched=at)
+
+
+def petition_article(channel: str, summary: str, received: datetime, title: str = "") -> Article:
+    """The article of a petition item handed in by 信访室 (no alert yet): titled by its channel and
+    ``title`` (default: the start of the summary), its source the channel (信访来电 ...)."""
+    head = (title or summary.strip().splitlines()[0][:40] if summary.strip() else title).strip()
+    return item_article(f"{channel}：{head}", f"信访{channel}", received, text=summary)

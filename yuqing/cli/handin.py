@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from alerting.handins import LEVEL_WORDS, item_article, level_of
+from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article
 from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.routing import LEVEL_NAMES, Proposal
 from pipeline.errors import ConfigError
@@ -91,8 +91,7 @@ def run_petition(args) -> int:
         service.check_petition(actor, args.channel, args.summary, received)  # before anything is handed in
         alert_id = args.alert
         if alert_id is None:
-            title = (args.title or args.summary.strip().splitlines()[0][:40]).strip()
-            article = item_article(f"{args.channel}：{title}", f"信访{args.channel}", received, text=args.summary)
+            article = petition_article(args.channel, args.summary, received, args.title or "")
             with Application(settings) as app:
                 scored = app.scorer.score(article)
             proposal = Proposal(PETITION_OFFICE, level_of(args.level) or 1, f"信访{args.channel}")
