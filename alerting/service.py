@@ -24,14 +24,15 @@ from typing import Iterable
 from alerting import audit
 from alerting.access import Access, Actor
 from alerting.clock import Clock, SystemClock
-from alerting.config import AlertingConfig
+from alerting.config import STATE_LABELS, AlertingConfig
 from alerting.dismissals import Dismissals
+from alerting.drills import DrillReport, drill_article, drill_report
 from alerting.errors import Forbidden
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
 from alerting.petitions import Petitions
-from alerting.queries import AlertDetail, Queries
+from alerting.queries import HISTORY_WORDS, AlertDetail, Queries
 from alerting.reviews import BriefingReviews
 from alerting.routing import Proposal
 from alerting.store import Store
@@ -103,6 +104,26 @@ class AlertService:
     def record_petition(self, alert_id: str, actor: Actor, channel: str, summary: str, received_at,
                         named: bool = False) -> int:
         return self.petitions.record(alert_id, actor, channel, summary, received_at, named)
+
+    def start_drill(self, scenario: str, level: int, office: str, actor: Actor) -> str:
+        """演练: open a drill alert for ``office`` at ``level`` from ``scenario`` (see
+        :mod:`alerting.drills`), on this service's clock. For the coordinating office and the
+        leading group; ValueError for an empty scenario or a level outside 1-3."""
+        self.access.require_coordinator(actor, "start a drill")
+        self.access.check_office(office)
+        now = self.clock.now()
+        article = drill_article(scenario, level, office, now)
+        with self.store.session() as session:
+            alert_id = self.intake.ingest_in(session, article, now)
+            audit.append(session, now, actor.name, "drill_start", alert_id, None,
+                         {"scenario": scenario, "level": level, "office": office})
+        return alert_id
+
+    def drill_report(self, alert_id: str, actor: Actor) -> DrillReport:
+        """What was done in the drill, when, against which deadline, and the late steps."""
+        with self.store.session() as session:
+            alert = self.access.load(session, alert_id, actor)
+            return drill_report(session, alert, self.clock.now(), HISTORY_WORDS, STATE_LABELS)
 
     def tick(self, deliver: bool = True) -> TickReport:
         return self.timekeeper.tick(deliver)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -309,3 +310,26 @@ def test_the_petition_office_records_a_call_linked_to_an_alert_or_handed_in(tmp_
     assert run(capsys, "alerts", "petition", "--channel", "网上举报", "--alert", alert_id, "--summary", "x")[0] == 0
     code, _, err = run(capsys, "alerts", "petition", "--channel", "来访", "--summary", "   ")
     assert code != 0 and "say what the petition reports" in err
+
+
+def test_a_drill_is_started_worked_with_the_usual_commands_and_reported(tmp_path, capsys, monkeypatch, accounts):
+    accounts.login("liqiang")
+    code, _, err = run(capsys, "drill", "start", "--scenario", "网传某镇干部酒驾顶包")
+    assert code != 0 and "may not start a drill" in err
+    accounts.login("wangmin")
+    code, out, err = run(capsys, "drill", "start", "--scenario", "网传某镇干部酒驾顶包", "--level", "重大")
+    assert code == 0, err
+    drill = out.split()[0]
+    assert "【演练】网传某镇干部酒驾顶包" in out and "1小时上报" in out
+    assert run(capsys, "alerts", "judge", drill, "--note", "演练：按重大处置")[0] == 0
+    code, out, err = run(capsys, "alerts", "report", drill, "--note", "电话报告")
+    assert code == 0, err
+    code, out, err = run(capsys, "drill", "report", drill)
+    assert code == 0, err
+    assert "# 演练报告：【演练】网传某镇干部酒驾顶包" in out
+    assert "| 开始演练 |" in out and "| 初步研判 |" in out and "| 上报 |" in out and "未向上级单位报送" in out
+    written = Path(out.strip().splitlines()[-1])              # relative to the data directory's parent
+    assert written.suffix == ".md" and "未向上级单位报送" in written.read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "report", "daily", "--date", datetime.now(timezone.utc).astimezone(SHANGHAI)
+                       .date().isoformat())
+    assert code == 0 and "演练" not in Path(out.splitlines()[0]).read_text(encoding="utf-8")
