@@ -180,7 +180,7 @@ class Intake:
                      {**audit.snapshot(alert), "trigger": trigger, "reasons": alert.level_reasons,
                       "article": article.id, "deadlines": {d.key: d.due_at for d in started}})
         subject, body = messages.opened(alert, started, self.config.console_url)
-        # 重大 items go to the leading group's head at once too: the 1-hour clock is theirs as well
+        # 重大 items go to the coordinating group's head at once too: the 1-hour clock is theirs as well
         self.notifier.notify(session, alert, f"open:{alert.id}", subject, body, now, leader=alert.level >= 3)
         return alert
 

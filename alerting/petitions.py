@@ -5,7 +5,7 @@ A petition touching a matter already in the queue is linked to its alert; one ab
 is handed in first (:meth:`alerting.intake.Intake.hand_in`, by the caller, which owns the
 classifier) and linked to the alert that opens. Each item is a
 :class:`~alerting.store.models.Petition` row and an audit entry, listed on the alert's page.
-Recording is 信访室's (the coordinating office and the leading group may record for it).
+Recording is 信访室's (the coordinating office and the coordinating group may record for it).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ It builds the parts, each with one job, around one store, one ``alerting.yaml`` 
     workflow.py    Workflow    the actions of 研判预警 and 即时会商, each audited
     queries.py     Queries     the queue, one alert in full, the open deadlines
     dismissals.py  Dismissals  排除误报: a proposal the 组长 decides from 较大 up
-    reviews.py     BriefingReviews   the leading group approves or returns briefings
+    reviews.py     BriefingReviews   the coordinating group approves or returns briefings
 
 and offers their public methods under one name (``service.judge``, ``service.ingest``,
 ``service.tick`` ...). Code that needs one part only may use it directly (``service.workflow``).
@@ -91,7 +91,7 @@ class AlertService:
     def hand_in(self, article: ScoredArticle, proposal: Proposal, actor: Actor) -> str | None:
         """报送: an item ``proposal.office`` found, already scored, into the queue (see
         :meth:`alerting.intake.Intake.hand_in`). An office hands in its own finds; the
-        coordinating office and the leading group may hand in for any office."""
+        coordinating office and the coordinating group may hand in for any office."""
         self.access.check_office(proposal.office)
         if actor.office != proposal.office and not self.access.coordinates(actor):
             raise Forbidden(f"{actor.name} ({actor.office or 'no office'}) may not hand in for {proposal.office}; "
@@ -108,7 +108,7 @@ class AlertService:
     def start_drill(self, scenario: str, level: int, office: str, actor: Actor) -> str:
         """演练: open a drill alert for ``office`` at ``level`` from ``scenario`` (see
         :mod:`alerting.drills`), on this service's clock. For the coordinating office and the
-        leading group; ValueError for an empty scenario or a level outside 1-3."""
+        coordinating group; ValueError for an empty scenario or a level outside 1-3."""
         self.access.require_coordinator(actor, "start a drill")
         self.access.check_office(office)
         now = self.clock.now()

@@ -301,7 +301,7 @@ class Workflow:
         return alert_id
 
     def propose(self, alert_id: str, actor, proposal: str) -> str:
-        """处置意见 to the leading group."""
+        """处置意见 to the coordinating group."""
         with self.acting(alert_id, actor, "propose", "propose", note=proposal) as a:
             subject, body = messages.proposal(a.alert, proposal, self.config.console_url)
             self.notifier.notify(a.session, a.alert, f"propose:{alert_id}", subject, body, a.now, offices=[],
@@ -309,7 +309,7 @@ class Workflow:
         return alert_id
 
     def approve(self, alert_id: str, actor, note: str = "") -> str:
-        """The leading group approves the proposal: handling and reporting begin."""
+        """The coordinating group approves the proposal: handling and reporting begin."""
         self.access.require_leader(actor, "approve a proposal")
         with self.acting(alert_id, actor, "approve", "approve", note=note):
             pass

@@ -262,7 +262,7 @@ class VolumeCount(Base):
 class User(Base):
     """A console account: one person of one office, with a role that decides which pages they get.
 
-    ``role`` is ``staff`` (an office's worker), ``leader`` (组长, the leading group), ``analyst``
+    ``role`` is ``staff`` (an office's worker), ``leader`` (组长, the coordinating group), ``analyst``
     (search and trends), ``operator`` (crawl sources) or ``admin``. The password is kept only as
     an argon2 hash; ``disabled`` accounts cannot log in and their sessions end.
     """
@@ -307,7 +307,7 @@ class LoginFailure(Base):
                       Index("ix_login_failures_ip_at", "ip", "at"))
 
 
-# ---- the leading group's review of briefings (migration 0003) -----------------------------------
+# ---- the coordinating group's review of briefings (migration 0003) -----------------------------------
 
 
 class BriefingReview(Base):

@@ -10,7 +10,7 @@
 
 A drill is left out of briefings and the accountability report, its upward reports are recorded
 inside the commission only and reach no upward unit (:mod:`alerting.drills`). Starting one is for
-the coordinating office and the leading group (yuqing login).
+the coordinating office and the coordinating group (yuqing login).
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ Files go to ``DATA_DIR/briefings/`` (or ``--out DIR``), named like ``舆情日�
 ./sources.yaml or ./sources/ when there is one), by id otherwise. The ticker (``yuqing run``, ``yuqing alerts tick --loop``) makes
 the daily and weekly ones on schedule (``briefings`` in alerting.yaml).
 
-``approve`` and ``return`` are the leading group's review (通报审批), NAME being the file name
-without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the leading group
+``approve`` and ``return`` are the coordinating group's review (通报审批), NAME being the file name
+without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the coordinating group
 (a leader or admin account) may decide, and the decision is written to the audit log.
-``accountability`` (:mod:`alerting.accountability`) is the leading group's too: HTML, PDF and XLSX.
+``accountability`` (:mod:`alerting.accountability`) is the coordinating group's too: HTML, PDF and XLSX.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--sources", metavar="PATH", help="sources.yaml, for the sources' names")
     actor_options(p)
     p.set_defaults(run=run_edit)
-    for decision, help in (("approve", "批准 a briefing (the leading group, logged in as leader)"),
+    for decision, help in (("approve", "批准 a briefing (the coordinating group, logged in as leader)"),
                            ("return", "退回 a briefing for rework, saying what to change (--note)")):
         p = kinds.add_parser(decision, help=help)
         p.add_argument("name", metavar="NAME", help="the briefing's file name without .html/.pdf, "
@@ -74,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         actor_options(p)
         p.set_defaults(run=run_review)
     p = kinds.add_parser("accountability", help="迟报漏报情况: every late or missed report and verification "
-                         "by office and person (HTML, PDF, Excel; the leading group)")
+                         "by office and person (HTML, PDF, Excel; the coordinating group)")
     p.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
     p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
     p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")

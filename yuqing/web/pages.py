@@ -346,7 +346,7 @@ def overview(request: Request, login=Depends(require_page("overview"))):
 
 @router.post("/briefings/{name}/{decision}")
 async def briefing_review(request: Request, name: str, decision: str):
-    """批准 / 退回 from the overview's forms; the service decides who may (the leading group)."""
+    """批准 / 退回 from the overview's forms; the service decides who may (the coordinating group)."""
     login, form = await _posted(request)
     if decision not in REVIEW_WORDS:
         raise NotFound(f"no action {decision!r} on a briefing")

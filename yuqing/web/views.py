@@ -202,7 +202,7 @@ def briefing_rows(service, folder: Path | None) -> list[dict]:
 
 
 def overview(service, actor: Actor, briefings: Path | None = None) -> dict:
-    """The leading group's page: open 重大 items, overdue and coming deadlines, proposals to approve,
+    """The coordinating group's page: open 重大 items, overdue and coming deadlines, proposals to approve,
     and, given the briefings folder, the latest briefings and those waiting for approval."""
     now = service.clock.now()
     rows = queue(service, actor)

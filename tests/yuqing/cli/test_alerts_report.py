@@ -208,7 +208,7 @@ def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, 
 
     accounts.login("wangmin")
     code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-26")
-    assert code == 2 and "wangmin may not approve a briefing: that is for the leading group" in err
+    assert code == 2 and "wangmin may not approve a briefing: that is for the coordinating group" in err
     accounts.login("chen")
     code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-25")
     assert code == 2 and "no briefing '舆情日报-2026-11-25'" in err
