@@ -9,6 +9,9 @@
     notifier.py    which offices and channels hear of an alert; outbox.py delivers
     queries.py     the queue, one alert in full, the open deadlines
     dismissals.py  排除误报: from 较大 up a request the 组长 decides
+    handins.py     items an office hands in (报送), as articles the classifier scores
+    petitions.py   信访室's 来信/来访/来电/网上举报, linked to alerts
+    drills.py      演练: marked drill alerts, kept out of every count, and the drill report
     people.py      the people who answer for the work (责任人) and the duty roster (值班)
     accountability.py  迟报漏报情况: every late or missed duty by office and person
     routing.py     level and office from scores, schemes, sources (reasons as data); spread
@@ -18,7 +21,8 @@
     audit.py       the record of every action, chained under a key kept outside the database
     anchors.py     the log's head anchored outside the database (a file, every briefing)
     reports.py     a briefing's data from the store and the index; the scheduled BriefingJob
-    reviews.py     the leading group approves briefings or returns them for rework
+    drafts.py      the briefing's 预控处置意见 and 下一步工作, drafted from the open items
+    reviews.py     the coordinating group approves briefings or returns them for rework
     notify/        the channels: SMTP, DingTalk, WeCom, Feishu, JSON webhook
     briefing/      the briefing (例会通报) rendered as HTML, PDF and PNG
     store/         SQLAlchemy models and Alembic migrations (SQLite, PostgreSQL)

@@ -2,7 +2,7 @@
 
 The rules give the coordinating group's office (协调小组办公室, in 宣传部) the whole picture and the
 workflow; every other office sees the alerts routed to it, warned to it or tasked to it; the
-leading group's head (组长) decides proposals and briefings. Every action of the service asks
+coordinating group's head (组长) decides proposals and briefings. Every action of the service asks
 :class:`Access` before it changes anything, so the command line and the console are held to the
 same rules.
 """
@@ -24,7 +24,7 @@ __all__ = ["Actor", "SYSTEM", "Access"]
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a person of an office, the leading group's head, an administrator, or yuqing."""
+    """Who acts: a person of an office, the coordinating group's head, an administrator, or yuqing."""
 
     name: str
     office: str = ""
@@ -84,9 +84,9 @@ class Access:
     def require_coordinator(self, actor: Actor, action: str) -> None:
         if not self.coordinates(actor):
             raise Forbidden(f"{actor.name} ({actor.office or 'no office'}) may not {action}: that is for "
-                            f"{self.config.coordinating_office} (协调小组办公室) or the leading group")
+                            f"{self.config.coordinating_office} (协调小组办公室) or the coordinating group")
 
     def require_leader(self, actor: Actor, what: str) -> None:
-        """The leading group's own decisions (组长): a leader, an administrator, or yuqing itself."""
+        """The coordinating group's own decisions (组长): a leader, an administrator, or yuqing itself."""
         if actor.role not in ("leader", "admin", "system"):
-            raise Forbidden(f"{actor.name} may not {what}: that is for the leading group (组长)")
+            raise Forbidden(f"{actor.name} may not {what}: that is for the coordinating group (组长)")

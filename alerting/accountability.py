@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.drills import real_alerts
 from alerting.briefing import prose
 from alerting.briefing.render import render_pdf, render_template
 from alerting.config import AlertingConfig
@@ -118,7 +119,7 @@ def _followed(entries: list[AuditEntry], deadline: Deadline) -> tuple[tuple[str,
 
 def _lapses(session: Session, start: datetime, end: datetime, now: datetime) -> list[Lapse]:
     rows = session.execute(select(Deadline, Alert).join(Alert, Alert.id == Deadline.alert_id).where(
-        Deadline.status == "missed", Deadline.due_at >= start, Deadline.due_at < end)
+        Deadline.status == "missed", Deadline.due_at >= start, Deadline.due_at < end, real_alerts())
         .order_by(Deadline.due_at)).all()
     tasks = {t.id: t for t in session.execute(select(Task).where(
         Task.id.in_([d.task_id for d, _ in rows if d.task_id is not None]))).scalars()} if rows else {}

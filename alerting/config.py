@@ -232,7 +232,7 @@ class QuietHours(_Model):
 class Notify(_Model):
     channels: list[ChannelConfig] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
-    #: channels of the leading group's head (组长): escalations of missed deadlines
+    #: channels of the coordinating group's head (组长): escalations of missed deadlines
     leader_channels: list[str] = Field(default_factory=list)
     digest_times: list[ClockTime] = Field(default_factory=lambda: [time(8, 30), time(17, 30)])
     quiet_hours: QuietHours | None = None

@@ -32,9 +32,12 @@ from alerting import audit, messages
 from alerting.access import SYSTEM
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
+from alerting.drills import is_drill
 from alerting.locality import clocked, locate, more_local
 from alerting.notifier import Notifier
-from alerting.routing import Reason, Routed, engagement_level, route, spread_level, story_engagement
+from alerting.routing import (
+    Proposal, Reason, Routed, engagement_level, propose, route, spread_level, story_engagement,
+)
 from alerting.store import Store
 from alerting.store.models import Alert, AlertArticle, VolumeSpike
 from alerting.timekeeper import Timekeeper
@@ -91,11 +94,33 @@ class Intake:
                     outcomes.append(exc)
         return outcomes
 
-    def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime) -> str | None:
+    def hand_in(self, article: ScoredArticle, proposal: Proposal, actor) -> str | None:
+        """An item an office found (报送), scored by the classifier like any other, with the
+        office's proposed level beside the model's (:func:`alerting.routing.propose`): it enters
+        the same queue. Returns the alert's id; None when neither the model nor the office gives
+        it a level (nothing to report). The hand-in is in the audit log under ``actor``."""
+        now = self.clock.now()
+        with self.store.session() as session:
+            alert_id = self._ingest_one(session, article, now, proposal)
+            if alert_id is not None:
+                audit.append(session, now, actor.name, "hand_in", alert_id, None,
+                             {"office": proposal.office, "proposed": proposal.level, "reason": proposal.reason,
+                              "model_level": article.level, "article": article.id, "title": article.title,
+                              "source": article.source_id})
+        return alert_id
+
+    def ingest_in(self, session: Session, article: ScoredArticle, now: datetime) -> str | None:
+        """:meth:`ingest` inside the caller's transaction (for an action that records more with it)."""
+        return self._ingest_one(session, article, now)
+
+    def _ingest_one(self, session: Session, article: ScoredArticle, now: datetime,
+                    proposal: Proposal | None = None) -> str | None:
         if len(article.source_id) > SOURCE_ID_MAX:
             raise Quarantine(f"source id of {len(article.source_id)} characters (at most {SOURCE_ID_MAX}): "
                              f"{article.source_id[:40]}...; fix the source's id in sources.yaml")
         routed = route(article, self.config)
+        if proposal is not None:
+            routed = propose(routed, proposal)
         if routed.level < 1:
             return None
         story_key = article.story_id or f"article:{article.id}"
@@ -110,6 +135,8 @@ class Intake:
             return alert.id
         else:
             self._grow(session, alert, article, routed, now)
+        if is_drill(alert):  # a drill's invented text never counts toward a real name's volume
+            return alert.id
         for spike in observe(session, self.config.volume, article.id, story_key,
                              f"{article.title}\n{article.content}", article.fetched):
             self._volume_alert(session, spike, article, now)
@@ -164,7 +191,7 @@ class Intake:
                      {**audit.snapshot(alert), "trigger": trigger, "reasons": alert.level_reasons,
                       "article": article.id, "deadlines": {d.key: d.due_at for d in started}})
         subject, body = messages.opened(alert, started, self.config.console_url)
-        # 重大 items go to the leading group's head at once too: the 1-hour clock is theirs as well
+        # 重大 items go to the coordinating group's head at once too: the 1-hour clock is theirs as well
         self.notifier.notify(session, alert, f"open:{alert.id}", subject, body, now, leader=alert.level >= 3)
         return alert
 

@@ -118,7 +118,7 @@ def task_assigned(alert: Alert, title: str, office: str, person: str, due: datet
 
 
 def proposal(alert: Alert, text: str, console_url: str | None) -> tuple[str, str]:
-    subject = f"【处置意见·请领导小组审定】{alert.title}"
+    subject = f"【处置意见·请协调小组审定】{alert.title}"
     return subject, f"处置意见：{text}\n" + _facts(alert) + _link(alert, console_url)
 
 

@@ -2,7 +2,7 @@
 
 A message about an alert goes to the alert's office (and, from 较大 up, to the coordinating office),
 or to the offices named, over the channels their routes give for the alert's level; 重大 items,
-escalations and proposals go to the leading group's channels too. The rows are written in the
+escalations and proposals go to the coordinating group's channels too. The rows are written in the
 transaction of the action that caused them (:mod:`alerting.outbox` delivers them), so an action
 retried after a crash queues nothing twice.
 
@@ -55,7 +55,7 @@ class Notifier:
         """Queue one message about ``alert`` under the unique ``key``.
 
         ``offices`` defaults to the alert's office (with the coordinating office from 较大 up);
-        ``leader`` copies the leading group; ``urgent`` defaults to whether a clock is running on
+        ``leader`` copies the coordinating group; ``urgent`` defaults to whether a clock is running on
         the message (see the module docstring); ``any_level`` routes as if every level applied
         (reminders, tasks, warnings). ``deadline`` is the clock the message is about: it is
         withdrawn when that is met or void; ``expires_at`` withdraws it from that moment.

@@ -4,7 +4,7 @@ one stays in the queue, the deadlines list and the alert, with how late it is.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -14,7 +14,7 @@ from alerting import audit, deadlines
 from alerting.access import Access, Actor
 from alerting.store import Store
 from alerting.store.models import (
-    Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Report, Task,
+    Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Petition, Report, Task,
 )
 from alerting.locality import RANK
 from alerting.workflow import ACTION_WORDS, OPEN_STATES
@@ -38,6 +38,8 @@ class AlertDetail:
     notifications: list[Notification]
     history: list[AuditEntry]
     dismissals: list[Dismissal]
+    #: 信访室's letters, visits, calls and online reports linked to it
+    petitions: list[Petition] = field(default_factory=list)
 
 
 class Queries:
@@ -97,6 +99,7 @@ class Queries:
                 notifications=rows(Notification, Notification.id),
                 history=rows(AuditEntry, AuditEntry.seq),
                 dismissals=rows(Dismissal, Dismissal.proposed_at),
+                petitions=rows(Petition, Petition.received_at, Petition.id),
             )
 
     def open_deadlines(self, actor: Actor) -> list[tuple[Deadline, Alert]]:

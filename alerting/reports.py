@@ -11,16 +11,20 @@ before it.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from alerting import anchors, audit, outbox
+from alerting import anchors, audit, drafts, outbox
+from alerting.drills import real_alerts
 from alerting.dismissals import decided_between
 from alerting.briefing import render_html, render_pdf, render_png_page1
 from alerting.briefing.data import (
@@ -33,12 +37,9 @@ from classifiers.tokenize import tokens
 from pipeline.index import Index, Query
 from pipeline.records import SHANGHAI
 
-__all__ = ["period", "gather", "write_briefing", "due_briefings", "Written", "KIND_NAMES", "BriefingJob"]
+__all__ = ["period", "period_of", "stem", "read_edits", "write_edits", "gather", "home_names", "write_briefing", "due_briefings", "Written", "KIND_NAMES", "BriefingJob"]
 
 log = logging.getLogger(__name__)
-
-MAX_STORIES = 15
-
 
 def period(kind: str, day: date | None = None, start: date | None = None,
            end: date | None = None, today: date | None = None) -> tuple[datetime, datetime, datetime, datetime]:
@@ -84,98 +85,134 @@ def _before(moment: datetime) -> datetime:
     return moment - timedelta(milliseconds=1)
 
 
-def _volume(index: Index, kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
+#: how many periods of equal length before the previous one show what is always said (the
+#: document-frequency rule of :mod:`alerting.briefing.trends`)
+BACKGROUND_PERIODS = 8
+
+
+def _bucket(kind: str, moment: datetime) -> datetime:
+    local = moment.astimezone(SHANGHAI)
+    if kind == "daily":
+        return local.replace(minute=0, second=0, microsecond=0)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _articles(session, start: datetime, end: datetime) -> list[tuple]:
+    """(first seen, the level its alert holds, source, title) of every article first seen in
+    ``[start, end)`` whose alert is real and not dismissed: the one basis of every count.
+
+    The alert's level counts, not the article's own score: the office's judgement (研判) governs,
+    and it is the level the table of stories shows."""
+    return session.execute(
+        select(AlertArticle.seen_at, Alert.level, AlertArticle.source_id, AlertArticle.title)
+        .join(Alert, Alert.id == AlertArticle.alert_id)
+        .where(AlertArticle.seen_at >= start, AlertArticle.seen_at < end,
+               Alert.state != "dismissed", real_alerts())
+        .order_by(AlertArticle.seen_at)).all()
+
+
+def _unrelated(index, kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
+    """Articles the classifier found unrelated (level 0): only the index holds them, and it
+    knows them by publication time; they enter no table and no relevant count."""
+    if index is None:
+        return []
+    step = timedelta(hours=1) if kind == "daily" else timedelta(days=1)
     points = []
     for bucket in _buckets(kind, start, end):
-        step = timedelta(hours=1) if kind == "daily" else timedelta(days=1)
-        for level in range(4):
-            total = index.search(Query(levels=(level,), since=bucket, until=_before(bucket + step), limit=0)).total
-            if total:
-                points.append(VolumePoint(bucket=bucket, level=level, count=total))
+        total = index.search(Query(levels=(0,), since=bucket, until=_before(bucket + step), limit=0)).total
+        if total:
+            points.append(VolumePoint(bucket=bucket, level=0, count=total))
     return points
-
-
-def _volume_from_alerts(session, kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
-    counts: Counter = Counter()
-    rows = session.execute(select(AlertArticle.seen_at, AlertArticle.level).where(
-        AlertArticle.seen_at >= start, AlertArticle.seen_at < end)).all()
-    for seen_at, level in rows:
-        local = seen_at.astimezone(SHANGHAI)
-        bucket = local.replace(minute=0, second=0, microsecond=0) if kind == "daily" else \
-            local.replace(hour=0, minute=0, second=0, microsecond=0)
-        counts[(bucket, level)] += 1
-    return [VolumePoint(bucket=b, level=lv, count=n) for (b, lv), n in sorted(counts.items())]
-
-
-def _texts(index, session, start: datetime, end: datetime) -> list[str]:
-    if index is not None:
-        found = index.search(Query(min_level=1, since=start, until=_before(end), sort="newest", limit=2000))
-        return [f"{h.article.title}\n{h.article.content[:600]}" for h in found.hits]
-    return list(session.execute(select(AlertArticle.title).where(
-        AlertArticle.seen_at >= start, AlertArticle.seen_at < end)).scalars())
 
 
 def _tokens(texts: list[str]) -> list[list[str]]:
     return [tokens(t, backend="rjieba") for t in texts]
 
 
-def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end: datetime,
-           previous_start: datetime, previous_end: datetime, now: datetime, index=None) -> BriefingData:
-    """Everything the briefing of ``[start, end)`` shows, as of ``now``."""
-    with store.session() as session:
-        if index is not None:
-            volume = _volume(index, kind, start, end)
-            previous = Counter()
-            for level in range(4):
-                previous[level] = index.search(Query(levels=(level,), since=previous_start,
-                                                     until=_before(previous_end), limit=0)).total
-        else:
-            volume = _volume_from_alerts(session, kind, start, end)
-            previous = Counter(dict(session.execute(
-                select(AlertArticle.level, func.count()).where(
-                    AlertArticle.seen_at >= previous_start, AlertArticle.seen_at < previous_end)
-                .group_by(AlertArticle.level)).all()))
+def home_names(config: AlertingConfig) -> list[str]:
+    """The county's own names (its unit, towns and bodies): where things happen, never a 苗头."""
+    unit = config.unit
+    for suffix in ("纪委监委", "纪委", "监委"):
+        unit = unit.removesuffix(suffix)
+    return [n for n in [unit, *config.volume.places, *config.volume.units] if len(n) >= 2]
 
-        alerts = session.execute(select(Alert).where(
-            Alert.first_seen < end,
-            or_(Alert.first_seen >= start, Alert.state.not_in(("closed", "dismissed")),
-                Alert.updated_at >= start),
-            Alert.state != "dismissed").order_by(Alert.level.desc(), Alert.first_seen)).scalars().all()
-        deadlines = session.execute(select(Deadline).where(
-            Deadline.status != "void",
+
+def _stories(session, start: datetime, end: datetime, deadlines: list[Deadline]) -> list[StoryLine]:
+    """Every real, not dismissed alert of level 2-3 first seen in the period, and those first seen
+    before it that were still open or had new articles in it (carried over)."""
+    active = select(AlertArticle.alert_id).where(AlertArticle.seen_at >= start, AlertArticle.seen_at < end)
+    alerts = session.execute(select(Alert).where(
+        Alert.level >= 2, Alert.first_seen < end, Alert.state != "dismissed", real_alerts(),
+        or_(Alert.first_seen >= start, Alert.state != "closed", Alert.id.in_(active)))
+        .order_by(Alert.level.desc(), Alert.first_seen)).scalars().all()
+    nearest: dict[str, Deadline] = {}
+    for d in sorted(deadlines, key=lambda d: d.due_at):
+        if d.kind in ("major", "overall"):
+            nearest.setdefault(d.alert_id, d)
+    return [StoryLine(
+        alert_id=a.id, title=a.title, level=a.level, state=STATE_LABELS[a.state], office=a.office,
+        first_seen=a.first_seen.astimezone(SHANGHAI), first_source=a.first_source, sources=len(a.sources),
+        reposts=max(0, a.articles - 1),
+        deadline=nearest[a.id].due_at.astimezone(SHANGHAI) if a.id in nearest else None,
+        deadline_status=_status(nearest[a.id]) if a.id in nearest else "none", url=a.url,
+        carried=a.first_seen < start, open=a.state != "closed")
+        for a in alerts]
+
+
+def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end: datetime,
+           previous_start: datetime, previous_end: datetime, now: datetime, index=None,
+           source_names: Mapping[str, str] | None = None, edits: Mapping[str, list[str]] | None = None
+           ) -> BriefingData:
+    """Everything the briefing of ``[start, end)`` shows, as of ``now``.
+
+    Every count of relevant opinion is of articles first seen in the period (Beijing time) in the
+    alert database, at the level of their alert, drills and dismissed alerts left out: the
+    totals, the chart, the sources, the rising terms and the stories agree by construction.
+    ``index``, when given, adds the unrelated articles (level 0) to the chart. ``source_names``
+    maps source ids to the names the reader knows (sources.yaml); ``edits`` replaces the drafted
+    sections (``measures``, ``next_steps``) with the office's own wording.
+    """
+    names = source_names or {}
+    with store.session() as session:
+        current = _articles(session, start, end)
+        before = _articles(session, previous_start, previous_end)
+        counts: Counter = Counter()
+        for seen_at, level, _, _ in current:
+            counts[(_bucket(kind, seen_at), level)] += 1
+        volume = [VolumePoint(bucket=b, level=lv, count=n) for (b, lv), n in sorted(counts.items())]
+        volume += _unrelated(index, kind, start, end)
+        previous = Counter(level for _, level, _, _ in before)
+        if index is not None:
+            previous[0] = index.search(Query(levels=(0,), since=previous_start,
+                                             until=_before(previous_end), limit=0)).total
+
+        deadlines = session.execute(select(Deadline).join(Alert, Alert.id == Deadline.alert_id).where(
+            Deadline.status != "void", real_alerts(),
             or_(Deadline.due_at.between(start, end), Deadline.status == "open"),
             Deadline.due_at < end + timedelta(days=1))).scalars().all()
         titles = dict(session.execute(select(Alert.id, Alert.title)).all()) if deadlines else {}
-        nearest: dict[str, Deadline] = {}
-        for d in sorted(deadlines, key=lambda d: d.due_at):
-            if d.kind in ("major", "overall"):
-                nearest.setdefault(d.alert_id, d)
-        stories = [StoryLine(
-            alert_id=a.id, title=a.title, level=a.level, state=STATE_LABELS[a.state], office=a.office,
-            first_seen=a.first_seen.astimezone(SHANGHAI), first_source=a.first_source, sources=len(a.sources),
-            reposts=max(0, a.articles - 1),
-            deadline=nearest[a.id].due_at.astimezone(SHANGHAI) if a.id in nearest else None,
-            deadline_status=_status(nearest[a.id]) if a.id in nearest else "none", url=a.url)
-            for a in alerts if a.level >= 2][:MAX_STORIES]
+        stories = _stories(session, start, end, deadlines)
         records = [DeadlineRecord(alert_id=d.alert_id, title=titles.get(d.alert_id, ""), kind=_kind(d),
                                   due=d.due_at.astimezone(SHANGHAI),
                                   done_at=d.done_at.astimezone(SHANGHAI) if d.done_at else None,
                                   status=_status(d), office=d.office)
                    for d in sorted(deadlines, key=lambda d: d.due_at)]
-        sources = Counter(dict(session.execute(
-            select(AlertArticle.source_id, func.count()).where(
-                AlertArticle.seen_at >= start, AlertArticle.seen_at < end)
-            .group_by(AlertArticle.source_id)).all()))
+        sources = Counter(names.get(source, source) for _, _, source, _ in current)
+        open_tasks: list[Task] = []
         tasks = []
         for office in config.offices:
-            rows = session.execute(select(Task).where(Task.office == office, Task.state.not_in(("void", "cancelled")))).scalars().all()
+            rows = session.execute(select(Task).join(Alert, Alert.id == Task.alert_id).where(
+                Task.office == office, Task.state.not_in(("void", "cancelled")), real_alerts())).scalars().all()
             open_ = [t for t in rows if t.state == "open"]
+            open_tasks += open_
             done = [t for t in rows if t.state == "done" and t.done_at and start <= t.done_at < end]
             if open_ or done:
                 tasks.append(OfficeTasks(office=office, open=len(open_),
                                          overdue=sum(1 for t in open_ if t.due_at < now), done=len(done)))
-        current_texts = _texts(index, session, start, end)
-        previous_texts = _texts(index, session, previous_start, previous_end)
+        length = previous_end - previous_start
+        background = [[title for *_, title in _articles(session, previous_start - length * (i + 1),
+                                                         previous_start - length * i)]
+                      for i in range(BACKGROUND_PERIODS)]
         anchor = audit.head(session)
         dismissed = decided_between(session, start, end)
         dismissal_titles = dict(session.execute(select(Alert.id, Alert.title).where(
@@ -185,13 +222,20 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
             proposed_by=d.proposed_by, proposed_at=d.proposed_at.astimezone(SHANGHAI), state=d.state,
             decided_by=d.decided_by or "", decided_at=d.decided_at.astimezone(SHANGHAI) if d.decided_at else None,
             note=d.note) for d in dismissed]
+    headlines = [title for *_, title in current]
+    terms = rising_terms(_tokens(headlines), _tokens([title for *_, title in before]), top=10, min_count=2,
+                         titles=headlines, home_names=home_names(config),
+                         background=[_tokens(period_titles) for period_titles in background if period_titles])
+    first_names = [replace(s, first_source=names.get(s.first_source, s.first_source)) for s in stories]
+    drafted = drafts.draft(first_names, records, open_tasks, now)
+    sections = {**drafted, **{k: v for k, v in (edits or {}).items() if k in drafted}}
     return BriefingData(
         kind=kind, unit=config.unit, period_start=start, period_end=end, previous_start=previous_start,
         previous_end=previous_end, generated_at=now.astimezone(SHANGHAI), volume=volume,
-        previous_totals={lv: n for lv, n in previous.items() if n}, stories=stories,
-        rising_terms=rising_terms(_tokens(current_texts), _tokens(previous_texts), top=10, min_count=2),
-        sources=[SourceCount(s, n) for s, n in sources.most_common(10)], tasks=tasks, deadlines=records,
-        audit_anchor=anchor, dismissals=dismissals)
+        previous_totals={lv: n for lv, n in previous.items() if n}, stories=first_names,
+        rising_terms=terms, sources=[SourceCount(s, n) for s, n in sources.most_common(10)], tasks=tasks,
+        deadlines=records, audit_anchor=anchor, dismissals=dismissals,
+        measures=sections["measures"], next_steps=sections["next_steps"])
 
 
 def _status(deadline: Deadline) -> str:
@@ -203,6 +247,61 @@ def _kind(deadline: Deadline) -> str:
 
 
 KIND_NAMES = {"daily": "舆情日报", "weekly": "舆情周报", "range": "舆情通报"}
+
+
+_STEM = re.compile(r"^(舆情日报|舆情周报|舆情通报)-(\d{4}-\d{2}-\d{2})(?:至(\d{4}-\d{2}-\d{2}))?$")
+
+
+def stem(kind: str, start: datetime, end: datetime) -> str:
+    """The file name of a briefing without suffix: ``舆情日报-2026-11-26``, ``舆情通报-2026-11-01至2026-11-30``."""
+    first = start.astimezone(SHANGHAI).date()
+    last = (end.astimezone(SHANGHAI) - timedelta(seconds=1)).date()
+    return f"{KIND_NAMES[kind]}-{first:%Y-%m-%d}" + (f"至{last:%Y-%m-%d}" if last != first else "")
+
+
+def period_of(name: str) -> tuple[str, tuple[datetime, datetime, datetime, datetime]]:
+    """The kind and period of the briefing named ``name`` (see :func:`stem`); ValueError naming
+    the expected shape otherwise."""
+    found = _STEM.match(name)
+    if not found:
+        raise ValueError(f"{name!r} is not a briefing's name; expected e.g. 舆情日报-2026-11-26 or "
+                         "舆情通报-2026-11-01至2026-11-30 (yuqing report lists what it wrote)")
+    kind = {v: k for k, v in KIND_NAMES.items()}[found.group(1)]
+    first = date.fromisoformat(found.group(2))
+    if kind == "range":
+        return kind, period(kind, start=first, end=date.fromisoformat(found.group(3) or found.group(2)))
+    return kind, period(kind, first)
+
+
+def edits_path(folder: Path, name: str) -> Path:
+    return folder / f"{name}.edits.json"
+
+
+def read_edits(folder: Path, name: str) -> dict[str, list[str]]:
+    """The office's wording of the drafted sections of briefing ``name`` ({} when none); a file
+    that cannot be read is an error naming it, never silently the draft."""
+    path = edits_path(folder, name)
+    if not path.exists():
+        return {}
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not readable as the edited sections ({exc}); fix or delete it, "
+                         "then make the briefing again") from None
+    if not isinstance(loaded, dict) or not all(
+            k in drafts.SECTIONS and isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for k, v in loaded.items()):
+        raise ValueError(f"{path}: expected {{\"measures\": [...], \"next_steps\": [...]}} with text items")
+    return loaded
+
+
+def write_edits(folder: Path, name: str, edits: Mapping[str, list[str]]) -> Path:
+    """Keep the office's wording of sections (merged over earlier edits) for briefing ``name``."""
+    merged = {**read_edits(folder, name), **{k: [x.strip() for x in v if x.strip()] for k, v in edits.items()}}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = edits_path(folder, name)
+    path.write_text(json.dumps(merged, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)
@@ -217,20 +316,18 @@ def write_briefing(data: BriefingData, out_dir: Path, png: bool = False,
     """Render ``data`` to ``out_dir`` as ``舆情日报-2026-11-26.html`` / ``.pdf`` (and ``.png``);
     with ``anchor_file``, the audit anchor the briefing prints is appended there too."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    first = data.period_start.astimezone(SHANGHAI).date()
-    last = (data.period_end.astimezone(SHANGHAI) - timedelta(seconds=1)).date()
-    stem = f"{KIND_NAMES[data.kind]}-{first:%Y-%m-%d}" + (f"至{last:%Y-%m-%d}" if last != first else "")
+    name = stem(data.kind, data.period_start, data.period_end)
     html = render_html(data)
-    html_path = out_dir / f"{stem}.html"
+    html_path = out_dir / f"{name}.html"
     html_path.write_text(html, encoding="utf-8")
-    pdf_path = render_pdf(html, out_dir / f"{stem}.pdf")
+    pdf_path = render_pdf(html, out_dir / f"{name}.pdf")
     png_path = None
     if png:
-        png_path = out_dir / f"{stem}.png"
+        png_path = out_dir / f"{name}.png"
         render_png_page1(pdf_path, png_path)
     if anchor_file is not None and data.audit_anchor is not None:
         seq, head = data.audit_anchor
-        anchors.write(anchor_file, anchors.Anchor(data.generated_at, seq, head, f"briefing {stem}"))
+        anchors.write(anchor_file, anchors.Anchor(data.generated_at, seq, head, f"briefing {name}"))
     return Written(html_path, pdf_path, png_path)
 
 
@@ -267,12 +364,13 @@ class BriefingJob:
         config = self.config
         for kind, day in due_briefings(config, now):
             start, end, prev_start, prev_end = period(kind, day)
-            stem = f"{KIND_NAMES[kind]}-{start:%Y-%m-%d}"
-            if any(self.out_dir.glob(f"{stem}*.pdf")):
+            name = stem(kind, start, end)
+            if (self.out_dir / f"{name}.pdf").exists():
                 continue
             index = self.open_index()
             try:
-                data = gather(self.store, config, kind, start, end, prev_start, prev_end, now, index)
+                data = gather(self.store, config, kind, start, end, prev_start, prev_end, now, index,
+                              edits=read_edits(self.out_dir, name))
             finally:
                 index.close()
             written = write_briefing(data, self.out_dir, anchor_file=self.anchors)

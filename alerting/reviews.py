@@ -1,4 +1,4 @@
-"""The leading group's review of briefings (例会通报审批): approve, or return for rework with a note.
+"""The coordinating group's review of briefings (例会通报审批): approve, or return for rework with a note.
 
 A briefing is the files that ``yuqing report`` and the scheduled BriefingJob write to the
 briefings folder, named by their stem (``舆情日报-2026-11-26`` for ``.html`` and ``.pdf``). Its
@@ -10,7 +10,7 @@ state, from the files' times and its review (:func:`review_state`)::
     approved  已批准  approved after its newest file was written; final until a new version
     returned  已退回  returned with a note and not made again since; the head may still approve it
 
-Only the leading group decides, by the same rule as approving a proposal (Forbidden otherwise).
+Only the coordinating group decides, by the same rule as approving a proposal (Forbidden otherwise).
 Each decision replaces the briefing's row in ``briefing_reviews`` and appends one audit entry
 (``briefing_approve`` / ``briefing_return``, with the SHA-256 of the files decided on) in the
 same transaction.
@@ -77,10 +77,10 @@ def _sha256(path: Path) -> str:
 
 
 class BriefingReviews:
-    """The leading group's decisions on briefings, recorded in ``store`` at ``clock``'s time.
+    """The coordinating group's decisions on briefings, recorded in ``store`` at ``clock``'s time.
     ``folder`` is where the briefings are (``DATA_DIR/briefings``).
 
-    Both decisions raise Forbidden for anyone but the leading group, NotFound for a name with no
+    Both decisions raise Forbidden for anyone but the coordinating group, NotFound for a name with no
     file in ``folder``, and IllegalTransition when the briefing was already decided that way
     (approving twice, returning twice) or, for a return, when the note is empty.
     """

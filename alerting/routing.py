@@ -15,8 +15,8 @@ from typing import Literal
 from alerting.config import AlertingConfig, Condition, EngagementRule, SpreadRule
 from pipeline.records import ScoredArticle
 
-__all__ = ["Reason", "Routed", "route", "spread_level", "engagement_level", "story_engagement", "LEVEL_NAMES",
-           "COUNTER_NAMES"]
+__all__ = ["Proposal", "Reason", "Routed", "propose", "route", "spread_level", "engagement_level",
+           "story_engagement", "LEVEL_NAMES", "COUNTER_NAMES"]
 
 LEVEL_NAMES = {0: "无关", 1: "一般", 2: "较大", 3: "重大"}
 #: the spread counters as the console and the reasons name them
@@ -28,7 +28,7 @@ class Reason:
     """One reason for an alert's level, office or urgency: what kind of reason it is, and the words
     the office reads (``紧急:规则名``). The alert keeps the words; the code decides by ``kind``."""
 
-    kind: Literal["model", "rule", "route", "office", "emergency", "overall", "spread", "volume"]
+    kind: Literal["model", "rule", "route", "office", "emergency", "overall", "spread", "volume", "proposed"]
     text: str
 
     def __str__(self) -> str:
@@ -89,6 +89,33 @@ def route(article: ScoredArticle, config: AlertingConfig) -> Routed:
             routed.reasons.append(Reason("overall", f"可能影响全局:{rule.name}"))
     if not routed.office:
         routed.office = article.department if article.department in config.offices else config.coordinating_office
+    return routed
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An office's own level for an item it hands in (the rules: every office that finds opinion
+    reports it to the coordinating office). ``level`` None: no level proposed."""
+
+    office: str
+    level: int | None = None
+    reason: str = ""
+
+
+def propose(routed: Routed, proposal: Proposal) -> Routed:
+    """The proposal recorded beside the model's level; the higher governs, and the reason says
+    which (报送建议:信访室→较大（理由）, or that the model's level was higher and kept)."""
+    if proposal.level is None:
+        routed.reasons.append(Reason("proposed", f"报送:{proposal.office}（未建议级别）"))
+        return routed
+    why = f"（{proposal.reason}）" if proposal.reason else ""
+    name = LEVEL_NAMES[proposal.level]
+    if proposal.level > routed.level:
+        routed.level = proposal.level
+        routed.reasons.append(Reason("proposed", f"报送建议:{proposal.office}→{name}{why}，高于模型判定，从高"))
+    else:
+        routed.reasons.append(Reason("proposed", f"报送建议:{proposal.office}→{name}{why}，"
+                                                 f"不高于模型判定（{LEVEL_NAMES[routed.level]}），从高"))
     return routed
 
 

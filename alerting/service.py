@@ -10,7 +10,7 @@ It builds the parts, each with one job, around one store, one ``alerting.yaml`` 
     workflow.py    Workflow    the actions of 研判预警 and 即时会商, each audited
     queries.py     Queries     the queue, one alert in full, the open deadlines
     dismissals.py  Dismissals  排除误报: a proposal the 组长 decides from 较大 up
-    reviews.py     BriefingReviews   the leading group approves or returns briefings
+    reviews.py     BriefingReviews   the coordinating group approves or returns briefings
 
 and offers their public methods under one name (``service.judge``, ``service.ingest``,
 ``service.tick`` ...). Code that needs one part only may use it directly (``service.workflow``).
@@ -24,13 +24,17 @@ from typing import Iterable
 from alerting import audit
 from alerting.access import Access, Actor
 from alerting.clock import Clock, SystemClock
-from alerting.config import AlertingConfig
+from alerting.config import STATE_LABELS, AlertingConfig
 from alerting.dismissals import Dismissals
+from alerting.drills import DrillReport, drill_article, drill_report
+from alerting.errors import Forbidden
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
-from alerting.queries import AlertDetail, Queries
+from alerting.petitions import Petitions
+from alerting.queries import HISTORY_WORDS, AlertDetail, Queries
 from alerting.reviews import BriefingReviews
+from alerting.routing import Proposal
 from alerting.store import Store
 from alerting.store.models import Alert, BriefingReview, Deadline, Dismissal
 from alerting.timekeeper import TickReport, Timekeeper
@@ -59,6 +63,7 @@ class AlertService:
         self.dismissals = Dismissals(store, config, self.clock, self.access, self.notifier, self.workflow)
         self.queries = Queries(store, self.access)
         self.reviews = BriefingReviews(store, self.clock, self.access)
+        self.petitions = Petitions(store, self.clock, self.access)
 
     @property
     def channels(self) -> dict[str, Channel]:
@@ -82,6 +87,43 @@ class AlertService:
 
     def ingest_many(self, articles: list[ScoredArticle]) -> list[str | None | Exception]:
         return self.intake.ingest_many(articles)
+
+    def hand_in(self, article: ScoredArticle, proposal: Proposal, actor: Actor) -> str | None:
+        """报送: an item ``proposal.office`` found, already scored, into the queue (see
+        :meth:`alerting.intake.Intake.hand_in`). An office hands in its own finds; the
+        coordinating office and the coordinating group may hand in for any office."""
+        self.access.check_office(proposal.office)
+        if actor.office != proposal.office and not self.access.coordinates(actor):
+            raise Forbidden(f"{actor.name} ({actor.office or 'no office'}) may not hand in for {proposal.office}; "
+                            "hand it in for your own office")
+        return self.intake.hand_in(article, proposal, actor)
+
+    def check_petition(self, actor: Actor, channel: str, summary: str, received_at) -> None:
+        self.petitions.check(actor, channel, summary, received_at)
+
+    def record_petition(self, alert_id: str, actor: Actor, channel: str, summary: str, received_at,
+                        named: bool = False) -> int:
+        return self.petitions.record(alert_id, actor, channel, summary, received_at, named)
+
+    def start_drill(self, scenario: str, level: int, office: str, actor: Actor) -> str:
+        """演练: open a drill alert for ``office`` at ``level`` from ``scenario`` (see
+        :mod:`alerting.drills`), on this service's clock. For the coordinating office and the
+        coordinating group; ValueError for an empty scenario or a level outside 1-3."""
+        self.access.require_coordinator(actor, "start a drill")
+        self.access.check_office(office)
+        now = self.clock.now()
+        article = drill_article(scenario, level, office, now)
+        with self.store.session() as session:
+            alert_id = self.intake.ingest_in(session, article, now)
+            audit.append(session, now, actor.name, "drill_start", alert_id, None,
+                         {"scenario": scenario, "level": level, "office": office})
+        return alert_id
+
+    def drill_report(self, alert_id: str, actor: Actor) -> DrillReport:
+        """What was done in the drill, when, against which deadline, and the late steps."""
+        with self.store.session() as session:
+            alert = self.access.load(session, alert_id, actor)
+            return drill_report(session, alert, self.clock.now(), HISTORY_WORDS, STATE_LABELS)
 
     def tick(self, deliver: bool = True) -> TickReport:
         return self.timekeeper.tick(deliver)

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages
+from alerting.drills import DRILL_REPORT_NOTE, is_drill
 from alerting.access import Access, Actor
 from alerting.clock import Clock
 from alerting.config import STATE_LABELS, AlertingConfig
@@ -60,7 +61,7 @@ ACTION_WORDS = {
     "ack": "签收", "judge": "初步研判", "warn": "发布预警", "verify": "反馈核实", "deep_judge": "深度研判",
     "propose": "提出处置意见", "approve": "审定处置意见", "close": "办结", "dismiss": "排除误报",
     "report": "上报", "assign": "改派", "escalate": "升级", "consult": "即时会商", "task_done": "完成任务",
-    "exempt": "免于上报", "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
+    "exempt": "免于上报", "hand_in": "部门报送", "petition": "信访登记", "drill_start": "开始演练", "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
 }
 
 #: called with (alert, article ids, reason, actor) when an alert is dismissed as a false alarm
@@ -305,7 +306,7 @@ class Workflow:
         return alert_id
 
     def propose(self, alert_id: str, actor, proposal: str) -> str:
-        """处置意见 to the leading group."""
+        """处置意见 to the coordinating group."""
         with self.acting(alert_id, actor, "propose", "propose", note=proposal) as a:
             subject, body = messages.proposal(a.alert, proposal, self.config.console_url)
             self.notifier.notify(a.session, a.alert, f"propose:{alert_id}", subject, body, a.now, offices=[],
@@ -313,7 +314,7 @@ class Workflow:
         return alert_id
 
     def approve(self, alert_id: str, actor, note: str = "") -> str:
-        """The leading group approves the proposal: handling and reporting begin."""
+        """The coordinating group approves the proposal: handling and reporting begin."""
         self.access.require_leader(actor, "approve a proposal")
         with self.acting(alert_id, actor, "approve", "approve", note=note):
             pass
@@ -386,6 +387,8 @@ class Workflow:
                 if not recipients:
                     raise IllegalTransition(f"alert {alert_id} has no upward-report deadline; name the "
                                             "recipient (--to 县委)")
+            if is_drill(a.alert):  # recorded here only: no upward unit hears of a drill
+                note = f"{DRILL_REPORT_NOTE}；{note}" if note else DRILL_REPORT_NOTE
             for recipient in dict.fromkeys(recipients):
                 a.session.add(Report(alert_id=alert_id, recipient=recipient, note=note, actor=actor.name, at=a.now))
             a.session.flush()

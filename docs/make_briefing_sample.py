@@ -6,7 +6,8 @@ Runs ``yuqing demo`` into a temporary data directory (the demo web crawled by th
 classified, indexed, alerted), then works through the alerts as the office would, under a clock
 this script moves: the 重大 item is judged, warned to 信访室, verified and reported within the hour;
 a consultation task is left to run late and escalates; a TV-drama false alarm is dismissed. The
-briefing for the demo's dates is then written as HTML, PDF and a PNG of page 1.
+briefing for the demo's dates is then written as HTML, PDF and a PNG of page 1, its sources named
+as in the demo's sources.yaml and its 预控处置意见 / 下一步工作 as drafted from what is left open.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alerting.access import SYSTEM, Actor
 from alerting.clock import ManualClock
 from alerting.reports import gather, period, write_briefing
 from alerting.workflow import TaskSpec
+from crawlers.sources import load_sources
 from pipeline.backends import open_index
 from pipeline.config import load_settings
 from pipeline.records import SHANGHAI
@@ -70,8 +72,9 @@ def run() -> None:
         start, end, prev_start, prev_end = period("range", start=today.replace(day=1), end=today)
         index = open_index(settings)
         try:
+            names = {s.id: s.name for s in load_sources(work / "demo-web" / "sources.yaml").sources}
             data = gather(service.store, service.config, "range", start, end, prev_start, prev_end,
-                          clock.now(), index)
+                          clock.now(), index, source_names=names)
         finally:
             index.close()
         if OUT.exists():

@@ -94,6 +94,10 @@ class StoryLine:
     deadline: datetime | None
     deadline_status: Literal["met", "missed", "open", "none"]
     url: str | None = None
+    #: first seen before the period and still open or spreading in it (上期延续)
+    carried: bool = False
+    #: not yet closed (办结)
+    open: bool = True
 
     def __post_init__(self) -> None:
         _aware("StoryLine", "first_seen", self.first_seen)
@@ -115,6 +119,8 @@ class TermTrend:
     count: int
     previous: int
     score: float
+    #: headlines of the period that contain the term (up to three), so the reader sees what it is
+    examples: tuple[str, ...] = ()
 
     @property
     def is_new(self) -> bool:
@@ -249,6 +255,10 @@ class BriefingData:
     audit_anchor: tuple[int, str] | None = None
     #: every dismissal proposed or decided in the period (排除误报), whatever came of it
     dismissals: list[DismissalLine] = field(default_factory=list)
+    #: 预控处置意见 and 下一步工作: drafted from the open items (alerting.drafts), then worded by
+    #: the office before the 组长 approves; one paragraph per item
+    measures: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.kind not in ("daily", "weekly", "range"):
@@ -323,6 +333,19 @@ class BriefingData:
             sum(t.overdue for t in self.tasks),
             sum(t.done for t in self.tasks),
         )
+
+    # -- stories -----------------------------------------------------------------------------
+
+    @property
+    def story_levels(self) -> dict[int, int]:
+        """Stories (重要舆情, rows of the table) by level 3, 2, 1 (every level present)."""
+        counts = Counter(s.level for s in self.stories)
+        return {level: counts[level] for level in (3, 2, 1)}
+
+    @property
+    def carried_stories(self) -> int:
+        """Stories first seen before the period (上期延续)."""
+        return sum(1 for s in self.stories if s.carried)
 
     def office_of(self, alert_id: str) -> str:
         """The office handling an alert, from the stories; "" when the story is not listed."""

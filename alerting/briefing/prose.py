@@ -27,6 +27,7 @@ __all__ = [
     "rising_text",
     "short_time",
     "sources_text",
+    "stories_text",
     "tasks_text",
 ]
 
@@ -121,41 +122,51 @@ def _counted(items: Counter[str], unit: str) -> str:
     return "、".join(f"{name}{n}{unit}" for name, n in sorted(items.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def stories_text(data: BriefingData) -> str:
+    """The 重要舆情 sentence: the number of rows of table 1, by level and by where they stand."""
+    if not data.stories:
+        return "本期无纳入重要舆情管理的事件（较大、重大舆情）。"
+    levels = data.story_levels
+    by_level = "、".join(f"{LEVEL_NAMES[lv]}{levels[lv]}起" for lv in (3, 2, 1) if levels[lv])
+    text = f"本期纳入重要舆情管理{len(data.stories)}起（{by_level}）"
+    carried = data.carried_stories
+    if carried:
+        text += f"，其中本期新发{len(data.stories) - carried}起、此前发生本期仍在处置或继续传播{carried}起"
+    states = Counter(s.state for s in data.stories)
+    text += f"；按处置状态：{_counted(states, '起')}。"
+    missed = len(data.missed_deadlines)
+    if missed:
+        text += f"有{missed}项时限事项未按时完成，详见第六部分。"
+    return text
+
+
 def overview(data: BriefingData) -> list[str]:
-    """The 总体情况 paragraphs: volume, levels, change, peak, stories and late duties."""
+    """The 总体情况 paragraphs: relevant articles (first seen in the period, at their alert's
+    level), the change, the peak, then the stories of table 1 in one sentence."""
     period, label = period_text(data), previous_label(data)
-    if data.collected == 0:
-        return [f"{period}，未监测采集到相关网络信息。请核实各信息源采集是否正常。"]
     totals = data.totals
     if data.relevant == 0:
-        first = (f"{period}，共监测采集网络信息{data.collected}条，经研判未发现涉及纪检监察工作的"
-                 f"舆情信息（{label}{data.change().previous}条）。")
+        first = f"{period}，按首次监测时间统计，未监测到新的涉及纪检监察工作的舆情信息（{label}{data.change().previous}条）。"
+        if totals[0]:
+            first += f"采集与纪检监察工作无关的网络信息{totals[0]}条。"
+        elif not data.stories:
+            first += "请核实各信息源采集是否正常。"
     else:
-        levels = "、".join(f"{LEVEL_NAMES[lv]}舆情{totals[lv]}条" for lv in (3, 2, 1))
-        first = (f"{period}，共监测采集网络信息{data.collected}条，经研判涉及纪检监察工作的舆情信息"
-                 f"{data.relevant}条，{change_text(data.change(), label)}。其中，{levels}。")
+        levels = "、".join(f"{LEVEL_NAMES[lv]}{totals[lv]}条" for lv in (3, 2, 1))
+        first = (f"{period}，按首次监测时间统计，监测到涉及纪检监察工作的舆情信息{data.relevant}条，"
+                 f"{change_text(data.change(), label)}。按所属舆情的研判级别，其中{levels}。")
         serious = Change(totals[3] + totals[2], data.previous[3] + data.previous[2])
         if serious.current or serious.previous:
-            first += f"重大、较大舆情合计{serious.current}条，{change_text(serious, label)}。"
+            first += f"重大、较大合计{serious.current}条，{change_text(serious, label)}。"
         peak = _peak(data)
         if peak is not None:
             when, count = peak
             at = f"{when.day}日{when.hour}时" if data.bucket_unit == "hour" else f"{when.month}月{when.day}日"
             first += f"从时间分布看，信息量高峰出现在{at}（{count}条）。"
-    paragraphs = [first]
-    if data.stories:
-        levels = Counter(s.level for s in data.stories)
-        states = Counter(s.state for s in data.stories)
-        text = f"本期纳入重要舆情管理{len(data.stories)}起"
-        by_level = "、".join(f"{LEVEL_NAMES[lv]}{levels[lv]}起" for lv in (3, 2, 1) if levels[lv])
-        if by_level:
-            text += f"（{by_level}）"
-        text += f"，按处置状态：{_counted(states, '起')}。"
-        missed = len(data.missed_deadlines)
-        if missed:
-            text += f"有{missed}项时限事项未按时完成，详见第六部分。"
-        paragraphs.append(text)
-    return paragraphs
+        if totals[0]:
+            first += f"另采集与纪检监察工作无关的网络信息{totals[0]}条。"
+    # no stories: section 二 says so, once
+    return [first, stories_text(data)] if data.stories else [first]
 
 
 def rising_text(data: BriefingData) -> str:

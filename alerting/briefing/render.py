@@ -103,6 +103,7 @@ def context(data: BriefingData) -> dict:
         "period": prose.period_text(data),
         "previous_label": prose.previous_label(data),
         "overview": prose.overview(data),
+        "stories_text": prose.stories_text(data),
         "chart": volume_chart_svg(data),
         "stories": sorted(data.stories, key=_story_order),
         "story_status": STORY_STATUS,

@@ -101,17 +101,39 @@ def _terms():
     rng = random.Random(7)
     steady = ["会昌县", "纪委监委", "群众", "干部", "乡镇", "反映", "监督"]
 
-    def documents(counts: dict[str, int], n: int) -> list[list[str]]:
-        docs = [rng.sample(steady, 3) for _ in range(n)]
-        for term, df in counts.items():
-            for i in rng.sample(range(n), df):
-                docs[i].append(term)
-        return docs
+    headlines = {"征地补偿": "某乡村民联名反映征地补偿两年未足额发放", "顶包": "网帖称副镇长酒驾肇事后找人顶包",
+                 "酒驾": "有网友追问酒驾副镇长是否已被处理", "截留": "补偿款被截留？村民称找了三次没有答复",
+                 "低保": "某村低保名额给了村干部亲戚", "优亲厚友": "网民反映村干部优亲厚友",
+                 "路灯": "新装路灯建成即坏 施工方系镇干部亲属", "饮酒": "工作日中午聚餐饮酒视频流传",
+                 "双开": "某局原局长被双开", "八项规定": "曝光3起违反中央八项规定精神问题"}
 
-    now = documents({"征地补偿": 14, "顶包": 11, "酒驾": 9, "截留": 6, "低保": 7, "优亲厚友": 5,
-                     "路灯": 4, "饮酒": 6, "双开": 5, "八项规定": 6}, 60)
-    before = documents({"征地补偿": 3, "酒驾": 1, "低保": 2, "饮酒": 4, "八项规定": 6, "双开": 1}, 55)
-    return rising_terms(now, before, top=8)
+    def documents(counts: dict[str, int], n: int) -> tuple[list[list[str]], list[str]]:
+        docs = [rng.sample(steady, 3) for _ in range(n)]
+        titles = [f"会昌县纪委监委工作动态（{i + 1}）" for i in range(n)]
+        for term, df in counts.items():
+            for k, i in enumerate(sorted(rng.sample(range(n), df))):
+                docs[i].append(term)
+                if len(docs[i]) == 4:  # the first invented term of a document names its headline
+                    titles[i] = headlines[term] + ("" if k == 0 else f"（续{k}）")
+        return docs, titles
+
+    now, titles = documents({"征地补偿": 14, "顶包": 11, "酒驾": 9, "截留": 6, "低保": 7, "优亲厚友": 5,
+                             "路灯": 4, "饮酒": 6, "双开": 5, "八项规定": 6}, 60)
+    before, _ = documents({"征地补偿": 3, "酒驾": 1, "低保": 2, "饮酒": 4, "八项规定": 6, "双开": 1}, 55)
+    return rising_terms(now, before, top=8, titles=titles)
+
+
+MEASURES = [
+    "“网帖称某镇副镇长刘某某酒驾肇事后找人‘顶包’”（重大，核实中）：第一监督检查室会同公安机关核实，"
+    "宣传部跟踪传播走势，核实结果经协调小组审定后及时发布。",
+    "“某乡十余户村民联名反映征地补偿款被截留”（较大，核实中）：核实已超过时限，请信访室书面说明原因，"
+    "并于11月27日18时前报告核实结果。",
+]
+NEXT_STEPS = [
+    "信访室、第一监督检查室办结超期任务各1项，并书面说明超期原因。",
+    "持续跟踪“顶包”网帖及相关话题（顶包、酒驾），发现新情况按1小时时限报告。",
+    "继续做好日常监测，发现涉纪检监察舆情按规定时限报告。",
+]
 
 
 def _volume(kind: str, start: datetime, end: datetime) -> list[VolumePoint]:
@@ -162,7 +184,7 @@ def sample_data(kind: str = "daily") -> BriefingData:
         generated_at=end + timedelta(hours=8, minutes=30),
         volume=_volume(kind, start, end), previous_totals=previous,
         stories=_stories(), rising_terms=_terms(), sources=_sources(),
-        tasks=_tasks(), deadlines=_deadlines(),
+        tasks=_tasks(), deadlines=_deadlines(), measures=list(MEASURES), next_steps=list(NEXT_STEPS),
     )
 
 

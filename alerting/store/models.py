@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
     "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure", "Dismissal", "DeadlineOwner",
-    "BriefingReview", "VolumeMention", "VolumeSpike",
+    "BriefingReview", "VolumeMention", "VolumeSpike", "Petition",
 ]
 
 
@@ -266,7 +266,7 @@ class VolumeCount(Base):
 class User(Base):
     """A console account: one person of one office, with a role that decides which pages they get.
 
-    ``role`` is ``staff`` (an office's worker), ``leader`` (组长, the leading group), ``analyst``
+    ``role`` is ``staff`` (an office's worker), ``leader`` (组长, the coordinating group), ``analyst``
     (search and trends), ``operator`` (crawl sources) or ``admin``. The password is kept only as
     an argon2 hash; ``disabled`` accounts cannot log in and their sessions end.
     """
@@ -311,7 +311,7 @@ class LoginFailure(Base):
                       Index("ix_login_failures_ip_at", "ip", "at"))
 
 
-# ---- the leading group's review of briefings (migration 0003) -----------------------------------
+# ---- the coordinating group's review of briefings (migration 0003) -----------------------------------
 
 
 class BriefingReview(Base):
@@ -403,3 +403,24 @@ class DeadlineOwner(Base):
     person: Mapped[str] = mapped_column(String(80), default="")
     since: Mapped[datetime] = mapped_column(UtcDateTime)
     why: Mapped[str] = mapped_column(String(16))
+
+
+# ---- 信访室's petition items, linked to alerts (migration 0012) -------------------------------------
+
+
+class Petition(Base):
+    """A letter, visit, call or online report (来信/来访/来电/网上举报) that 信访室 recorded, linked
+    to the alert it belongs to. ``named``: signed by the petitioner (实名); the name itself is not
+    kept where other offices read."""
+
+    __tablename__ = "petitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    summary: Mapped[str] = mapped_column(Text)
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    office: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,4 +1,4 @@
-"""The leading group's review of briefings (通报审批), on SQLite and PostgreSQL: who may decide,
+"""The coordinating group's review of briefings (通报审批), on SQLite and PostgreSQL: who may decide,
 what is recorded, and when a briefing is waiting for approval again."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_the_leader_approves_a_briefing_and_the_audit_chain_records_it(service, 
 def test_only_the_leading_group_may_decide_and_a_refusal_records_nothing(service, tmp_path, actor):
     folder = tmp_path / "briefings"
     write_briefing(folder, DAILY, NINE - timedelta(hours=1))
-    with pytest.raises(Forbidden, match="may not approve a briefing: that is for the leading group"):
+    with pytest.raises(Forbidden, match="may not approve a briefing: that is for the coordinating group"):
         service.approve_briefing(DAILY, actor, folder)
     with pytest.raises(Forbidden, match="may not return a briefing"):
         service.return_briefing(DAILY, actor, folder, "重写")

@@ -43,7 +43,7 @@ def test_one_staff_member_cannot_make_a_major_item_disappear(told, clock, hook):
 
     with pytest.raises(IllegalTransition, match="already waiting"):
         told.dismiss(alert_id, OFFICE, "再申请一次")
-    with pytest.raises(Forbidden, match="leading group"):
+    with pytest.raises(Forbidden, match="coordinating group"):
         told.approve_dismissal(alert_id, OFFICE)
     clock.advance(minutes=61)
     assert told.tick().escalations == 1  # the clock kept running while the request waited
@@ -106,7 +106,7 @@ def test_no_close_without_the_upward_reports_and_a_miss_stays_a_miss(service, cl
     with pytest.raises(IllegalTransition, match="1小时.*not made.*already missed.*exempt"):
         service.close(alert_id, OFFICE, "处置完毕")
 
-    with pytest.raises(Forbidden, match="leading group"):
+    with pytest.raises(Forbidden, match="coordinating group"):
         service.exempt(alert_id, OFFICE, "major", "不必报")
     with pytest.raises(IllegalTransition, match="reason"):
         service.exempt(alert_id, LEADER, "major", " ")

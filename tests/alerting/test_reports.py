@@ -50,20 +50,25 @@ def test_the_briefing_names_the_missed_deadline_and_the_overdue_task(store_facto
     assert data.sources[0].source == "weibo-huichang"
 
 
-def test_with_the_index_the_volume_counts_every_article_and_rising_terms_appear(store_factory, tmp_path):
+def test_the_index_adds_the_unrelated_articles_and_relevant_ones_count_once_by_first_seen(store_factory, tmp_path):
     clock = ManualClock(NINE)
     service = AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
     index = SqliteIndex(tmp_path / "index.sqlite3")
     for n in range(4):
-        index.add(scored(f"某镇征地补偿款被截留{n}", at=NINE + timedelta(hours=n), level=2,
-                         text=f"村民反映征地补偿款被截留，第{n}篇"))
+        article = scored(f"某镇征地补偿款被截留{n}", at=NINE + timedelta(hours=n), level=2, story="land",
+                         text=f"村民反映征地补偿款被截留，第{n}篇")
+        index.add(article)                           # in the index and in the alert database: counted once
+        service.ingest(article)
         index.add(scored(f"本地天气{n}", at=NINE + timedelta(hours=n), level=0, text=f"多云转晴{n}"))
     index.flush()
     start, end, prev_start, prev_end = period("daily", date(2026, 11, 26))
     data = gather(service.store, service.config, "daily", start, end, prev_start, prev_end, clock.now(), index)
     index.close()
     assert data.totals == {0: 4, 1: 0, 2: 4, 3: 0}
-    assert any(t.term in ("补偿款", "截留", "征地") for t in data.rising_terms)
+    (story,) = data.stories
+    assert story.title == "某镇征地补偿款被截留0"
+    trend = next(t for t in data.rising_terms if t.term in ("补偿款", "截留", "征地"))
+    assert trend.examples[0] == "某镇征地补偿款被截留0"
 
 
 def test_the_daily_briefing_is_made_on_schedule_and_announced_once(store_factory, tmp_path):

@@ -153,7 +153,7 @@ def test_an_office_sees_and_changes_only_what_is_assigned_to_it(service, clock):
         service.dismiss(alert_id, PETITIONS, "不想办")
     with pytest.raises(NotFound):
         service.complete_task(task_id, CASES, "不是我的任务")
-    with pytest.raises(Forbidden, match="leading group"):
+    with pytest.raises(Forbidden, match="coordinating group"):
         service.approve(alert_id, OFFICE)
     service.complete_task(task_id, PETITIONS, "经核实，婚宴系亲属操办，未违规")
 

@@ -21,6 +21,7 @@ from alerting.service import AlertService
 from alerting.store.models import Deadline
 from pipeline.records import ScoredArticle, beijing_minute
 from yuqing.app import Application, open_service
+from yuqing.cli import handin
 from yuqing.cli.common import settings_from, stop_on_signals
 from yuqing.cli.identity import acting, actor_options
 
@@ -93,7 +94,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = action("tick", "fire due reminders and escalations, deliver messages", run_tick, alert=False)
     p.add_argument("--loop", action="store_true", help="keep going every --interval seconds")
     p.add_argument("--interval", type=float, default=5.0)
-    p = action("ingest", "open alerts from a JSON Lines file of scored articles", run_ingest, alert=False)
+    p = action("new", "报送: hand in an item your office found (scored, then queued like the rest)",
+               handin.run_new, alert=False)
+    handin.configure(p)
+    p = action("petition", "信访室 records a 来信/来访/来电/网上举报 linked to an alert (or handed in)",
+               handin.run_petition, alert=False)
+    handin.configure_petition(p)
+    p = action("ingest", "open alerts from a JSON Lines file of scored articles (the pipeline's "
+               "articles.scored records; for an item of your own use `alerts new`)", run_ingest, alert=False)
     p.add_argument("--input", required=True, metavar="FILE.jsonl")
     p = actions.add_parser("config-check", help="validate an alerting.yaml")
     p.add_argument("file", nargs="?", help="default: alerting.file of yuqing.yaml")
@@ -166,6 +174,8 @@ def run_show(args) -> int:
             "tasks": [{"id": t.id, "kind": t.kind, "office": t.office, "state": t.state} for t in detail.tasks],
             "notifications": [{"channel": n.channel, "status": n.status, "attempts": n.attempts,
                                "error": n.last_error} for n in detail.notifications],
+            "petitions": [{"id": p.id, "channel": p.channel, "received": p.received_at.isoformat(),
+                           "summary": p.summary, "named": p.named} for p in detail.petitions],
         }, ensure_ascii=False))
         return 0
     print(f"{a.id}  【{LEVEL_NAMES[a.level]}】{a.title}")
@@ -181,6 +191,8 @@ def run_show(args) -> int:
               f"{TASK_LABELS.get(t.state, t.state)}" + (f"  反馈：{t.result}" if t.result else ""))
     for r in detail.reports:
         print(f"  上报 {r.recipient}  {beijing_minute(r.at)}  {r.actor}")
+    for p in detail.petitions:
+        print(f"  信访 #{p.id} {p.channel}{'（实名）' if p.named else ''}  {beijing_minute(p.received_at)}  {p.summary}")
     for n in detail.notifications:
         if n.status != "sent":
             print(f"  通知 {n.channel} {outbox.STATUS_LABELS.get(n.status, n.status)} 尝试{n.attempts}次"
@@ -295,7 +307,8 @@ def run_ingest(args) -> int:
                 try:
                     article = ScoredArticle.model_validate_json(line)
                 except ValueError as exc:
-                    print(f"{args.input}:{n}: not a scored article: {str(exc).splitlines()[0]}")
+                    print(f"{args.input}:{n}: not a scored article: {str(exc).splitlines()[0]}"
+                          + (SCORES_ONLY if _scores_only(line) else ""))
                     problems += 1
                     continue
                 if service.ingest(article):
@@ -308,6 +321,20 @@ def run_ingest(args) -> int:
     print(f"{len(alerts)} alert{'' if len(alerts) == 1 else 's'} from {args.input}: {opened} opened, "
           f"{len(alerts) - opened} already open" + (f"; {problems} lines skipped" if problems else ""))
     return 1 if problems else 0
+
+
+SCORES_ONLY = ("; this line is `yuqing classify` output (the scores of a text, not an article with its "
+               "source, address and time): hand an item in with `yuqing alerts new --title ... --text ... "
+               "--source ... --office ...`, which scores it too")
+
+
+def _scores_only(line: str) -> bool:
+    """Whether a JSON line looks like ``yuqing classify`` output: scores without an article."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and {"relevance", "level"} <= record.keys() and "source_id" not in record
 
 
 def run_config_check(args) -> int:

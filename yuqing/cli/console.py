@@ -32,7 +32,7 @@ from alerting.timekeeper import Ticker
 from crawlers.testing import FixtureServer
 from pipeline.backends import open_index
 from pipeline.errors import ConfigError
-from yuqing.app import open_service
+from yuqing.app import Application, open_service
 from yuqing.cli.common import settings_from
 from yuqing.demo.site import sources_yaml
 from yuqing.web import ConsoleOptions, create_app
@@ -47,6 +47,22 @@ DEMO_USERS = (
     ("fenxi", "宣传部", "analyst", "分析人员：检索、事件、趋势"),
     ("yunwei", "", "operator", "运维人员：采集源"),
 )
+
+
+class LazyScorer:
+    """The pipeline's classifier for the 报送 form, loaded on the first item handed in (the model
+    takes a few seconds to load, and most console sessions hand nothing in)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.scorer = None
+        self.lock = threading.Lock()
+
+    def __call__(self, article):
+        with self.lock:
+            if self.scorer is None:
+                self.scorer = Application(self.settings).scorer
+        return self.scorer.score(article)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -136,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
         threading.Thread(target=Ticker(service, tick).run, args=(stop,), daemon=True, name="ticker").start()
 
     options = ConsoleOptions(sources=sources, crawl_state=crawl_state, briefings=data_dir / "briefings",
-                             kibana_url=args.kibana_url, open_index=lambda: open_index(settings))
+                             kibana_url=args.kibana_url, open_index=lambda: open_index(settings),
+                             score=LazyScorer(settings))
     app = create_app(service, options)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                             timeout_graceful_shutdown=3, proxy_headers=bool(args.trusted_proxies),

@@ -49,6 +49,7 @@ COMMANDS = (
     Command("audit", "audit", "verify or print the audit log (who did what, when)"),
     Command("report", "report", "例会通报: a daily, weekly or date-range briefing (HTML + PDF); "
             "approve or return one"),
+    Command("drill", "drill", "演练: run a marked drill alert through the workflow, then its report"),
     Command("console", "console", "serve the web console (队列、研判、任务、检索、趋势、采集源、通报)"),
     Command("users", "users", "console accounts: add, change password, list, disable, end sessions"),
     Command("login", "login", "log in with a console account: the workflow commands act as it"),

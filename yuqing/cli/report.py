@@ -4,18 +4,22 @@
     yuqing report daily --date 2026-11-26
     yuqing report weekly [--date D]     the week (Monday to Sunday) containing D; default last week
     yuqing report range --from 2026-11-01 --to 2026-11-30
+    yuqing report edit NAME --measures 段落 [--measures 段落 ...] [--next-steps 段落 ...]
+                                        the office's wording of 预控处置意见 / 下一步工作; the
+                                        briefing is made again with it and waits for approval
     yuqing report approve NAME [--note 批示]      (logged in as the 组长: yuqing login)
     yuqing report return NAME --note 退回意见
     yuqing report accountability --from 2026-11-01 --to 2026-11-30   (迟报漏报情况, the 组长)
 
 Files go to ``DATA_DIR/briefings/`` (or ``--out DIR``), named like ``舆情日报-2026-11-26.pdf``;
-``--png`` adds a picture of page 1. The ticker (``yuqing run``, ``yuqing alerts tick --loop``) makes
+``--png`` adds a picture of page 1; sources are named as in ``--sources PATH`` (default
+./sources.yaml or ./sources/ when there is one), by id otherwise. The ticker (``yuqing run``, ``yuqing alerts tick --loop``) makes
 the daily and weekly ones on schedule (``briefings`` in alerting.yaml).
 
-``approve`` and ``return`` are the leading group's review (通报审批), NAME being the file name
-without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the leading group
+``approve`` and ``return`` are the coordinating group's review (通报审批), NAME being the file name
+without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the coordinating group
 (a leader or admin account) may decide, and the decision is written to the audit log.
-``accountability`` (:mod:`alerting.accountability`) is the leading group's too: HTML, PDF and XLSX.
+``accountability`` (:mod:`alerting.accountability`) is the coordinating group's too: HTML, PDF and XLSX.
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from datetime import date
 from pathlib import Path
 
 from alerting import accountability
-from alerting.reports import gather, period, write_briefing
+from alerting.reports import gather, period, period_of, read_edits, stem, write_briefing, write_edits
+from crawlers.sources import load_sources
 from alerting.reviews import REVIEW_LABELS
 from pipeline.errors import ConfigError
 from pipeline.records import beijing_minute
 from yuqing.app import Application
 from yuqing.cli.identity import acting, actor_options
 from yuqing.cli.common import settings_from
+from yuqing.cli.sources import default_sources_path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,8 +52,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
             p.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD")
         p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")
         p.add_argument("--png", action="store_true", help="also a PNG of page 1")
+        p.add_argument("--sources", metavar="PATH", help="sources.yaml, for the sources' names")
         p.set_defaults(run=run, date=None, start=None, end=None)
-    for decision, help in (("approve", "批准 a briefing (the leading group, logged in as leader)"),
+    p = kinds.add_parser("edit", help="word 预控处置意见 / 下一步工作 before the 组长 approves; "
+                         "the briefing is made again")
+    p.add_argument("name", metavar="NAME", help="the briefing's file name without .html/.pdf")
+    p.add_argument("--measures", action="append", metavar="TEXT", help="a paragraph of 预控处置意见 (repeat)")
+    p.add_argument("--next-steps", action="append", metavar="TEXT", help="a paragraph of 下一步工作 (repeat)")
+    p.add_argument("--dir", type=Path, metavar="DIR", help="the briefings folder (default: DATA_DIR/briefings)")
+    p.add_argument("--sources", metavar="PATH", help="sources.yaml, for the sources' names")
+    actor_options(p)
+    p.set_defaults(run=run_edit)
+    for decision, help in (("approve", "批准 a briefing (the coordinating group, logged in as leader)"),
                            ("return", "退回 a briefing for rework, saying what to change (--note)")):
         p = kinds.add_parser(decision, help=help)
         p.add_argument("name", metavar="NAME", help="the briefing's file name without .html/.pdf, "
@@ -58,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         actor_options(p)
         p.set_defaults(run=run_review)
     p = kinds.add_parser("accountability", help="迟报漏报情况: every late or missed report and verification "
-                         "by office and person (HTML, PDF, Excel; the leading group)")
+                         "by office and person (HTML, PDF, Excel; the coordinating group)")
     p.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
     p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD", required=True)
     p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")
@@ -66,21 +82,60 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run_accountability)
 
 
-def run(args) -> int:
+def source_names(given: str | None) -> dict[str, str]:
+    """Source id -> name from sources.yaml (``given``, else the default place); {} when there is
+    none (then the briefing shows ids), an error when the file given cannot be read."""
     try:
-        start, end, prev_start, prev_end = period(args.kind, args.date, args.start, args.end)
-    except ValueError as exc:
-        raise ConfigError(f"yuqing report {args.kind}: {exc}") from None
+        path = default_sources_path(given)
+    except ConfigError:
+        if given:
+            raise
+        return {}
+    return {source.id: source.name for source in load_sources(path).sources}
+
+
+def make(args, kind: str, periods, folder: Path, png: bool = False):
+    start, end, prev_start, prev_end = periods
     settings = settings_from(args)
+    try:
+        edits = read_edits(folder, stem(kind, start, end))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     with Application(settings) as app:
         service = app.service
-        data = gather(service.store, service.config, args.kind, start, end, prev_start, prev_end,
-                      service.clock.now(), app.index)
-    written = write_briefing(data, args.out or settings.paths.data_dir / "briefings", png=args.png,
-                             anchor_file=settings.store.audit_anchors)
+        data = gather(service.store, service.config, kind, start, end, prev_start, prev_end,
+                      service.clock.now(), app.index, source_names=source_names(args.sources), edits=edits)
+    return write_briefing(data, folder, png=png, anchor_file=settings.store.audit_anchors)
+
+
+def run(args) -> int:
+    try:
+        periods = period(args.kind, args.date, args.start, args.end)
+    except ValueError as exc:
+        raise ConfigError(f"yuqing report {args.kind}: {exc}") from None
+    written = make(args, args.kind, periods, args.out or settings_from(args).paths.data_dir / "briefings", args.png)
     for path in (written.html, written.pdf, written.png):
         if path:
             print(path)
+    return 0
+
+
+def run_edit(args) -> int:
+    if not args.measures and not args.next_steps:
+        raise ConfigError("yuqing report edit: give --measures and/or --next-steps, one paragraph each")
+    try:
+        kind, periods = period_of(args.name)
+    except ValueError as exc:
+        raise ConfigError(f"yuqing report edit: {exc}") from None
+    folder = args.dir or settings_from(args).paths.data_dir / "briefings"
+    with acting(args) as (_, actor):  # who edits: an acting account of the office (yuqing login)
+        pass
+    edits = {key: value for key, value in (("measures", args.measures), ("next_steps", args.next_steps)) if value}
+    print(write_edits(folder, args.name, edits))
+    written = make(args, kind, periods, folder)
+    print(written.html)
+    print(written.pdf)
+    print(f"{args.name}: edited by {actor.name}; {REVIEW_LABELS['pending']} (the 组长 approves: yuqing report approve)")
     return 0
 
 

@@ -1,5 +1,5 @@
 """The workflow actions as the console offers them: one request model per action, one call each;
-and the leading group's review of briefings (:func:`review_briefing`).
+and the coordinating group's review of briefings (:func:`review_briefing`).
 
 The JSON API (``POST /api/alerts/{id}/{action}``) and the pages' forms both end in :func:`perform`,
 which calls :class:`alerting.service.AlertService` with the logged-in user's
@@ -103,7 +103,7 @@ class EscalateIn(NoteIn):
 
 
 class ProposeIn(_In):
-    """处置意见 to the leading group."""
+    """处置意见 to the coordinating group."""
 
     proposal: str = Field(min_length=1, max_length=4000)
 

@@ -134,7 +134,7 @@ def task_complete(request: Request, task_id: int, body: CompleteIn, login: Login
     return complete_task(console_of(request).service, acting_actor(login.account), task_id, body)
 
 
-@router.get("/overview", summary="the leading group's overview, with the briefings waiting for approval")
+@router.get("/overview", summary="the coordinating group's overview, with the briefings waiting for approval")
 def overview(request: Request, login: Login = Depends(require_page("overview"))) -> dict[str, Any]:
     console = console_of(request)
     return views.overview(console.service, actor_for(login.account), console.options.briefings)
@@ -195,7 +195,7 @@ def briefings(request: Request, login: Login = Depends(require_page("briefings")
 
 
 @router.post("/briefings/{name}/approve", response_model=ReviewResult,
-             summary="批准 a briefing (the leading group only)")
+             summary="批准 a briefing (the coordinating group only)")
 def briefing_approve(request: Request, name: str, body: ApproveBriefingIn | None = None,
                      login: Login = Depends(csrf_header)):
     console = console_of(request)
@@ -204,7 +204,7 @@ def briefing_approve(request: Request, name: str, body: ApproveBriefingIn | None
 
 
 @router.post("/briefings/{name}/return", response_model=ReviewResult,
-             summary="退回 a briefing for rework, with a note (the leading group only)")
+             summary="退回 a briefing for rework, with a note (the coordinating group only)")
 def briefing_return(request: Request, name: str, body: ReturnBriefingIn, login: Login = Depends(csrf_header)):
     console = console_of(request)
     return review_briefing(console.service, acting_actor(login.account), console.options.briefings, name,

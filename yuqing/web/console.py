@@ -21,6 +21,7 @@ from alerting.accounts import ROLE_LABELS, Account
 from alerting.errors import Forbidden, LoginRequired, NotFound
 from alerting.service import AlertService
 from pipeline.index import Index
+from pipeline.records import Article, ScoredArticle
 from yuqing.web import views
 from yuqing.web.auth import SESSION_COOKIE, Auth, Login
 from yuqing.web.events import ChangeFeed
@@ -38,6 +39,7 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "overview": ("总览", ("leader", "admin")),
     "queue": ("预警队列", ("staff", "leader", "admin", "analyst")),
     "tasks": ("任务", ("staff", "leader", "admin")),
+    "intake": ("报送", ("staff", "leader", "admin")),
     "search": ("检索", ("analyst", "leader", "admin", "coordinating")),
     "trends": ("趋势", ("analyst", "leader", "admin", "coordinating")),
     "briefings": ("通报", ("analyst", "leader", "admin", "coordinating")),
@@ -60,6 +62,8 @@ class ConsoleOptions:
     poll_interval: float = 1.5
     #: opens the search index (``pipeline.backends.open_index``); None: no search or trends
     open_index: Callable[[], Index] | None = None
+    #: the classifier the pipeline uses, for items the offices hand in; None: no 报送 form
+    score: Callable[[Article], ScoredArticle] | None = None
 
 
 @dataclass

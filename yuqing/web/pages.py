@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -22,8 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from alerting import accountability
 from alerting.accounts import acting_actor, actor_for
-from alerting.errors import AlertingError, NotFound
+from alerting.errors import AlertingError, IllegalTransition, NotFound
+from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article
+from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.reports import period
+from alerting.routing import Proposal
 from pipeline.records import SHANGHAI
 from yuqing.web import analysis, operations, views
 from yuqing.web.actions import (
@@ -199,6 +202,84 @@ async def alert_act(request: Request, alert_id: str, action: str):
     return _back(request, back, "ok", f"{alert_id}：已{result.label}{extra}")
 
 
+# ---- 报送 and 信访 ------------------------------------------------------------------------------
+
+def _handed_in(console, actor, article, proposal) -> str | None:
+    """Score ``article`` with the pipeline's classifier and hand it in; None when nothing opens."""
+    if console.options.score is None:
+        raise IllegalTransition("this console has no classifier to score items with; use yuqing alerts new")
+    return console.service.hand_in(console.options.score(article), proposal, actor)
+
+
+@router.get("/intake")
+def intake_page(request: Request, login=Depends(require_page("intake"))):
+    console = console_of(request)
+    actor = actor_for(login.account)
+    return render(request, "intake.html", page="intake", offices=console.service.config.offices,
+                  levels=list(LEVEL_WORDS), channels=CHANNELS, scoring=console.options.score is not None,
+                  petitions=actor.office == PETITION_OFFICE or views.coordinates(console.service, actor))
+
+
+@router.post("/intake")
+async def intake_submit(request: Request):
+    login, form = await _posted(request)
+    console = console_of(request)
+    actor = acting_actor(login.account)
+    try:
+        now = console.service.clock.now()
+        article = item_article(form.get("title", ""), form.get("source", ""), now, form.get("link") or None,
+                               form.get("text", ""))
+        proposal = Proposal(form.get("office") or actor.office, level_of(form.get("level")),
+                            form.get("reason", "").strip())
+        alert_id = await run_in_threadpool(_handed_in, console, actor, article, proposal)
+    except ValueError as exc:
+        return _back(request, "/intake", "error", f"报送未完成：{exc}")
+    except AlertingError as exc:
+        return _back(request, "/intake", "error", f"报送未完成：{exc}")
+    if alert_id is None:
+        return _back(request, "/intake", "error", "模型判定与纪检监察无关且未建议级别，未立项；如确属相关请选择建议级别后再报送")
+    return _back(request, f"/alerts/{alert_id}", "ok", f"已报送，进入预警队列：{alert_id}")
+
+
+def _record_petition(console, actor, form) -> tuple[str, int]:
+    received = _form_time(form.get("received"), console.service.clock.now())
+    channel, summary = form.get("channel", ""), form.get("summary", "")
+    console.service.check_petition(actor, channel, summary, received)
+    alert_id = form.get("alert_id") or None
+    if alert_id is None:
+        article = petition_article(channel, summary, received, form.get("title", ""))
+        alert_id = _handed_in(console, actor, article,
+                              Proposal(PETITION_OFFICE, level_of(form.get("level")) or 1, f"信访{channel}"))
+    number = console.service.record_petition(alert_id, actor, channel, summary, received,
+                                             named=form.get("named") == "on")
+    return alert_id, number
+
+
+def _form_time(text: str | None, now):
+    """A datetime-local field on the Beijing clock; now when empty."""
+    if not text:
+        return now
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"收到时间 {text!r} 不是有效时间") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+@router.post("/intake/petition")
+async def petition_submit(request: Request):
+    login, form = await _posted(request)
+    console = console_of(request)
+    back = f"/alerts/{form.get('alert_id')}" if form.get("alert_id") else "/intake"
+    try:
+        alert_id, number = await run_in_threadpool(_record_petition, console, acting_actor(login.account), form)
+    except NotFound:
+        raise
+    except (ValueError, AlertingError) as exc:
+        return _back(request, back, "error", f"信访登记未完成：{exc}")
+    return _back(request, f"/alerts/{alert_id}", "ok", f"信访 #{number} 已登记（{alert_id}）")
+
+
 @router.get("/tasks")
 def tasks(request: Request, login=Depends(require_page("tasks"))):
     console = console_of(request)
@@ -265,7 +346,7 @@ def overview(request: Request, login=Depends(require_page("overview"))):
 
 @router.post("/briefings/{name}/{decision}")
 async def briefing_review(request: Request, name: str, decision: str):
-    """批准 / 退回 from the overview's forms; the service decides who may (the leading group)."""
+    """批准 / 退回 from the overview's forms; the service decides who may (the coordinating group)."""
     login, form = await _posted(request)
     if decision not in REVIEW_WORDS:
         raise NotFound(f"no action {decision!r} on a briefing")

@@ -151,6 +151,9 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
         dismissals=[{"state": d.state, "reason": d.reason, "proposed_by": d.proposed_by,
                      "proposed_at": iso(d.proposed_at), "decided_by": d.decided_by,
                      "decided_at": iso(d.decided_at), "note": d.note} for d in detail.dismissals],
+        petitions=[{"id": p.id, "channel": p.channel, "received_at": iso(p.received_at), "summary": p.summary,
+                    "named": p.named, "recorded_by": p.recorded_by} for p in detail.petitions],
+        may_record_petition=actor.office == "信访室" or coordinates(service, actor),
         my_tasks=[t.id for t in detail.tasks if t.state == "open"
                   and (t.office == actor.office or coordinates(service, actor))],
     )
@@ -207,7 +210,7 @@ def briefing_rows(service, folder: Path | None) -> list[dict]:
 
 
 def overview(service, actor: Actor, briefings: Path | None = None) -> dict:
-    """The leading group's page: open 重大 items, overdue and coming deadlines, proposals to approve,
+    """The coordinating group's page: open 重大 items, overdue and coming deadlines, proposals to approve,
     and, given the briefings folder, the latest briefings and those waiting for approval."""
     now = service.clock.now()
     rows = queue(service, actor)

@@ -76,17 +76,21 @@ def test_the_overview_is_written_from_the_numbers():
     data = sample_data()
     first, second = prose.overview(data)
     totals = data.totals
-    assert f"共监测采集网络信息{data.collected}条" in first
-    assert f"舆情信息{data.relevant}条，较前一日（37条）增加{data.relevant - 37}条" in first
-    assert f"重大舆情{totals[3]}条、较大舆情{totals[2]}条、一般舆情{totals[1]}条" in first
+    assert f"按首次监测时间统计，监测到涉及纪检监察工作的舆情信息{data.relevant}条，较前一日（37条）增加{data.relevant - 37}条" in first
+    assert f"其中重大{totals[3]}条、较大{totals[2]}条、一般{totals[1]}条" in first
+    assert f"另采集与纪检监察工作无关的网络信息{totals[0]}条" in first
     assert second.startswith("本期纳入重要舆情管理7起（重大1起、较大3起、一般3起）")
     assert "有2项时限事项未按时完成" in second
 
 
 def test_quiet_periods_say_so():
-    assert "未监测采集到相关网络信息" in prose.overview(empty_data())[0]
+    assert "未监测到新的涉及纪检监察工作的舆情信息" in prose.overview(empty_data())[0]
+    assert "请核实各信息源采集是否正常" in prose.overview(empty_data())[0]
+    assert len(prose.overview(empty_data())) == 1
+    assert prose.stories_text(empty_data()) == "本期无纳入重要舆情管理的事件（较大、重大舆情）。"
     only_noise = dataclasses.replace(empty_data(), volume=[VolumePoint(DAY, 0, 120)],
                                      previous_totals={1: 4})
-    assert "未发现涉及纪检监察工作的舆情信息（前一日4条）" in prose.overview(only_noise)[0]
+    assert "未监测到新的涉及纪检监察工作的舆情信息（前一日4条）。采集与纪检监察工作无关的网络信息120条" in \
+        prose.overview(only_noise)[0]
     falling = dataclasses.replace(empty_data(), volume=[VolumePoint(DAY, 1, 8)], previous_totals={1: 10})
     assert "较前一日（10条）减少2条、下降20.0%" in prose.overview(falling)[0]

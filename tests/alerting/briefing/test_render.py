@@ -24,6 +24,7 @@ from alerting.briefing.sample import DAY, empty_data, sample_data
 
 SECTIONS = ["一、总体情况", "二、重要舆情", "三、苗头性倾向性问题", "四、主要来源", "五、各部门任务",
             "六、时限执行情况"]
+DRAFTED = ["七、预控处置意见", "八、下一步工作"]
 EMPTY_SENTENCES = ["本期无纳入重要舆情管理的事件", "本期未发现讨论量明显上升的苗头性、倾向性话题",
                    "本期无涉及纪检监察工作的信息来源", "本期无分解至各部门的处置任务",
                    "本期无到期的上报、核实等时限事项"]
@@ -74,10 +75,12 @@ def squash(name: str) -> str:
 def test_html_has_every_section_the_numbers_and_an_inline_chart():
     data = sample_data()
     html = render_html(data)
-    positions = [html.index(title) for title in SECTIONS]
+    positions = [html.index(title) for title in SECTIONS + DRAFTED]
     assert positions == sorted(positions)
+    assert all(paragraph in html for paragraph in data.measures + data.next_steps)
+    assert all(example in html for term in data.rising_terms for example in term.examples)
     assert "会昌县纪委监委舆情日报" in html and "第330期" in html
-    assert f"共监测采集网络信息{data.collected}条" in html
+    assert f"监测到涉及纪检监察工作的舆情信息{data.relevant}条" in html
     assert html.count("<svg") == 1
     assert all(story.title in html for story in data.stories)
     assert "某乡村民反映征地补偿款被截留" in html and "3小时40分" in html  # the late report, named
@@ -112,7 +115,7 @@ def test_hostile_text_from_the_web_is_escaped_and_bad_links_are_not_made():
 
 def test_an_empty_briefing_renders_every_section_with_its_empty_sentence():
     html = render_html(empty_data())
-    for text in SECTIONS + EMPTY_SENTENCES + ["未监测采集到相关网络信息"]:
+    for text in SECTIONS + EMPTY_SENTENCES + ["未监测到新的涉及纪检监察工作的舆情信息"]:
         assert text in html
     assert "<svg" not in html and "<table" not in html
 
@@ -121,7 +124,7 @@ def test_the_pdf_has_the_sections_as_text_in_order_and_a_few_pages(sample_pdf):
     pages = pdf_pages(sample_pdf)
     assert 2 <= len(pages) <= 5
     text = "".join(pages).replace("\r\n", "").replace("\n", "")
-    positions = [text.index(title) for title in SECTIONS]
+    positions = [text.index(title) for title in SECTIONS + DRAFTED]
     assert positions == sorted(positions)
     assert [page.rstrip().rsplit("\n", 1)[-1] for page in pages] == [f"— {n} —" for n in range(1, len(pages) + 1)]
     assert "会昌县纪委监委舆情日报" in pages[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from alerting.briefing.trends import rising_terms
 
 
@@ -65,3 +67,27 @@ def test_top_limits_and_ties_are_broken_by_count_then_term():
 def test_nothing_current_gives_nothing_and_generators_are_accepted():
     assert rising_terms([], docs(10, "留置")) == []
     assert terms(rising_terms((d for d in docs(5, "留置")), iter([]))) == ["留置"]
+
+
+def test_a_word_said_in_most_earlier_periods_is_everyday_even_when_it_rises_now():
+    current = docs(6, "接访") + docs(6, "截留")
+    previous = docs(6, "天气")                               # by chance, not said last time
+    background = [docs(4, "接访"), docs(3, "接访"), [], docs(5, "接访")]
+    assert set(terms(rising_terms(current, previous))) == {"截留", "接访"}
+    assert terms(rising_terms(current, previous, background=background)) == ["截留"]
+    assert set(terms(rising_terms(current, previous, background=background[:2]))) == {"截留", "接访"}  # too few
+
+
+def test_the_county_own_names_and_administrative_words_are_never_terms():
+    current = docs(6, "会昌县", "筠门岭镇", "接受", "严重", "中央", "截留")
+    ranked = rising_terms(current, [], home_names=["会昌", "筠门岭"])
+    assert terms(ranked) == ["截留"]
+
+
+def test_each_term_carries_the_headlines_that_contain_it():
+    current = [["截留", "补偿款"], ["路灯"], ["截留"], ["截留"]]
+    titles = ["补偿款被截留", "路灯坏了", "又被截留", "补偿款被截留"]
+    (top,) = rising_terms(current, [], min_count=3, titles=titles)
+    assert (top.term, top.examples) == ("截留", ("补偿款被截留", "又被截留"))
+    with pytest.raises(ValueError, match="one per document"):
+        rising_terms(current, [], titles=titles[:2])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from alerting.store.engine import sqlalchemy_url
 from alerting.testing import scored
+from pipeline.records import SHANGHAI
 from pipeline.config import load_settings
 from yuqing.cli.identity import may_override
 from yuqing.cli.main import main
@@ -206,7 +208,7 @@ def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, 
 
     accounts.login("wangmin")
     code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-26")
-    assert code == 2 and "wangmin may not approve a briefing: that is for the leading group" in err
+    assert code == 2 and "wangmin may not approve a briefing: that is for the coordinating group" in err
     accounts.login("chen")
     code, _, err = run(capsys, "report", "approve", "舆情日报-2026-11-25")
     assert code == 2 and "no briefing '舆情日报-2026-11-25'" in err
@@ -222,6 +224,30 @@ def test_the_leader_approves_a_briefing_from_the_command_line(tmp_path, capsys, 
     assert code == 0 and "chain intact" in out
 
 
+def test_the_office_words_the_drafted_sections_and_the_leader_then_approves(tmp_path, capsys, monkeypatch, accounts):
+    accounts.login("wangmin")
+    assert run(capsys, "alerts", "ingest", "--input", str(write_one(tmp_path)))[0] == 0
+    today = datetime.now(timezone.utc).astimezone(SHANGHAI).date()
+    code, out, err = run(capsys, "report", "daily", "--date", today.isoformat())
+    assert code == 0, err
+    name = f"舆情日报-{today:%Y-%m-%d}"
+    html = (tmp_path / "data" / "briefings" / f"{name}.html").read_text(encoding="utf-8")
+    assert "七、预控处置意见" in html and "网友实名举报某镇干部吃拿卡要" in html.split("七、预控处置意见")[1]
+
+    accounts.login("chen")
+    assert run(capsys, "report", "return", name, "--note", "预控处置意见要写明责任部门")[0] == 0
+    accounts.login("wangmin")
+    code, out, err = run(capsys, "report", "edit", name, "--measures", "宣传部会同监督检查室核实，今日内报告核实结果。")
+    assert code == 0 and "待审批" in out, err
+    html = (tmp_path / "data" / "briefings" / f"{name}.html").read_text(encoding="utf-8")
+    assert "宣传部会同监督检查室核实，今日内报告核实结果。" in html
+    accounts.login("chen")
+    code, out, _ = run(capsys, "report", "approve", name)
+    assert code == 0 and "已批准" in out
+    code, _, err = run(capsys, "report", "edit", "日报-昨天", "--measures", "x")
+    assert code == 2 and "is not a briefing's name" in err
+
+
 def test_the_accountability_report_is_for_the_leading_group(tmp_path, capsys, monkeypatch, accounts):
     accounts.login("wangmin")
     code, _, err = run(capsys, "report", "accountability", "--from", "2026-11-01", "--to", "2026-11-30")
@@ -232,3 +258,78 @@ def test_the_accountability_report_is_for_the_leading_group(tmp_path, capsys, mo
     assert {p.suffix for p in (tmp_path / "data" / "briefings").glob("迟报漏报情况-2026-11-01至2026-11-30.*")} == \
         {".html", ".pdf", ".xlsx"}
 
+
+
+def test_an_office_hands_in_what_it_found_and_classify_output_is_pointed_there(tmp_path, capsys, monkeypatch,
+                                                                                accounts):
+    accounts.login("liqiang")
+    code, out, err = run(capsys, "alerts", "new", "--title", "群众来电反映某镇干部收受好处费",
+                         "--text", "来电人称某镇副镇长在危房改造中收受好处费三万元，已向媒体反映。",
+                         "--source", "群众来电", "--office", "信访室", "--level", "较大", "--reason", "来电人称已联系媒体")
+    assert code == 0, err
+    first, reasons = out.splitlines()[:2]
+    assert "群众来电反映某镇干部收受好处费" in first and ("【较大】" in first or "【重大】" in first)
+    assert "模型判定:" in reasons and "报送建议:信访室→较大（来电人称已联系媒体）" in reasons
+    alert_id = first.split()[0]
+    code, out, _ = run(capsys, "audit", "log", "--json")
+    [entry] = [json.loads(line) for line in out.splitlines() if '"hand_in"' in line]
+    assert (entry["actor"], entry["alert_id"], entry["after"]["proposed"]) == ("liqiang", alert_id, 2)
+
+    code, _, err = run(capsys, "alerts", "new", "--title", "x", "--source", "群众来电", "--office", "信访室")
+    assert code == 2 and "give --link URL or --text TEXT" in err
+    code, _, err = run(capsys, "alerts", "new", "--title", "x", "--text", "y", "--source", "s", "--office", "案管室")
+    assert code != 0 and "hand it in for your own office" in err
+
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text('{"id": "1", "relevance": 0.9, "sensitivity": 0.8, "level": 3, "department": "信访室", '
+                      '"explanation": [], "matched_rules": []}\n', encoding="utf-8")
+    accounts.login("wangmin")
+    code, out, _ = run(capsys, "alerts", "ingest", "--input", str(scores))
+    assert code == 1 and "is `yuqing classify` output" in out and "yuqing alerts new" in out
+
+
+def test_the_petition_office_records_a_call_linked_to_an_alert_or_handed_in(tmp_path, capsys, monkeypatch,
+                                                                            accounts):
+    accounts.login("liqiang")
+    code, out, err = run(capsys, "alerts", "petition", "--channel", "来电", "--named", "--level", "较大",
+                         "--summary", "来电人实名反映某村支书侵占集体山林私自转包，已多次反映无果")
+    assert code == 0, err
+    assert out.startswith("信访 #1 (来电) → Y") and ("【较大】" in out or "【重大】" in out)
+    alert_id = out.split("→ ")[1].split()[0]
+    code, out, err = run(capsys, "alerts", "petition", "--channel", "来信", "--alert", alert_id,
+                         "--received", "2026-12-01T10:00", "--summary", "同一事项的来信")
+    assert code == 0 and out.startswith(f"信访 #2 (来信) → {alert_id}"), err
+    code, out, _ = run(capsys, "alerts", "show", alert_id, "--json")
+    petitions = json.loads(out)["petitions"]
+    assert [(p["channel"], p["named"]) for p in petitions] == [("来信", False), ("来电", True)]
+    assert petitions[0]["received"].startswith("2026-12-01T02:00")     # 10:00 Beijing time
+    code, out, _ = run(capsys, "alerts", "show", alert_id)
+    assert "信访 #1 来电（实名）" in out and "信访登记" in out
+
+    accounts.login("wangmin")   # the coordinating office may record for 信访室; another office may not
+    assert run(capsys, "alerts", "petition", "--channel", "网上举报", "--alert", alert_id, "--summary", "x")[0] == 0
+    code, _, err = run(capsys, "alerts", "petition", "--channel", "来访", "--summary", "   ")
+    assert code != 0 and "say what the petition reports" in err
+
+
+def test_a_drill_is_started_worked_with_the_usual_commands_and_reported(tmp_path, capsys, monkeypatch, accounts):
+    accounts.login("liqiang")
+    code, _, err = run(capsys, "drill", "start", "--scenario", "网传某镇干部酒驾顶包")
+    assert code != 0 and "may not start a drill" in err
+    accounts.login("wangmin")
+    code, out, err = run(capsys, "drill", "start", "--scenario", "网传某镇干部酒驾顶包", "--level", "重大")
+    assert code == 0, err
+    drill = out.split()[0]
+    assert "【演练】网传某镇干部酒驾顶包" in out and "1小时上报" in out
+    assert run(capsys, "alerts", "judge", drill, "--note", "演练：按重大处置")[0] == 0
+    code, out, err = run(capsys, "alerts", "report", drill, "--note", "电话报告")
+    assert code == 0, err
+    code, out, err = run(capsys, "drill", "report", drill)
+    assert code == 0, err
+    assert "# 演练报告：【演练】网传某镇干部酒驾顶包" in out
+    assert "| 开始演练 |" in out and "| 初步研判 |" in out and "| 上报 |" in out and "未向上级单位报送" in out
+    written = Path(out.strip().splitlines()[-1])              # relative to the data directory's parent
+    assert written.suffix == ".md" and "未向上级单位报送" in written.read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "report", "daily", "--date", datetime.now(timezone.utc).astimezone(SHANGHAI)
+                       .date().isoformat())
+    assert code == 0 and "演练" not in Path(out.splitlines()[0]).read_text(encoding="utf-8")

@@ -67,7 +67,7 @@ def test_the_whole_workflow_over_the_api_ends_closed_and_audited(service, client
     assert xf.post(f"/api/tasks/{task}/complete", json={"result": "已核实"}).status_code == 200
     act(xc, "deep_judge", note="事实清楚")
     act(xc, "propose", proposal="发布情况通报")
-    assert xc.post(f"/api/alerts/{alert_id}/approve", json={}).status_code == 403  # the leading group's
+    assert xc.post(f"/api/alerts/{alert_id}/approve", json={}).status_code == 403  # the coordinating group's
     act(zz, "approve", note="同意")
     assert xc.post(f"/api/alerts/{alert_id}/close", json={"note": "x"}).status_code == 409  # report first
     assert act(xc, "report", note="已电话报告")["recipients"] == ["市纪委监委宣传部", "县委", "县委宣传部"]

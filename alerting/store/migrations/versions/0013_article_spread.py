@@ -1,7 +1,7 @@
 """the spread counters of each article of a story, for the engagement rules and the story view
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-07 13:10:00
 
 ``alert_articles.spread`` holds what the article's page showed when fetched (reposts, comments,
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
