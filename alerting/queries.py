@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from alerting import audit, deadlines
 from alerting.access import Access, Actor
+from alerting.handling import HandlingLine, handlings_of
 from alerting.store import Store
 from alerting.store.models import (
     Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Report, Task,
@@ -37,6 +38,8 @@ class AlertDetail:
     notifications: list[Notification]
     history: list[AuditEntry]
     dismissals: list[Dismissal]
+    #: 舆情处置 records (alerting.handling)
+    handlings: list[HandlingLine]
 
 
 class Queries:
@@ -93,6 +96,7 @@ class Queries:
                 notifications=rows(Notification, Notification.id),
                 history=rows(AuditEntry, AuditEntry.seq),
                 dismissals=rows(Dismissal, Dismissal.proposed_at),
+                handlings=handlings_of(session, [alert_id]).get(alert_id, []),
             )
 
     def open_deadlines(self, actor: Actor) -> list[tuple[Deadline, Alert]]:

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select
 
 from alerting import anchors, audit, outbox
 from alerting.dismissals import decided_between
+from alerting.handling import describe, handlings_of
 from alerting.briefing import render_html, render_pdf, render_png_page1
 from alerting.briefing.data import (
     BriefingData, DeadlineRecord, OfficeTasks, SourceCount, StoryLine, VolumePoint, DismissalLine)
@@ -141,8 +142,9 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
             or_(Alert.first_seen >= start, Alert.state.not_in(("closed", "dismissed")),
                 Alert.updated_at >= start),
             Alert.state != "dismissed").order_by(Alert.level.desc(), Alert.first_seen)).scalars().all()
+        # a receipt (回执) is chased, not a time limit of the rules: briefings leave it out
         deadlines = session.execute(select(Deadline).where(
-            Deadline.status != "void",
+            Deadline.status != "void", Deadline.kind != "receipt",
             or_(Deadline.due_at.between(start, end), Deadline.status == "open"),
             Deadline.due_at < end + timedelta(days=1))).scalars().all()
         titles = dict(session.execute(select(Alert.id, Alert.title)).all()) if deadlines else {}
@@ -150,12 +152,14 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
         for d in sorted(deadlines, key=lambda d: d.due_at):
             if d.kind in ("major", "overall"):
                 nearest.setdefault(d.alert_id, d)
+        handled = handlings_of(session, [a.id for a in alerts if a.level >= 2])
         stories = [StoryLine(
             alert_id=a.id, title=a.title, level=a.level, state=STATE_LABELS[a.state], office=a.office,
             first_seen=a.first_seen.astimezone(SHANGHAI), first_source=a.first_source, sources=len(a.sources),
             reposts=max(0, a.articles - 1),
             deadline=nearest[a.id].due_at.astimezone(SHANGHAI) if a.id in nearest else None,
-            deadline_status=_status(nearest[a.id]) if a.id in nearest else "none", url=a.url)
+            deadline_status=_status(nearest[a.id]) if a.id in nearest else "none", url=a.url,
+            handling=tuple(describe(h) for h in handled.get(a.id, [])))
             for a in alerts if a.level >= 2][:MAX_STORIES]
         records = [DeadlineRecord(alert_id=d.alert_id, title=titles.get(d.alert_id, ""), kind=_kind(d),
                                   due=d.due_at.astimezone(SHANGHAI),

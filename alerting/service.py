@@ -11,6 +11,8 @@ It builds the parts, each with one job, around one store, one ``alerting.yaml`` 
     queries.py     Queries     the queue, one alert in full, the open deadlines
     dismissals.py  Dismissals  排除误报: a proposal the 组长 decides from 较大 up
     reviews.py     BriefingReviews   the leading group approves or returns briefings
+    chain.py       ReportChain  上报: to the directory's units, level by level, receipts confirmed
+    handling.py    Handlings  舆情处置: 回应/澄清/辟谣/信息发布, 线索移交, 协同
 
 and offers their public methods under one name (``service.judge``, ``service.ingest``,
 ``service.tick`` ...). Code that needs one part only may use it directly (``service.workflow``).
@@ -23,9 +25,11 @@ from typing import Iterable
 
 from alerting import audit
 from alerting.access import Access, Actor
+from alerting.chain import ReportChain
 from alerting.clock import Clock, SystemClock
 from alerting.config import AlertingConfig
 from alerting.dismissals import Dismissals
+from alerting.handling import Handlings
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
@@ -59,6 +63,8 @@ class AlertService:
         self.dismissals = Dismissals(store, config, self.clock, self.access, self.notifier, self.workflow)
         self.queries = Queries(store, self.access)
         self.reviews = BriefingReviews(store, self.clock, self.access)
+        self.chain = ReportChain(config, self.workflow)
+        self.handlings = Handlings(config, self.workflow)
 
     @property
     def channels(self) -> dict[str, Channel]:
@@ -159,8 +165,18 @@ class AlertService:
     def waiting_dismissals(self, actor: Actor) -> list[tuple[Dismissal, Alert]]:
         return self.dismissals.waiting(actor)
 
-    def report(self, alert_id: str, actor: Actor, recipients: list[str] | None = None, note: str = "") -> list[str]:
-        return self.workflow.report(alert_id, actor, recipients, note)
+    # ---- reporting upward (ReportChain) and handling (Handlings) -------------------------------
+
+    def report(self, alert_id: str, actor: Actor, recipients: list[str] | None = None, note: str = "",
+               skip_reason: str = "") -> list[str]:
+        return self.chain.report(alert_id, actor, recipients, note, skip_reason)
+
+    def confirm_receipt(self, alert_id: str, actor: Actor, unit: str, by: str, via: str, note: str = "") -> int:
+        return self.chain.confirm(alert_id, actor, unit, by, via, note)
+
+    def handle(self, alert_id: str, actor: Actor, kind: str, text: str, link: str | None = None,
+               office: str | None = None, partner: str | None = None) -> int:
+        return self.handlings.record(alert_id, actor, kind, text, link, office, partner)
 
     def advance(self, alert_id: str, actor: Actor, to: str, note: str = "", **options) -> str:
         if to == "dismissed":  # dismissing may need the 组长: it goes through Dismissals

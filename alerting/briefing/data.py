@@ -94,6 +94,8 @@ class StoryLine:
     deadline: datetime | None
     deadline_status: Literal["met", "missed", "open", "none"]
     url: str | None = None
+    #: what was done about it (舆情处置), one line per record, oldest first (alerting.handling)
+    handling: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _aware("StoryLine", "first_seen", self.first_seen)
