@@ -13,6 +13,7 @@ It builds the parts, each with one job, around one store, one ``alerting.yaml`` 
     reviews.py     BriefingReviews   the leading group approves or returns briefings
     chain.py       ReportChain  上报: to the directory's units, level by level, receipts confirmed
     handling.py    Handlings  舆情处置: 回应/澄清/辟谣/信息发布, 线索移交, 协同
+    special.py     SpecialReports  舆情专报 (首报, 续报, 结报) as DOCX and PDF, each one logged
 
 and offers their public methods under one name (``service.judge``, ``service.ingest``,
 ``service.tick`` ...). Code that needs one part only may use it directly (``service.workflow``).
@@ -35,6 +36,7 @@ from alerting.notifier import Notifier
 from alerting.notify.base import Channel
 from alerting.queries import AlertDetail, Queries
 from alerting.reviews import BriefingReviews
+from alerting.special import SpecialReports, Written
 from alerting.store import Store
 from alerting.store.models import Alert, BriefingReview, Deadline, Dismissal
 from alerting.timekeeper import TickReport, Timekeeper
@@ -65,6 +67,7 @@ class AlertService:
         self.reviews = BriefingReviews(store, self.clock, self.access)
         self.chain = ReportChain(config, self.workflow)
         self.handlings = Handlings(config, self.workflow)
+        self.special = SpecialReports(store, config, self.clock, self.workflow)
 
     @property
     def channels(self) -> dict[str, Channel]:
@@ -177,6 +180,10 @@ class AlertService:
     def handle(self, alert_id: str, actor: Actor, kind: str, text: str, link: str | None = None,
                office: str | None = None, partner: str | None = None) -> int:
         return self.handlings.record(alert_id, actor, kind, text, link, office, partner)
+
+    def special_report(self, alert_id: str, actor: Actor, kind: str, out_dir: Path,
+                       source_names: dict[str, str] | None = None, next_steps: list[str] | None = None) -> Written:
+        return self.special.make(alert_id, actor, kind, out_dir, source_names, next_steps)
 
     def advance(self, alert_id: str, actor: Actor, to: str, note: str = "", **options) -> str:
         if to == "dismissed":  # dismissing may need the 组长: it goes through Dismissals

@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         threading.Thread(target=Ticker(service, tick).run, args=(stop,), daemon=True, name="ticker").start()
 
     options = ConsoleOptions(sources=sources, crawl_state=crawl_state, briefings=data_dir / "briefings",
+                             special_reports=data_dir / "special-reports",
                              kibana_url=args.kibana_url, open_index=lambda: open_index(settings))
     app = create_app(service, options)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",

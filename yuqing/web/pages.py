@@ -25,7 +25,7 @@ from alerting.accounts import acting_actor, actor_for
 from alerting.errors import AlertingError, NotFound
 from alerting.reports import period
 from pipeline.records import SHANGHAI
-from yuqing.web import analysis, operations, views
+from yuqing.web import analysis, operations, special, views
 from yuqing.web.actions import (
     ACTIONS, REVIEW_WORDS, complete_task, first_problem, form_to_model, perform, review_briefing,
 )
@@ -197,6 +197,31 @@ async def alert_act(request: Request, alert_id: str, action: str):
     if result.outcome == "proposed":
         return _back(request, back, "ok", f"{alert_id}：排除申请已提交，待组长决定；决定前预警和时限照常运行")
     return _back(request, back, "ok", f"{alert_id}：已{result.label}{extra}")
+
+
+@router.post("/alerts/{alert_id}/special")
+async def alert_special(request: Request, alert_id: str):
+    """生成舆情专报: DOCX and PDF, listed on the alert's page for download."""
+    login, form = await _posted(request)
+    console = console_of(request)
+    kind = (form.get("kind") or "首报").strip()
+    lines = [line.strip() for line in (form.get("next_steps") or "").splitlines() if line.strip()]
+    back = f"/alerts/{alert_id}"
+    try:
+        written = await run_in_threadpool(special.make, console.service, console.options,
+                                          acting_actor(login.account), alert_id, kind, lines)
+    except NotFound:
+        raise
+    except AlertingError as exc:
+        return _back(request, back, "error", f"舆情专报未生成：{exc}")
+    return _back(request, back, "ok", f"已生成{written.report.heading}：{written.docx.name}、{written.pdf.name}")
+
+
+@router.get("/alerts/{alert_id}/special/{name}")
+def alert_special_file(request: Request, alert_id: str, name: str, login=Depends(require_login)):
+    console = console_of(request)
+    path = special.file_of(console.service, console.options, actor_for(login.account), alert_id, name)
+    return FileResponse(path, filename=path.name)
 
 
 @router.get("/tasks")

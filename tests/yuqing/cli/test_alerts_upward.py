@@ -114,3 +114,28 @@ def test_handling_is_recorded_and_a_clue_reaches_the_receiving_office(cli):
     assert code == 0
     out = cli("alerts", "show", cli.alert)[1]
     assert f"线索签收#{task}" in out and "按时完成" in out
+
+
+def test_report_special_writes_the_docx_and_pdf_with_sources_by_name(cli, tmp_path):
+    from docx import Document
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - id: weibo-huichang\n    name: 微博 会昌发布\n    type: rss\n"
+                       "    url: https://weibo.example/huichang.xml\n", encoding="utf-8")
+    assert cli("alerts", "handle", cli.alert, "--kind", "澄清", "--text", "县纪委监委已作情况说明")[0] == 0
+    code, out, _ = cli("report", "special", cli.alert, "--out", "out", "--next", "联系首发账号")
+    docx, pdf = (tmp_path / line for line in out.split())
+    assert code == 0 and docx.name == f"舆情专报-{cli.alert}-首报.docx" and pdf.read_bytes().startswith(b"%PDF")
+    text = "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    assert "微博 会昌发布" in text and "澄清：县纪委监委已作情况说明" in text and "联系首发账号" in text
+
+    code, _, err = cli("report", "special", cli.alert, "--kind", "结报", "--out", "out")
+    assert code == 2 and "结报 follows 办结" in err
+    code, out, _ = cli("report", "special", cli.alert, "--kind", "续报", "--out", "out")
+    assert code == 0 and f"舆情专报-{cli.alert}-续报1.docx" in out
+    cli.login("zhaogang")                               # another office: not theirs to see
+    code, _, err = cli("report", "special", cli.alert, "--kind", "续报", "--out", "out")
+    assert code == 2 and "no alert" in err
+    cli.login("wangmin")
+    shown = cli("alerts", "show", cli.alert)[1]
+    assert shown.count("制发专报") == 2                  # each document made is in the audit trail
