@@ -74,9 +74,9 @@ class SpecialReport:
 
     @property
     def kind_label(self) -> str:
-        """``首报``, ``续报（二）``, ``结报``."""
+        """``首报``, ``续报二``, ``结报``."""
         if self.kind == "续报" and self.number:
-            return f"续报（{_NUMERALS[self.number - 1] if self.number <= 10 else self.number}）"
+            return f"续报{_NUMERALS[self.number - 1] if self.number <= 10 else self.number}"
         return self.kind
 
     @property
