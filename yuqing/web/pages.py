@@ -53,6 +53,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     context.update(request=request, login=login, account=login.account if login else None,
                    nav=console.nav(login.account) if login else [], unit=console.config.unit,
                    offices=console.config.offices, coordinating=console.config.coordinating_office,
+                   directory=console.config.directory,
                    kibana_url=console.options.kibana_url, flash=flash, has_echarts=ECHARTS.exists(),
                    now=console.service.clock.now().isoformat(), page=context.get("page", ""))
     response = console.templates.TemplateResponse(request, template, context, status_code=status)

@@ -34,7 +34,7 @@ __all__ = ["queue", "alert_row", "alert_detail", "tasks_for", "overview", "iso",
            "available_actions", "coordinates", "deadline_dict", "overdue", "LEVEL_NAMES", "STATE_LABELS"]
 
 #: actions that are not state transitions, offered in every open state
-_ANYTIME = ("assign", "consult", "report", "escalate")
+_ANYTIME = ("assign", "consult", "report", "receipt", "handle", "escalate")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -65,7 +65,8 @@ def available_actions(service, actor: Actor, alert: Alert, *, dismissal_waiting:
     if dismissal_waiting:  # one request at a time: the 组长 decides it first
         moves = [a for a in moves if a != "dismiss"]
     if not coordinates(service, actor):
-        return ["ack"] if alert.state in OPEN_STATES and alert.acked_at is None else []
+        own = ["handle"] if alert.state in OPEN_STATES and actor.office == alert.office else []
+        return (["ack"] if alert.state in OPEN_STATES and alert.acked_at is None else []) + own
     if actor.role not in ("leader", "admin", "system"):
         moves = [a for a in moves if a != "approve"]
     anytime = [a for a in _ANYTIME if alert.state in OPEN_STATES]

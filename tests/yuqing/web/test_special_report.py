@@ -77,3 +77,37 @@ def test_the_office_makes_the_special_report_from_the_alert_page_and_downloads_i
     # nor can a name outside the 专报 be fetched through the route
     (tmp_path / "special" / "secret.pdf").write_bytes(b"%PDF secret")
     assert xc.get(f"/alerts/{alert_id}/special/secret.pdf").status_code == 404
+
+
+def test_reports_receipts_and_handling_go_through_the_pages_forms_and_the_api(service, site):
+    alert_id = service.ingest(scored("网传某镇纪委泄露举报人信息", at=service.clock.now(), story="web-sp2"))
+    xc = site("xc")
+    page = xc.get(f"/alerts/{alert_id}").text
+    assert 'id="dlg-receipt"' in page and 'id="dlg-handle"' in page and '<option value="中央纪委国家监委宣传部">' in page
+    assert 'data-action="handle"' in page and 'data-action="receipt"' in page
+    token = csrf_of(page)
+
+    xc.post(f"/alerts/{alert_id}/act/report", data={"csrf": token, "recipients": "张三"})
+    assert "上报未完成" in xc.get(f"/alerts/{alert_id}").text and service.show(alert_id, OFFICE).reports == []
+    xc.post(f"/alerts/{alert_id}/act/report", data={"csrf": token, "recipients": "市纪委监委宣传部、县委"})
+    xc.post(f"/alerts/{alert_id}/act/receipt", data={"csrf": token, "unit": "县委", "by": "县委办值班员", "via": "传真"})
+    xc.post(f"/alerts/{alert_id}/act/handle", data={"csrf": token, "kind": "线索移交", "text": "泄露举报人信息线索",
+                                                    "office": "案管室", "partner": "", "link": ""})
+    refused = xc.post(f"/api/alerts/{alert_id}/handle", json={"kind": "协同", "text": "核查", "partner": "居委会"},
+                      headers={"X-CSRF-Token": csrf_of(page)})
+    assert refused.status_code == 422 and "公安" in refused.json()["detail"]
+    ok = xc.post(f"/api/alerts/{alert_id}/handle", json={"kind": "协同", "text": "请公安核查", "partner": "公安"},
+                 headers={"X-CSRF-Token": csrf_of(page)})
+    assert ok.status_code == 200, ok.text
+
+    detail = service.show(alert_id, OFFICE)
+    reports = {r.recipient: r for r in detail.reports}
+    assert set(reports) == {"市纪委监委宣传部", "县委"} and reports["县委"].received_via == "传真"
+    assert [(h.kind, h.actor) for h in detail.handlings] == [("线索移交", "xc"), ("协同", "xc")]
+    page = xc.get(f"/alerts/{alert_id}").text
+    assert "线索移交案管室：泄露举报人信息线索" in page and "回执：县委办值班员（传真）" in page
+
+    # the office the clue went to sees its task and signs for it on the page
+    ag = site("ag")
+    (task,) = [t for t in detail.tasks if t.kind == "clue"]
+    assert f'data-task="{task.id}"' in ag.get(f"/alerts/{alert_id}").text
