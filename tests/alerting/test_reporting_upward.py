@@ -6,11 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect, text
 
 from alerting.access import Actor
 from alerting.config import AlertingConfig, load_alerting_config
 from alerting.errors import Forbidden, IllegalTransition, NotFound, UnknownOffice, UnknownUnit
 from alerting.service import AlertService
+from alerting.store.engine import MIGRATIONS, upgrade
 from alerting.testing import NINE, scored
 from pipeline.errors import ConfigError
 
@@ -208,3 +212,28 @@ def test_a_config_with_its_own_directory_reports_to_its_own_units(store_factory,
     assert service.report(alert_id, OFFICE, ["县政法委"]) == ["县政法委"]
     with pytest.raises(UnknownUnit, match="县政法委"):
         service.report(alert_id, OFFICE, ["公安"])
+
+
+def test_migration_0011_goes_down_to_0010_and_up_again_keeping_the_reports(store_factory, clock):
+    store = store_factory()
+    service = AlertService(store, AlertingConfig(), clock=clock, channels={})
+    alert_id = service.ingest(scored("某镇干部醉驾", at=clock.now(), story="mig"))
+    service.report(alert_id, OFFICE, ["市纪委监委宣传部"])
+    service.confirm_receipt(alert_id, OFFICE, "市纪委监委宣传部", "刘科长", "电话")
+    service.handle(alert_id, OFFICE, "回应", "已回应")
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    schema = inspect(store.engine)
+    assert "handlings" not in schema.get_table_names()
+    assert "received_by" not in {c["name"] for c in schema.get_columns("reports")}
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT recipient FROM reports")).scalars().all() == ["市纪委监委宣传部"]
+
+    upgrade(store.engine)
+    (report,) = service.show(alert_id, OFFICE).reports
+    assert report.recipient == "市纪委监委宣传部" and report.received_at is None   # the receipt went with 0011
+    assert service.show(alert_id, OFFICE).handlings == []
