@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, text
 
+from alerting import accountability
 from alerting.access import Actor
 from alerting.config import AlertingConfig, load_alerting_config
 from alerting.errors import Forbidden, IllegalTransition, NotFound, UnknownOffice, UnknownUnit
@@ -237,3 +238,16 @@ def test_migration_0011_goes_down_to_0010_and_up_again_keeping_the_reports(store
     (report,) = service.show(alert_id, OFFICE).reports
     assert report.recipient == "市纪委监委宣传部" and report.received_at is None   # the receipt went with 0011
     assert service.show(alert_id, OFFICE).handlings == []
+
+
+def test_a_receipt_confirmed_late_is_not_a_lapse_in_the_accountability_report(service, clock):
+    alert_id = service.ingest(scored("某镇干部醉驾", at=clock.now(), story="acc"))
+    service.report(alert_id, OFFICE)                    # on time: no lapse
+    clock.advance(hours=2)
+    service.tick()
+    service.confirm_receipt(alert_id, OFFICE, "县委", "值班员", "电话")   # after its 30 minutes
+    (receipt,) = [d for d in service.show(alert_id, OFFICE).deadlines if d.label == "回执·县委"]
+    assert receipt.status == "missed"                    # late on the alert
+    data = accountability.gather(service.store, service.config, NINE - timedelta(days=1), NINE + timedelta(days=1),
+                                 clock.now())
+    assert data.lapses == []
