@@ -118,8 +118,10 @@ def _followed(entries: list[AuditEntry], deadline: Deadline) -> tuple[tuple[str,
 
 
 def _lapses(session: Session, start: datetime, end: datetime, now: datetime) -> list[Lapse]:
+    # a receipt (回执) confirmed late is the other unit's delay as much as ours: chased, not a lapse
     rows = session.execute(select(Deadline, Alert).join(Alert, Alert.id == Deadline.alert_id).where(
-        Deadline.status == "missed", Deadline.due_at >= start, Deadline.due_at < end, real_alerts())
+        Deadline.status == "missed", Deadline.kind != "receipt", Deadline.due_at >= start, Deadline.due_at < end,
+        real_alerts())
         .order_by(Deadline.due_at)).all()
     tasks = {t.id: t for t in session.execute(select(Task).where(
         Task.id.in_([d.task_id for d, _ in rows if d.task_id is not None]))).scalars()} if rows else {}

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from alerting.directory import Unit, check_directory, default_directory
 from alerting.notify.config import ChannelConfig
 from alerting.people import Duty, Person
 from pipeline.errors import ConfigError
@@ -201,6 +202,10 @@ class Clocks(_Model):
     reminders: list[Duration] = Field(default_factory=lambda: [timedelta(minutes=30), timedelta(minutes=10)])
     verification: Duration = Field(default=timedelta(hours=1), description="time limit for 核实")
     task_default: Duration = Field(default=timedelta(hours=2), description="会商 task default")
+    #: an upward report's receipt (回执) is to be confirmed within this; a reminder goes out when not
+    receipt: Duration = Field(default=timedelta(minutes=30), description="confirm a report's receipt within")
+    #: a clue handed over (线索移交) is to be acknowledged by the receiving office within this
+    clue: Duration = Field(default=timedelta(hours=2), description="the receiving office signs for a clue within")
 
     def due(self, within: timedelta, first_seen: datetime, raised_at: datetime | None) -> datetime:
         """When a clock of ``within`` falls due: from ``first_seen`` for a clock the alert had when
@@ -298,6 +303,8 @@ class AlertingConfig(_Model):
     #: the people who answer for the work (责任人) and the duty roster (值班): alerting.people
     people: list[Person] = Field(default_factory=list)
     duty: list[Duty] = Field(default_factory=list)
+    #: the units reported to and worked with (报送单位、协同单位): alerting.directory
+    directory: list[Unit] = Field(default_factory=default_directory)
     #: address of the web console, put in messages so a reader can open the alert
     console_url: str | None = None
 
@@ -318,7 +325,18 @@ class AlertingConfig(_Model):
             if office not in known:
                 raise ValueError(f"{where}: {office!r} is not one of the offices ({', '.join(self.offices)})")
         self._check_people(defined)
+        self._check_directory()
         return self
+
+    def _check_directory(self) -> None:
+        check_directory(self.directory)
+        reportable = {u.name for u in self.directory if u.kind != "partner"}
+        for clock in ("major", "overall"):
+            for name in getattr(self.clocks, clock).recipients:
+                if name not in reportable:
+                    raise ValueError(f"clocks.{clock}.recipients: {name!r} is not a unit of the directory that "
+                                     f"can be reported to ({', '.join(sorted(reportable))}); add it under "
+                                     "directory: with its kind (upward, party or propaganda)")
 
     def _check_people(self, channels: set[str]) -> None:
         names = [p.name for p in self.people]

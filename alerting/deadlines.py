@@ -11,6 +11,7 @@ late in the record).
 A deadline is *owed* (:func:`owed`, :func:`owed_clause`) from when it opens until the work it asks
 for is done: a missed one stays owed, and on show in the queue with how late it is, until the
 report is made or the task finished; only a void one (or one of a dismissed false alarm) is not.
+The receipt (回执) of a report is chased (alerting.chain) but never owed: the report was made.
 Messages about a deadline (its reminders, the warning or task that opened it) are withdrawn when it
 is met or void: a reminder of work already done is noise.
 """
@@ -34,6 +35,8 @@ STATUS_LABELS = {"open": "进行中", "met": "按时完成", "missed": "已超�
 def owed(deadline: Deadline, alert_state: str | None = None) -> bool:
     """Whether the work ``deadline`` asks for is still to be done (running, or missed and not yet
     made up); ``alert_state`` ``dismissed`` releases a missed one: a false alarm owes no report."""
+    if deadline.kind == "receipt":
+        return False  # a receipt is chased (alerting.chain), not owed: the work, the report, is done
     if deadline.done_at is not None or deadline.exempted_at is not None:
         return False  # made, or the 组长 let it go unmade (it stays missed in the record)
     return deadline.status == "open" or (deadline.status == "missed" and alert_state != "dismissed")
@@ -41,7 +44,7 @@ def owed(deadline: Deadline, alert_state: str | None = None) -> bool:
 
 def owed_clause() -> ColumnElement[bool]:
     """:func:`owed` as SQL, for a query that joins :class:`Alert` to :class:`Deadline`."""
-    return and_(Deadline.done_at.is_(None), Deadline.exempted_at.is_(None),
+    return and_(Deadline.kind != "receipt", Deadline.done_at.is_(None), Deadline.exempted_at.is_(None),
                 or_(Deadline.status == "open", and_(Deadline.status == "missed", Alert.state != "dismissed")))
 
 

@@ -5,6 +5,7 @@
         ├── NotFound              no alert, task or deadline with that id
         ├── IllegalTransition     the action is not allowed in the alert's current state
         ├── UnknownOffice         an office name that the configuration does not list
+        │   └── UnknownUnit       a unit that the directory (报送单位、协同单位) does not list
         ├── Forbidden             the actor's office may not see or change this alert
         └── LoginRequired         nobody is logged in (the console's session, yuqing login)
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 from pipeline.errors import YuqingError
 
-__all__ = ["AlertingError", "NotFound", "IllegalTransition", "UnknownOffice", "Forbidden", "LoginRequired"]
+__all__ = ["AlertingError", "NotFound", "IllegalTransition", "UnknownOffice", "UnknownUnit", "Forbidden",
+           "LoginRequired"]
 
 
 class AlertingError(YuqingError):
@@ -32,6 +34,10 @@ class IllegalTransition(AlertingError):
 
 class UnknownOffice(AlertingError):
     pass
+
+
+class UnknownUnit(UnknownOffice):
+    """A report or a partner named outside ``directory`` in alerting.yaml; the message lists the units."""
 
 
 class Forbidden(AlertingError):

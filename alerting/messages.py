@@ -15,7 +15,7 @@ from alerting.store.models import Alert, Deadline
 from pipeline.records import beijing_minute
 
 __all__ = ["time_left", "minutes_between", "current", "opened", "raised", "reminder", "escalation", "warned",
-           "task_assigned", "proposal", "dismissal_proposed"]
+           "task_assigned", "proposal", "dismissal_proposed", "receipt_unconfirmed", "clue_handed"]
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
@@ -126,4 +126,21 @@ def dismissal_proposed(alert: Alert, by: str, reason: str, console_url: str | No
     subject = f"【排除申请·请组长决定】{alert.title}"
     body = (f"{by}申请将此{LEVEL_NAMES[alert.level]}舆情排除为误报，理由：{reason}\n"
             "组长同意前，预警和时限照常运行。\n" + _facts(alert))
+    return subject, body + _link(alert, console_url)
+
+
+def receipt_unconfirmed(alert: Alert, deadline: Deadline, console_url: str | None) -> tuple[str, str]:
+    """A report upward whose receipt (回执) nobody has confirmed by its time."""
+    unit = deadline.label.split("·", 1)[-1]
+    subject = f"【回执未确认】{unit}：{alert.title}"
+    body = (f"向{unit}的上报应于 {beijing_minute(deadline.due_at)} 前确认收到，尚未确认，承办：{_owner(deadline)}。"
+            f"请电话核实并登记回执（yuqing alerts receipt {alert.id} --unit {unit} --by 姓名 --via 电话）。\n"
+            + _facts(alert))
+    return subject, body + _link(alert, console_url)
+
+
+def clue_handed(alert: Alert, office: str, text: str, due: datetime, console_url: str | None) -> tuple[str, str]:
+    """A clue handed over (线索移交) to ``office``, which signs for it by ``due``."""
+    subject = f"【线索移交·请签收】{alert.title}"
+    body = (f"移交{office}：{text}\n请于 {beijing_minute(due)} 前签收并反馈办理情况。\n" + _facts(alert))
     return subject, body + _link(alert, console_url)

@@ -6,6 +6,7 @@
       - name: 王敏
         office: 宣传部
         title: 副主任
+        phone: 0797-5620000        # the 联系人 line of a 舆情专报
         head: true                 # the office's head: escalations go to the head and the 组长
         account: wangmin           # the console account, when they have one
         channels: [wangmin-mail]   # how a reminder reaches this person (notify.channels names)
@@ -39,6 +40,8 @@ class Person(BaseModel):
     title: str = ""
     head: bool = False
     account: str = ""
+    #: the telephone a 专报's 联系人 line gives
+    phone: str = Field(default="", max_length=40)
     channels: list[str] = Field(default_factory=list)
 
 

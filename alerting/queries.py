@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from alerting import audit, deadlines
 from alerting.access import Access, Actor
+from alerting.handling import HandlingLine, handlings_of
 from alerting.store import Store
 from alerting.store.models import (
     Alert, AlertArticle, AuditEntry, Deadline, Dismissal, Notification, Petition, Report, Task,
@@ -40,6 +41,8 @@ class AlertDetail:
     dismissals: list[Dismissal]
     #: 信访室's letters, visits, calls and online reports linked to it
     petitions: list[Petition] = field(default_factory=list)
+    #: 舆情处置 records (alerting.handling)
+    handlings: list[HandlingLine] = field(default_factory=list)
 
 
 class Queries:
@@ -100,6 +103,7 @@ class Queries:
                 history=rows(AuditEntry, AuditEntry.seq),
                 dismissals=rows(Dismissal, Dismissal.proposed_at),
                 petitions=rows(Petition, Petition.received_at, Petition.id),
+                handlings=handlings_of(session, [alert_id]).get(alert_id, []),
             )
 
     def open_deadlines(self, actor: Actor) -> list[tuple[Deadline, Alert]]:

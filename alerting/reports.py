@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from alerting import anchors, audit, drafts, outbox
 from alerting.drills import real_alerts
 from alerting.dismissals import decided_between
+from alerting.handling import describe, handlings_of
 from alerting.briefing import render_html, render_pdf, render_png_page1
 from alerting.briefing.data import (
     BriefingData, DeadlineRecord, OfficeTasks, SourceCount, StoryLine, VolumePoint, DismissalLine)
@@ -145,6 +146,7 @@ def _stories(session, start: datetime, end: datetime, deadlines: list[Deadline])
         Alert.level >= 2, Alert.first_seen < end, Alert.state != "dismissed", real_alerts(),
         or_(Alert.first_seen >= start, Alert.state != "closed", Alert.id.in_(active)))
         .order_by(Alert.level.desc(), Alert.first_seen)).scalars().all()
+    handled = handlings_of(session, [a.id for a in alerts])
     nearest: dict[str, Deadline] = {}
     for d in sorted(deadlines, key=lambda d: d.due_at):
         if d.kind in ("major", "overall"):
@@ -155,7 +157,8 @@ def _stories(session, start: datetime, end: datetime, deadlines: list[Deadline])
         reposts=max(0, a.articles - 1),
         deadline=nearest[a.id].due_at.astimezone(SHANGHAI) if a.id in nearest else None,
         deadline_status=_status(nearest[a.id]) if a.id in nearest else "none", url=a.url,
-        carried=a.first_seen < start, open=a.state != "closed")
+        carried=a.first_seen < start, open=a.state != "closed",
+        handling=tuple(describe(h) for h in handled.get(a.id, [])))
         for a in alerts]
 
 
@@ -186,8 +189,9 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
             previous[0] = index.search(Query(levels=(0,), since=previous_start,
                                              until=_before(previous_end), limit=0)).total
 
+        # a receipt (回执) is chased, not a time limit of the rules: briefings leave it out
         deadlines = session.execute(select(Deadline).join(Alert, Alert.id == Deadline.alert_id).where(
-            Deadline.status != "void", real_alerts(),
+            Deadline.status != "void", Deadline.kind != "receipt", real_alerts(),
             or_(Deadline.due_at.between(start, end), Deadline.status == "open"),
             Deadline.due_at < end + timedelta(days=1))).scalars().all()
         titles = dict(session.execute(select(Alert.id, Alert.title)).all()) if deadlines else {}

@@ -11,6 +11,9 @@ It builds the parts, each with one job, around one store, one ``alerting.yaml`` 
     queries.py     Queries     the queue, one alert in full, the open deadlines
     dismissals.py  Dismissals  排除误报: a proposal the 组长 decides from 较大 up
     reviews.py     BriefingReviews   the coordinating group approves or returns briefings
+    chain.py       ReportChain  上报: to the directory's units, level by level, receipts confirmed
+    handling.py    Handlings  舆情处置: 回应/澄清/辟谣/信息发布, 线索移交, 协同
+    special.py     SpecialReports  舆情专报 (首报, 续报, 结报) as DOCX and PDF, each one logged
 
 and offers their public methods under one name (``service.judge``, ``service.ingest``,
 ``service.tick`` ...). Code that needs one part only may use it directly (``service.workflow``).
@@ -23,11 +26,13 @@ from typing import Iterable
 
 from alerting import audit
 from alerting.access import Access, Actor
+from alerting.chain import ReportChain
 from alerting.clock import Clock, SystemClock
 from alerting.config import STATE_LABELS, AlertingConfig
 from alerting.dismissals import Dismissals
 from alerting.drills import DrillReport, drill_article, drill_report
 from alerting.errors import Forbidden
+from alerting.handling import Handlings
 from alerting.intake import Intake
 from alerting.notifier import Notifier
 from alerting.notify.base import Channel
@@ -35,6 +40,7 @@ from alerting.petitions import Petitions
 from alerting.queries import HISTORY_WORDS, AlertDetail, Queries
 from alerting.reviews import BriefingReviews
 from alerting.routing import Proposal
+from alerting.special import SpecialReports, Written
 from alerting.store import Store
 from alerting.store.models import Alert, BriefingReview, Deadline, Dismissal
 from alerting.timekeeper import TickReport, Timekeeper
@@ -64,6 +70,9 @@ class AlertService:
         self.queries = Queries(store, self.access)
         self.reviews = BriefingReviews(store, self.clock, self.access)
         self.petitions = Petitions(store, self.clock, self.access)
+        self.chain = ReportChain(config, self.workflow)
+        self.handlings = Handlings(config, self.workflow)
+        self.special = SpecialReports(store, config, self.clock, self.workflow)
 
     @property
     def channels(self) -> dict[str, Channel]:
@@ -201,8 +210,22 @@ class AlertService:
     def waiting_dismissals(self, actor: Actor) -> list[tuple[Dismissal, Alert]]:
         return self.dismissals.waiting(actor)
 
-    def report(self, alert_id: str, actor: Actor, recipients: list[str] | None = None, note: str = "") -> list[str]:
-        return self.workflow.report(alert_id, actor, recipients, note)
+    # ---- reporting upward (ReportChain) and handling (Handlings) -------------------------------
+
+    def report(self, alert_id: str, actor: Actor, recipients: list[str] | None = None, note: str = "",
+               skip_reason: str = "") -> list[str]:
+        return self.chain.report(alert_id, actor, recipients, note, skip_reason)
+
+    def confirm_receipt(self, alert_id: str, actor: Actor, unit: str, by: str, via: str, note: str = "") -> int:
+        return self.chain.confirm(alert_id, actor, unit, by, via, note)
+
+    def handle(self, alert_id: str, actor: Actor, kind: str, text: str, link: str | None = None,
+               office: str | None = None, partner: str | None = None) -> int:
+        return self.handlings.record(alert_id, actor, kind, text, link, office, partner)
+
+    def special_report(self, alert_id: str, actor: Actor, kind: str, out_dir: Path,
+                       source_names: dict[str, str] | None = None, next_steps: list[str] | None = None) -> Written:
+        return self.special.make(alert_id, actor, kind, out_dir, source_names, next_steps)
 
     def advance(self, alert_id: str, actor: Actor, to: str, note: str = "", **options) -> str:
         if to == "dismissed":  # dismissing may need the 组长: it goes through Dismissals

@@ -121,7 +121,9 @@ class Timekeeper:
               report: TickReport) -> None:
         alert = session.get(Alert, deadline.alert_id)
         offices = {deadline.office, self.config.coordinating_office}
-        if timer.kind == "escalate":
+        if timer.kind == "escalate" and deadline.kind == "receipt":
+            self._chase_receipt(session, timer, deadline, alert, now, report)
+        elif timer.kind == "escalate":
             if deadline.status != "open":
                 return
             deadline.status, deadline.escalated_at = "missed", now
@@ -152,6 +154,23 @@ class Timekeeper:
                                  any_level=True, deadline=deadline, expires_at=deadline.due_at,
                                  people=[deadline.person])
             report.reminders += 1
+
+
+    def _chase_receipt(self, session: Session, timer: Timer, deadline: Deadline, alert: Alert, now: datetime,
+                       report: TickReport) -> None:
+        """A report's receipt is still unconfirmed at its time: remind the coordinating office to
+        get it confirmed. The deadline stays open (owed) until it is; confirming it late is recorded
+        as late, but the other unit's silence is not escalated as our lapse."""
+        if deadline.status != "open":
+            return
+        audit.append(session, now, SYSTEM.name, "remind", alert.id, None,
+                     {"deadline": deadline.key, "label": deadline.label, "timer": "receipt",
+                      "due": deadline.due_at, "office": deadline.office})
+        subject, body = messages.receipt_unconfirmed(alert, deadline, self.config.console_url)
+        self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now,
+                             offices=[self.config.coordinating_office], any_level=True, deadline=deadline,
+                             people=[deadline.person])
+        report.reminders += 1
 
 
 class Ticker:

@@ -10,7 +10,7 @@ Workflow (研判预警 and 即时会商, from the commission's rules)::
         ─propose→ proposed ─approve→ handling ─close→ closed
     any state before ``proposed`` ─dismiss(reason)→ dismissed (a false alarm; feeds training)
 
-Upward reports (``report``) and consultations (``consult``) may happen in any open state: the
+Upward reports (``report``, level by level with receipts: :mod:`alerting.chain`) and consultations (``consult``) may happen in any open state: the
 1-hour and 2-hour clocks run from the moment yuqing first saw the story (or, for a clock a
 judgement or escalation brings later, from then: ``clocks.raised_from``), whatever the workflow.
 """
@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages
-from alerting.drills import DRILL_REPORT_NOTE, is_drill
 from alerting.access import Access, Actor
 from alerting.clock import Clock
 from alerting.config import STATE_LABELS, AlertingConfig
@@ -34,11 +33,11 @@ from alerting.errors import IllegalTransition, NotFound
 from alerting.notifier import Notifier
 from alerting.people import Roster
 from alerting.store import Store
-from alerting.store.models import Alert, AlertArticle, Deadline, Report, Task
+from alerting.store.models import Alert, AlertArticle, Deadline, Task
 from alerting.timekeeper import Timekeeper
 
 __all__ = ["TRANSITIONS", "OPEN_STATES", "ACTION_WORDS", "Workflow", "Acting", "TaskSpec", "FeedbackHook",
-           "REPORT_KINDS"]
+           "REPORT_KINDS", "TASK_KIND_WORDS"]
 
 #: the deadlines of upward reports (上报): an alert is closed only once they are made or exempted
 REPORT_KINDS = ("major", "overall")
@@ -61,8 +60,13 @@ ACTION_WORDS = {
     "ack": "签收", "judge": "初步研判", "warn": "发布预警", "verify": "反馈核实", "deep_judge": "深度研判",
     "propose": "提出处置意见", "approve": "审定处置意见", "close": "办结", "dismiss": "排除误报",
     "report": "上报", "assign": "改派", "escalate": "升级", "consult": "即时会商", "task_done": "完成任务",
-    "exempt": "免于上报", "hand_in": "部门报送", "petition": "信访登记", "drill_start": "开始演练", "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
+    "exempt": "免于上报", "hand_in": "部门报送", "petition": "信访登记", "drill_start": "开始演练",
+    "dismiss_propose": "申请排除", "dismiss_approve": "同意排除", "dismiss_return": "退回排除申请",
+    "receipt": "确认回执", "handle": "处置", "special_report": "制发专报",
 }
+
+#: what a task's deadline is called, by the task's kind
+TASK_KIND_WORDS = {"verify": "核实", "consult": "会商任务", "clue": "线索签收"}
 
 #: called with (alert, article ids, reason, actor) when an alert is dismissed as a false alarm
 FeedbackHook = Callable[[Alert, list[str], str, Actor], None]
@@ -243,7 +247,7 @@ class Workflow:
         with self.acting(alert_id, actor, "warn", "warn", note=note) as a:
             for office in offices:
                 self.access.check_office(office)
-                task_id, deadline = self._task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within)
+                task_id, deadline = self.open_task(a, "verify", f"核实：{a.alert.title}", office, "", a.now + within)
                 created.append(task_id)
                 subject, body = messages.warned(a.alert, office, a.now + within, note, self.config.console_url)
                 self.notifier.notify(a.session, a.alert, f"warn:{alert_id}:{office}", subject, body, a.now,
@@ -252,9 +256,10 @@ class Workflow:
             a.extra["tasks"] = created
         return created
 
-    def _task(self, a: Acting, kind: str, title: str, office: str, person: str,
-              due: datetime) -> tuple[int, Deadline]:
-        """A task and its deadline; its 责任人 is ``person``, else who is on duty for ``office``."""
+    def open_task(self, a: Acting, kind: str, title: str, office: str, person: str,
+                  due: datetime) -> tuple[int, Deadline]:
+        """Inside an action's frame: a task (``verify``, ``consult``, or ``clue`` for a clue handed
+        over) and its deadline; its 责任人 is ``person``, else who is on duty for ``office``."""
         person = self.roster.responsible(office, a.now, person)
         task = Task(alert_id=a.alert.id, kind=kind, title=title, office=office, person=person, due_at=due,
                     state="open", result="", created_by="", created_at=a.now)
@@ -262,7 +267,7 @@ class Workflow:
         a.session.flush()
         deadline = deadlines.open_deadline(
             a.session, alert_id=a.alert.id, kind="task", key=f"task:{task.id}",
-            label=("核实" if kind == "verify" else "会商任务") + f"#{task.id}", office=office, due=due,
+            label=TASK_KIND_WORDS.get(kind, "会商任务") + f"#{task.id}", office=office, due=due,
             now=a.now, reminders=self.config.clocks.reminders, task_id=task.id, person=person)
         return task.id, deadline
 
@@ -282,7 +287,7 @@ class Workflow:
                         f"task {spec.title!r} needs a 责任人: name one ('标题|办公室|责任人|时限'), or put "
                         f"{spec.office}'s duty roster in alerting.yaml (people:, duty:)")
                 due = a.now + (spec.within or self.config.clocks.task_default)
-                task_id, deadline = self._task(a, "consult", spec.title, spec.office, person, due)
+                task_id, deadline = self.open_task(a, "consult", spec.title, spec.office, person, due)
                 created.append(task_id)
                 people.append(person)
                 subject, body = messages.task_assigned(a.alert, spec.title, spec.office, person, due,
@@ -338,6 +343,13 @@ class Workflow:
                     f"reason (yuqing alerts exempt {alert_id} --deadline {owed[0].key} --reason ...)")
             if open_tasks:
                 raise IllegalTransition(f"alert {alert_id}: tasks {', '.join(map(str, open_tasks))} are still open")
+            # 办结 ends the chase for receipts still unconfirmed; the audit entry names them
+            unconfirmed = a.session.execute(select(Deadline).where(
+                Deadline.alert_id == alert_id, Deadline.kind == "receipt", Deadline.status == "open")).scalars().all()
+            for deadline in unconfirmed:
+                deadlines.void_deadline(a.session, deadline)
+            if unconfirmed:
+                a.extra["receipts_unconfirmed"] = [d.label for d in unconfirmed]
         return alert_id
 
     def exempt(self, alert_id: str, actor, deadline_key: str, reason: str) -> str:
@@ -374,35 +386,6 @@ class Workflow:
             AlertArticle.alert_id == a.alert.id)).scalars().all()
         if self.on_dismiss is not None:
             self.on_dismiss(a.alert, list(article_ids), reason, actor)
-
-    def report(self, alert_id: str, actor, recipients: list[str] | None = None, note: str = "") -> list[str]:
-        """上报/知会: record reports made upward; a deadline is met once all its recipients have one."""
-        with self.acting(alert_id, actor, "report", note=note) as a:
-            if a.alert.state == "dismissed":
-                raise IllegalTransition(f"alert {alert_id} was dismissed as a false alarm; nothing to report")
-            open_clocks = a.session.execute(select(Deadline).where(
-                Deadline.alert_id == alert_id, Deadline.kind.in_(("major", "overall")))).scalars().all()
-            if recipients is None:
-                recipients = [r for d in open_clocks for r in self._clock(d.kind).recipients]
-                if not recipients:
-                    raise IllegalTransition(f"alert {alert_id} has no upward-report deadline; name the "
-                                            "recipient (--to 县委)")
-            if is_drill(a.alert):  # recorded here only: no upward unit hears of a drill
-                note = f"{DRILL_REPORT_NOTE}；{note}" if note else DRILL_REPORT_NOTE
-            for recipient in dict.fromkeys(recipients):
-                a.session.add(Report(alert_id=alert_id, recipient=recipient, note=note, actor=actor.name, at=a.now))
-            a.session.flush()
-            made = set(a.session.execute(select(Report.recipient).where(Report.alert_id == alert_id)).scalars())
-            outcome = {}
-            for deadline in open_clocks:
-                if deadline.status != "void" and deadline.done_at is None:
-                    if set(self._clock(deadline.kind).recipients) <= made:
-                        outcome[deadline.key] = deadlines.close_deadline(a.session, deadline, a.now)
-            a.extra.update(recipients=list(dict.fromkeys(recipients)), deadlines=outcome)
-        return list(dict.fromkeys(recipients))
-
-    def _clock(self, kind: str):
-        return self.config.clocks.major if kind == "major" else self.config.clocks.overall
 
     def advance(self, alert_id: str, actor, to: str, note: str = "", **options) -> str:
         """Move to the state ``to`` by the one action that leads there (for the CLI's ``advance``)."""

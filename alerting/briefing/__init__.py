@@ -7,8 +7,9 @@
     fonts.py      the CJK font, found through fontconfig; FontMissingError when there is none
     render.py     render_html(), render_pdf(), render_png_page1()
     sample.py     sample_data(): an invented 会昌县 briefing for tests and demos
+    special.py    SpecialReport: the 舆情专报 of one item, as DOCX (python-docx) and PDF
 
-Heavy libraries (matplotlib, WeasyPrint, pypdfium2) are imported when first used.
+Heavy libraries (matplotlib, WeasyPrint, pypdfium2, python-docx) are imported when first used.
 """
 
 from alerting.briefing.data import (

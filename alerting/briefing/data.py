@@ -98,6 +98,8 @@ class StoryLine:
     carried: bool = False
     #: not yet closed (办结)
     open: bool = True
+    #: what was done about it (舆情处置), one line per record, oldest first (alerting.handling)
+    handling: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _aware("StoryLine", "first_seen", self.first_seen)

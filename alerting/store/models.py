@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base", "Alert", "AlertArticle", "Deadline", "Timer", "Task", "Report", "Notification",
     "AuditEntry", "AuditHead", "VolumeCount", "UtcDateTime", "User", "WebSession", "LoginFailure", "Dismissal", "DeadlineOwner",
-    "BriefingReview", "VolumeMention", "VolumeSpike", "Petition",
+    "BriefingReview", "VolumeMention", "VolumeSpike", "Petition", "Handling",
 ]
 
 
@@ -177,7 +177,8 @@ class Task(Base):
 
 
 class Report(Base):
-    """An upward report made (上报/知会): to whom, when, by whom."""
+    """An upward report made (上报/知会): to whom, when, by whom; the 组长's reason when it skipped a
+    level of the chain; and its receipt (回执): who confirmed it, how and when (migration 0011)."""
 
     __tablename__ = "reports"
 
@@ -187,6 +188,12 @@ class Report(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    received_by: Mapped[str | None] = mapped_column(String(80))
+    #: 电话 | 传真 | 机要 | 邮件
+    received_via: Mapped[str | None] = mapped_column(String(8))
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    receipt_recorded_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class Notification(Base):
@@ -424,3 +431,28 @@ class Petition(Base):
     office: Mapped[str] = mapped_column(String(40))
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# ---- handling records (migration 0011) ------------------------------------------------------------
+
+
+class Handling(Base):
+    """One act of handling (舆情处置) on an alert: who, when, what.
+
+    ``kind``: 回应, 澄清, 辟谣, 信息发布 (``text`` and the published ``link``), 线索移交 (``office``
+    receives the clue; ``task_id`` is its task, which that office signs for), 协同 (``partner``, a
+    unit of the directory)."""
+
+    __tablename__ = "handlings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    office: Mapped[str] = mapped_column(String(40), default="")
+    partner: Mapped[str] = mapped_column(String(30), default="")
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_office: Mapped[str] = mapped_column(String(40), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

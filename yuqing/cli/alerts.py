@@ -12,7 +12,9 @@ import json
 from datetime import timedelta
 
 from alerting import deadlines, outbox
+from alerting.chain import RECEIPT_VIAS
 from alerting.config import STATE_LABELS, TASK_LABELS, load_alerting_config, parse_duration
+from alerting.handling import HANDLING_KINDS, describe
 from alerting.locality import LOCALITY_LABELS
 from alerting.messages import time_left
 from alerting.queries import HISTORY_WORDS
@@ -68,9 +70,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
                alert=False)
     p.add_argument("task_id", type=int, metavar="TASK_ID")
     p.add_argument("--result", required=True, help="what was found or done")
-    p = action("report", "上报/知会 upward (default: every recipient its deadlines need)", run_report)
-    p.add_argument("--to", action="append", help="recipient, e.g. 县委 (repeatable)")
+    p = action("report", "上报/知会 upward, level by level, to units of the directory (default: every "
+               "unit its deadlines still need)", run_report)
+    p.add_argument("--to", action="append", metavar="UNIT",
+                   help="a unit of the directory in alerting.yaml, e.g. 市纪委监委宣传部 or 县委 (repeatable)")
     p.add_argument("--note", default="")
+    p.add_argument("--skip-reason", default="", help="the 组长's reason to report past a level not yet "
+                   "reported to (logged in as leader)")
+    p = action("receipt", "回执: who at the unit confirmed a report, and how", run_receipt)
+    p.add_argument("--unit", required=True, help="the unit reported to")
+    p.add_argument("--by", required=True, metavar="NAME", help="who at the unit confirmed it")
+    p.add_argument("--via", required=True, choices=RECEIPT_VIAS)
+    p.add_argument("--note", default="")
+    p = action("handle", "舆情处置: record a 回应, 澄清, 辟谣 or 信息发布 (--link, --text), a 线索移交 "
+               "(--office) or a 协同 with a partner (--partner)", run_handle)
+    p.add_argument("--kind", required=True, choices=HANDLING_KINDS)
+    p.add_argument("--text", required=True, help="what was published, handed over or done")
+    p.add_argument("--link", help="where it was published (http/https)")
+    p.add_argument("--office", help="线索移交: the office that receives the clue (it signs for it)")
+    p.add_argument("--partner", help="协同: a partner of the directory (上级纪委, 公安, 检察院 ...)")
     p = action("dismiss", "排除误报, with the reason: at once for 一般 items (and for the 组长); "
                "from 较大 up a request the 组长 approves", run_dismiss)
     p.add_argument("--reason", required=True)
@@ -172,6 +190,13 @@ def run_show(args) -> int:
             "emergency": a.emergency, "overall": a.overall, "locality": a.locality, "reasons": a.level_reasons,
             "deadlines": [{"label": d.label, "due": d.due_at.isoformat(), "status": d.status} for d in detail.deadlines],
             "tasks": [{"id": t.id, "kind": t.kind, "office": t.office, "state": t.state} for t in detail.tasks],
+            "reports": [{"unit": r.recipient, "at": r.at.isoformat(), "by": r.actor, "skip_reason": r.skip_reason,
+                         "received_by": r.received_by, "received_via": r.received_via,
+                         "received_at": r.received_at.isoformat() if r.received_at else None}
+                        for r in detail.reports],
+            "handlings": [{"kind": h.kind, "text": h.text, "link": h.link, "office": h.office,
+                           "partner": h.partner, "task": h.task_id, "by": h.actor, "at": h.at.isoformat()}
+                          for h in detail.handlings],
             "notifications": [{"channel": n.channel, "status": n.status, "attempts": n.attempts,
                                "error": n.last_error} for n in detail.notifications],
             "petitions": [{"id": p.id, "channel": p.channel, "received": p.received_at.isoformat(),
@@ -190,9 +215,14 @@ def run_show(args) -> int:
         print(f"  任务 #{t.id} {t.title}  {t.office} {t.person}  {beijing_minute(t.due_at)}  "
               f"{TASK_LABELS.get(t.state, t.state)}" + (f"  反馈：{t.result}" if t.result else ""))
     for r in detail.reports:
-        print(f"  上报 {r.recipient}  {beijing_minute(r.at)}  {r.actor}")
+        receipt = (f"  回执 {r.received_by}（{r.received_via}）{beijing_minute(r.received_at)}" if r.received_at
+                   else "  回执未确认")
+        print(f"  上报 {r.recipient}  {beijing_minute(r.at)}  {r.actor}{receipt}"
+              + (f"  越级：{r.skip_reason}" if r.skip_reason else ""))
     for p in detail.petitions:
         print(f"  信访 #{p.id} {p.channel}{'（实名）' if p.named else ''}  {beijing_minute(p.received_at)}  {p.summary}")
+    for h in detail.handlings:
+        print(f"  处置 {beijing_minute(h.at)}  {h.actor}  {describe(h)}")
     for n in detail.notifications:
         if n.status != "sent":
             print(f"  通知 {n.channel} {outbox.STATUS_LABELS.get(n.status, n.status)} 尝试{n.attempts}次"
@@ -261,8 +291,26 @@ def run_task_done(args) -> int:
 
 def run_report(args) -> int:
     with acting(args) as (service, actor):
-        made = service.report(args.alert_id, actor, args.to, args.note)
-    print(f"{args.alert_id}: reported to {'、'.join(made)}")
+        made = service.report(args.alert_id, actor, args.to, args.note, args.skip_reason)
+        receipt = service.config.clocks.receipt
+    print(f"{args.alert_id}: reported to {'、'.join(made)}; confirm each receipt within "
+          f"{int(receipt.total_seconds() // 60)} minutes (yuqing alerts receipt {args.alert_id} --unit UNIT "
+          "--by NAME --via 电话)")
+    return 0
+
+
+def run_receipt(args) -> int:
+    with acting(args) as (service, actor):
+        service.confirm_receipt(args.alert_id, actor, args.unit, args.by, args.via, args.note)
+    print(f"{args.alert_id}: {args.unit} 回执已登记（{args.by}，{args.via}）")
+    return 0
+
+
+def run_handle(args) -> int:
+    with acting(args) as (service, actor):
+        service.handle(args.alert_id, actor, args.kind, args.text, args.link, args.office, args.partner)
+        line = service.show(args.alert_id, actor).handlings[-1]
+    print(f"{args.alert_id}: 已记录 {describe(line)}")
     return 0
 
 

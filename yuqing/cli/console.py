@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         threading.Thread(target=Ticker(service, tick).run, args=(stop,), daemon=True, name="ticker").start()
 
     options = ConsoleOptions(sources=sources, crawl_state=crawl_state, briefings=data_dir / "briefings",
+                             special_reports=data_dir / "special-reports",
                              kibana_url=args.kibana_url, open_index=lambda: open_index(settings),
                              score=LazyScorer(settings))
     app = create_app(service, options)

@@ -10,6 +10,7 @@
     yuqing report approve NAME [--note 批示]      (logged in as the 组长: yuqing login)
     yuqing report return NAME --note 退回意见
     yuqing report accountability --from 2026-11-01 --to 2026-11-30   (迟报漏报情况, the 组长)
+    yuqing report special ALERT_ID [--kind 首报|续报|结报] [--next 下一步工作 ...] [--out DIR]
 
 Files go to ``DATA_DIR/briefings/`` (or ``--out DIR``), named like ``舆情日报-2026-11-26.pdf``;
 ``--png`` adds a picture of page 1; sources are named as in ``--sources PATH`` (default
@@ -20,6 +21,9 @@ the daily and weekly ones on schedule (``briefings`` in alerting.yaml).
 without ``.html``/``.pdf``. Who acts is the account of ``yuqing login``; only the coordinating group
 (a leader or admin account) may decide, and the decision is written to the audit log.
 ``accountability`` (:mod:`alerting.accountability`) is the coordinating group's too: HTML, PDF and XLSX.
+``special`` is the 舆情专报 of one alert (:mod:`alerting.special`) as DOCX and PDF, made by the
+协调小组办公室 and recorded in the audit log; sources are named from the crawl sources file
+(``--sources``, else ./sources.yaml, ./sources/ or the demo's).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from alerting import accountability
+from alerting.briefing.special import SPECIAL_KINDS
 from alerting.reports import gather, period, period_of, read_edits, stem, write_briefing, write_edits
 from crawlers.sources import load_sources
 from alerting.reviews import REVIEW_LABELS
@@ -80,6 +85,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/briefings")
     actor_options(p)
     p.set_defaults(run=run_accountability)
+    p = kinds.add_parser("special", help="舆情专报 of one alert (首报, 续报, 结报) as DOCX and PDF, to send upward")
+    p.add_argument("alert_id", metavar="ALERT_ID")
+    p.add_argument("--kind", choices=SPECIAL_KINDS, default="首报")
+    p.add_argument("--next", action="append", metavar="TEXT",
+                   help="下一步工作, one line each (default: drafted from the open tasks, reports and receipts)")
+    p.add_argument("--sources", type=Path, metavar="PATH", help="crawl sources file, for the sources' names")
+    p.add_argument("--out", type=Path, metavar="DIR", help="default: DATA_DIR/special-reports")
+    actor_options(p)
+    p.set_defaults(run=run_special)
 
 
 def source_names(given: str | None) -> dict[str, str]:
@@ -162,4 +176,27 @@ def run_review(args) -> int:
         review = decide(args.name, actor, folder, args.note)
     print(f"{review.name}: {REVIEW_LABELS[review.state]} ({review.state}) by {review.actor} "
           f"at {beijing_minute(review.at)}" + (f": {review.note}" if review.note else ""))
+    return 0
+
+
+def source_names(given: Path | None, data_dir: Path) -> dict[str, str]:
+    """Source id → name from the crawl sources file (``given``, else the usual places); {} when
+    there is none (the ids are printed then)."""
+    candidates = [given] if given else [Path("sources.yaml"), Path("sources"), data_dir / "demo-web" / "sources.yaml"]
+    for path in candidates:
+        if path.exists():
+            return {s.id: s.name for s in load_sources(path).sources}
+    if given:
+        raise ConfigError(f"--sources {given}: no such file or folder")
+    return {}
+
+
+def run_special(args) -> int:
+    settings = settings_from(args)
+    names = source_names(args.sources, settings.paths.data_dir)
+    with acting(args) as (service, actor):
+        written = service.special_report(args.alert_id, actor, args.kind,
+                                         args.out or settings.paths.data_dir / "special-reports", names, args.next)
+    print(written.docx)
+    print(written.pdf)
     return 0

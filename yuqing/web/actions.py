@@ -12,7 +12,7 @@ in the audit log, exactly as for ``yuqing alerts``. Its errors pass through unch
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -71,9 +71,29 @@ class ConsultIn(_In):
 
 
 class ReportIn(NoteIn):
-    """上报/知会 upward; no recipients: every recipient the open deadlines need."""
+    """上报/知会 upward to units of the directory, level by level; no recipients: every unit the
+    open deadlines still need. ``skip_reason``: the 组长's reason to pass a level not yet reported to."""
 
     recipients: list[str] | None = None
+    skip_reason: str = Field(default="", max_length=4000)
+
+
+class ReceiptIn(NoteIn):
+    """回执: who at ``unit`` confirmed the report, and how."""
+
+    unit: str = Field(min_length=1, max_length=30)
+    by: str = Field(min_length=1, max_length=80)
+    via: Literal["电话", "传真", "机要", "邮件"]
+
+
+class HandleIn(_In):
+    """舆情处置: a 回应/澄清/辟谣/信息发布 (text, link), a 线索移交 (office), a 协同 (partner)."""
+
+    kind: Literal["回应", "澄清", "辟谣", "信息发布", "线索移交", "协同"]
+    text: str = Field(min_length=1, max_length=4000)
+    link: str | None = Field(default=None, max_length=2000)
+    office: str | None = None
+    partner: str | None = None
 
 
 class DismissIn(_In):
@@ -144,7 +164,11 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("assign", AssignIn, lambda s, i, actor, b: s.assign(i, actor, b.office, b.note)),
     Action("consult", ConsultIn, lambda s, i, actor, b: s.consult(i, actor, [
         TaskSpec(t.title, t.office, t.person, _minutes(t.within_minutes)) for t in b.tasks])),
-    Action("report", ReportIn, lambda s, i, actor, b: s.report(i, actor, b.recipients or None, b.note)),
+    Action("report", ReportIn, lambda s, i, actor, b: s.report(i, actor, b.recipients or None, b.note,
+                                                                b.skip_reason)),
+    Action("receipt", ReceiptIn, lambda s, i, actor, b: s.confirm_receipt(i, actor, b.unit, b.by, b.via, b.note)),
+    Action("handle", HandleIn, lambda s, i, actor, b: s.handle(i, actor, b.kind, b.text, b.link or None,
+                                                                b.office or None, b.partner or None)),
     Action("dismiss", DismissIn, lambda s, i, actor, b: s.dismiss(i, actor, b.reason)),
     Action("dismiss_approve", NoteIn, lambda s, i, actor, b: s.approve_dismissal(i, actor, b.note)),
     Action("dismiss_return", DismissalReturnIn, lambda s, i, actor, b: s.return_dismissal(i, actor, b.note)),
@@ -243,7 +267,12 @@ def form_to_model(name: str, form) -> BaseModel:
         return ConsultIn(tasks=tasks)
     if model is ReportIn:
         recipients = [r.strip() for r in text("recipients").replace("，", ",").replace("、", ",").split(",") if r.strip()]
-        return ReportIn(note=text("note"), recipients=recipients or None)
+        return ReportIn(note=text("note"), recipients=recipients or None, skip_reason=text("skip_reason"))
+    if model is ReceiptIn:
+        return ReceiptIn(note=text("note"), unit=text("unit"), by=text("by"), via=text("via"))
+    if model is HandleIn:
+        return HandleIn(kind=text("kind"), text=text("text"), link=text("link") or None,
+                        office=text("office") or None, partner=text("partner") or None)
     if model is DismissIn:
         return DismissIn(reason=text("reason"))
     if model is EscalateIn:

@@ -56,6 +56,8 @@ class ConsoleOptions:
     crawl_state: Path | None = None
     #: where ``yuqing report`` writes briefings (DATA_DIR/briefings)
     briefings: Path | None = None
+    #: where 舆情专报 are written and served from (DATA_DIR/special-reports; yuqing.web.special)
+    special_reports: Path | None = None
     #: Kibana, for analysts' deeper work (a link only)
     kibana_url: str | None = None
     #: seconds between two looks at the database for the live queue

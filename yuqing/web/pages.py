@@ -28,7 +28,7 @@ from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.reports import period
 from alerting.routing import Proposal
 from pipeline.records import SHANGHAI
-from yuqing.web import analysis, operations, views
+from yuqing.web import analysis, operations, special, views
 from yuqing.web.actions import (
     ACTIONS, REVIEW_WORDS, complete_task, first_problem, form_to_model, perform, review_briefing,
 )
@@ -56,6 +56,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     context.update(request=request, login=login, account=login.account if login else None,
                    nav=console.nav(login.account) if login else [], unit=console.config.unit,
                    offices=console.config.offices, coordinating=console.config.coordinating_office,
+                   directory=console.config.directory,
                    kibana_url=console.options.kibana_url, flash=flash, has_echarts=ECHARTS.exists(),
                    now=console.service.clock.now().isoformat(), page=context.get("page", ""))
     response = console.templates.TemplateResponse(request, template, context, status_code=status)
@@ -278,6 +279,31 @@ async def petition_submit(request: Request):
     except (ValueError, AlertingError) as exc:
         return _back(request, back, "error", f"信访登记未完成：{exc}")
     return _back(request, f"/alerts/{alert_id}", "ok", f"信访 #{number} 已登记（{alert_id}）")
+
+
+@router.post("/alerts/{alert_id}/special")
+async def alert_special(request: Request, alert_id: str):
+    """生成舆情专报: DOCX and PDF, listed on the alert's page for download."""
+    login, form = await _posted(request)
+    console = console_of(request)
+    kind = (form.get("kind") or "首报").strip()
+    lines = [line.strip() for line in (form.get("next_steps") or "").splitlines() if line.strip()]
+    back = f"/alerts/{alert_id}"
+    try:
+        written = await run_in_threadpool(special.make, console.service, console.options,
+                                          acting_actor(login.account), alert_id, kind, lines)
+    except NotFound:
+        raise
+    except AlertingError as exc:
+        return _back(request, back, "error", f"舆情专报未生成：{exc}")
+    return _back(request, back, "ok", f"已生成{written.report.heading}：{written.docx.name}、{written.pdf.name}")
+
+
+@router.get("/alerts/{alert_id}/special/{name}")
+def alert_special_file(request: Request, alert_id: str, name: str, login=Depends(require_login)):
+    console = console_of(request)
+    path = special.file_of(console.service, console.options, actor_for(login.account), alert_id, name)
+    return FileResponse(path, filename=path.name)
 
 
 @router.get("/tasks")

@@ -20,13 +20,14 @@ from sqlalchemy import and_, or_, select
 from alerting import deadlines
 from alerting.access import Actor
 from alerting.config import STATE_LABELS, TASK_LABELS, Jurisdiction
+from alerting.handling import describe
 from alerting.locality import LOCALITY_LABELS, clocked
 from alerting.messages import time_left
 from alerting.queries import HISTORY_WORDS
 from alerting.reviews import REVIEW_LABELS, file_time, review_state
 from alerting.routing import LEVEL_NAMES
 from alerting.store.models import Alert, Deadline, Task
-from alerting.workflow import OPEN_STATES, TRANSITIONS
+from alerting.workflow import OPEN_STATES, TASK_KIND_WORDS, TRANSITIONS
 from pipeline.records import SHANGHAI
 from yuqing.web import operations
 
@@ -34,7 +35,7 @@ __all__ = ["queue", "alert_row", "alert_detail", "tasks_for", "overview", "iso",
            "available_actions", "coordinates", "deadline_dict", "overdue", "LEVEL_NAMES", "STATE_LABELS"]
 
 #: actions that are not state transitions, offered in every open state
-_ANYTIME = ("assign", "consult", "report", "escalate")
+_ANYTIME = ("assign", "consult", "report", "receipt", "handle", "escalate")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -65,7 +66,8 @@ def available_actions(service, actor: Actor, alert: Alert, *, dismissal_waiting:
     if dismissal_waiting:  # one request at a time: the 组长 decides it first
         moves = [a for a in moves if a != "dismiss"]
     if not coordinates(service, actor):
-        return ["ack"] if alert.state in OPEN_STATES and alert.acked_at is None else []
+        own = ["handle"] if alert.state in OPEN_STATES and actor.office == alert.office else []
+        return (["ack"] if alert.state in OPEN_STATES and alert.acked_at is None else []) + own
     if actor.role not in ("leader", "admin", "system"):
         moves = [a for a in moves if a != "approve"]
     anytime = [a for a in _ANYTIME if alert.state in OPEN_STATES]
@@ -116,7 +118,7 @@ def queue(service, actor: Actor, states=None, office: str | None = None, min_lev
 
 def _task(task: Task, alert_title: str = "") -> dict:
     return {"id": task.id, "alert_id": task.alert_id, "alert_title": alert_title, "kind": task.kind,
-            "kind_label": "核实" if task.kind == "verify" else "会商任务", "title": task.title,
+            "kind_label": TASK_KIND_WORDS.get(task.kind, "会商任务"), "title": task.title,
             "office": task.office, "person": task.person, "due": iso(task.due_at), "state": task.state,
             "state_label": TASK_LABELS.get(task.state, task.state), "result": task.result,
             "done": iso(task.done_at)}
@@ -138,7 +140,16 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
                        for x in detail.articles],
         deadlines=[deadline_dict(d, now, a.state) for d in detail.deadlines],
         tasks=[_task(t, a.title) for t in detail.tasks],
-        reports=[{"recipient": r.recipient, "note": r.note, "actor": r.actor, "at": iso(r.at)} for r in detail.reports],
+        reports=[{"recipient": r.recipient, "note": r.note, "actor": r.actor, "at": iso(r.at),
+                  "skip_reason": r.skip_reason, "received_by": r.received_by, "received_via": r.received_via,
+                  "received_at": iso(r.received_at)} for r in detail.reports],
+        handlings=[{"kind": h.kind, "text": h.text, "link": h.link, "office": h.office, "partner": h.partner,
+                    "task_id": h.task_id, "actor": h.actor, "at": iso(h.at), "line": describe(h)}
+                   for h in detail.handlings],
+        special_reports=[{"kind": (e.after or {}).get("special_kind"), "number": (e.after or {}).get("number"),
+                          "at": iso(e.at), "actor": e.actor, "files": sorted((e.after or {}).get("files") or {})}
+                         for e in detail.history if e.action == "special_report"],
+        may_report_special=coordinates(service, actor) and a.state != "dismissed",
         notifications=[{"channel": n.channel, "status": n.status, "attempts": n.attempts, "error": n.last_error,
                         "subject": n.subject} for n in detail.notifications],
         history=[{"seq": e.seq, "at": iso(e.at), "actor": e.actor, "action": e.action,

@@ -1,7 +1,7 @@
 """信访室's letters, visits, calls and online reports, linked to alerts
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07 13:10:00
 
 One row per petition item (来信/来访/来电/网上举报) as 信访室 records it: when it was received, by
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
