@@ -11,11 +11,17 @@ Links in fixture files are written as ``http://yuqing.test/...`` and served as t
 address. It listens on 127.0.0.1 only, on a free port; sources pointed at it must say ``internal: true``.
 Files are served from ``root`` by path; a :meth:`route` overrides or adds a path. Every request
 is recorded in :attr:`requests` (path and headers) so tests can check what a client sent.
+
+:meth:`fail_at_random` makes a share of the requests under a path fail the ways real servers do
+(503, a connection closed before any answer, a body cut short). Which request fails depends on
+the seed, the path and how many times that path was asked for, not on the order in which
+threads arrive, so a run is the same every time.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import random
 import sys
 import threading
 import time
@@ -61,6 +67,10 @@ class FixtureServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._flaky: tuple[str, float, int] | None = None  # (path prefix, share, seed)
+        self._asked: dict[str, int] = {}
+        #: how many requests :meth:`fail_at_random` failed, by way of failing
+        self.failed: dict[str, int] = {"503": 0, "drop": 0, "cut": 0}
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -70,6 +80,25 @@ class FixtureServer:
         route = Route(status=status, body=data, **kwargs)
         self.routes[path] = route
         return route
+
+    def fail_at_random(self, share: float, seed: int, prefix: str = "/") -> None:
+        """Fail about ``share`` of the requests whose path starts with ``prefix`` (see the
+        module docstring); ``share`` 0 stops it."""
+        self._flaky = (prefix, share, seed) if share > 0 else None
+
+    def _flake(self, path: str) -> str | None:
+        """How this request fails, or None."""
+        if self._flaky is None or not path.startswith(self._flaky[0]):
+            return None
+        _prefix, share, seed = self._flaky
+        with self._lock:
+            nth = self._asked[path] = self._asked.get(path, 0) + 1
+            draw = random.Random(f"{seed}:{path}:{nth}")
+            if draw.random() >= share:
+                return None
+            way = draw.choice(("503", "drop", "cut"))
+            self.failed[way] += 1
+        return way
 
     def redirect(self, path: str, to: str, status: int = 302) -> Route:
         return self.route(path, status=status, headers={"Location": to})
@@ -149,7 +178,16 @@ class FixtureServer:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self._lock:
             self.requests.append((handler.path, headers))
+        flake = self._flake(handler.path)
+        if flake == "drop":  # no answer at all: the client sees the connection closed
+            handler.close_connection = True
+            return
         route = self._find(handler.path)
+        if flake == "503":
+            route = Route(status=503, body=b"busy", headers={"Content-Type": "text/plain"})
+        elif flake == "cut" and route is not None:
+            route = Route(status=route.status, body=route.body, headers=dict(route.headers),
+                          etag=route.etag, last_modified=route.last_modified)
         if route is None:
             route = Route(status=404, body=b"not found", headers={"Content-Type": "text/plain"})
         route.hits += 1
@@ -179,7 +217,11 @@ class FixtureServer:
                 handler.send_header("Connection", "close")
                 handler.close_connection = True
             handler.end_headers()
-            if route.trickle_s:
+            if flake == "cut" and body:  # Content-Length promised, half sent, then closed
+                handler.wfile.write(body[: len(body) // 2])
+                handler.wfile.flush()
+                handler.close_connection = True
+            elif route.trickle_s:
                 for i in range(len(body)):
                     handler.wfile.write(body[i:i + 1])
                     handler.wfile.flush()
