@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["FixtureServer", "Route"]
+__all__ = ["FixtureServer", "Route", "news_page", "news_feed", "serve_news", "news_sources_yaml"]
 
 _TYPES = {".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
           ".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
@@ -50,6 +50,7 @@ class Route:
     trickle_s: float = 0.0
     declare_length: bool = True  # False: no Content-Length, the body ends when the server closes
     trickle_headers: bool = False  # trickle the status line and headers too
+    gate: threading.Event | None = None  # answer only once the test sets it (at most 30 s)
     hits: int = 0
 
 
@@ -191,6 +192,8 @@ class FixtureServer:
         if route is None:
             route = Route(status=404, body=b"not found", headers={"Content-Type": "text/plain"})
         route.hits += 1
+        if route.gate is not None:
+            route.gate.wait(30)
         status, body = route.status, route.body
         if (route.etag and headers.get("if-none-match") == route.etag) or (
                 route.last_modified and headers.get("if-modified-since") == route.last_modified):
@@ -230,3 +233,55 @@ class FixtureServer:
                 handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (size limit, deadline): that is what such tests check
+
+
+# -- a small news site: feeds of full-text sources and their article pages ----------------------
+
+def news_page(source: int, item: int) -> str:
+    """Article ``item`` of site ``source``: a title in <h1>, the text in div.content."""
+    return (f"<html><head><title>第{source}站 第{item}条</title></head><body>"
+            f"<h1>示范县第{source}站通报第{item}起违反中央八项规定精神问题</h1>"
+            f"<div class='content'><p>近日，示范县纪委监委通报第{item}起典型问题，"
+            f"涉及第{source}站所在乡镇的公款吃喝和违规收受礼品。</p>"
+            "<p>县纪委监委要求各级党组织以案为鉴、以案促改。</p></div></body></html>")
+
+
+def news_feed(base: str, source: int, items: int) -> str:
+    """RSS 2.0 of site ``source`` with ``items`` entries linking to ``base``/a/s<source>/<i>.html."""
+    entries = "".join(
+        f"<item><title>示范县第{source}站通报第{i}起违反中央八项规定精神问题</title>"
+        f"<link>{base}/a/s{source}/{i}.html</link><guid>{base}/a/s{source}/{i}.html</guid>"
+        f"<description>第{i}起问题摘要</description>"
+        f"<pubDate>Thu, 05 Mar 2026 10:{i % 60:02d}:00 +0800</pubDate></item>"
+        for i in range(items))
+    return (f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
+            f"<title>第{source}站</title><link>{base}/</link>{entries}</channel></rss>")
+
+
+def serve_news(server: FixtureServer, sources: int, items: int) -> list[str]:
+    """Routes ``/feeds/s<k>.xml`` (with an ETag, so a second round gets 304) and their pages on
+    ``server``; returns the pages' URLs."""
+    urls = []
+    for s in range(sources):
+        server.route(f"/feeds/s{s}.xml", news_feed(server.origin, s, items), etag=f'"s{s}-v1"',
+                     headers={"Content-Type": "application/rss+xml"})
+        for i in range(items):
+            server.route(f"/a/s{s}/{i}.html", news_page(s, i), headers={"Content-Type": "text/html"})
+            urls.append(server.url(f"/a/s{s}/{i}.html"))
+    return urls
+
+
+def news_sources_yaml(server: FixtureServer, sources: int) -> str:
+    """sources.yaml for :func:`serve_news`: ids ``site-<k>``, full text, internal, fast."""
+    return "sources:\n" + "".join(f"""  - id: site-{s}
+    name: 第{s}站
+    type: rss
+    url: {server.url(f'/feeds/s{s}.xml')}
+    internal: true
+    fetch_full_text: true
+    rate_limit_per_minute: 600
+    timeout_s: 5
+    extraction:
+      title: h1
+      body: div.content
+""" for s in range(sources))

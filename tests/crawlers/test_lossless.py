@@ -14,60 +14,23 @@ from crawlers.poll import RetryPolicy
 from crawlers.politeness import Politeness
 from crawlers.service import CrawlService, SourceWatcher
 from crawlers.snapshots import SnapshotStore
-from crawlers.testing import FixtureServer
+from crawlers.testing import FixtureServer, news_page as page, news_sources_yaml, serve_news
 from pipeline.bus import RAW
 from pipeline.records import Article, decode
 from pipeline.testing import drain, settle
 from yuqing.cli.main import main
 
 SOURCES, ITEMS = 5, 12
-START = datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)
-
-
-def page(source: int, item: int) -> str:
-    return (f"<html><head><title>第{source}站 第{item}条</title></head><body>"
-            f"<h1>示范县第{source}站通报第{item}起违反中央八项规定精神问题</h1>"
-            f"<div class='content'><p>近日，示范县纪委监委通报第{item}起典型问题，"
-            f"涉及第{source}站所在乡镇的公款吃喝和违规收受礼品。</p>"
-            "<p>县纪委监委要求各级党组织以案为鉴、以案促改。</p></div></body></html>")
-
-
-def feed(server: FixtureServer, source: int) -> str:
-    items = "".join(
-        f"<item><title>示范县第{source}站通报第{i}起违反中央八项规定精神问题</title>"
-        f"<link>{server.url(f'/a/s{source}/{i}.html')}</link>"
-        f"<guid>{server.url(f'/a/s{source}/{i}.html')}</guid>"
-        f"<description>第{i}起问题摘要</description>"
-        f"<pubDate>Thu, 05 Mar 2026 10:{i:02d}:00 +0800</pubDate></item>" for i in range(ITEMS))
-    return (f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
-            f"<title>第{source}站</title><link>{server.url('/')}</link>{items}</channel></rss>")
 
 
 def serve(server: FixtureServer) -> list[str]:
-    """Feeds with an ETag (a second round gets 304) and their article pages; the page URLs."""
-    urls = []
-    for s in range(SOURCES):
-        server.route(f"/feeds/s{s}.xml", feed(server, s), etag=f'"s{s}-v1"',
-                     headers={"Content-Type": "application/rss+xml"})
-        for i in range(ITEMS):
-            server.route(f"/a/s{s}/{i}.html", page(s, i), headers={"Content-Type": "text/html"})
-            urls.append(server.url(f"/a/s{s}/{i}.html"))
-    return urls
+    return serve_news(server, SOURCES, ITEMS)
 
 
 def sources_yaml(server: FixtureServer) -> str:
-    return "sources:\n" + "".join(f"""  - id: site-{s}
-    name: 第{s}站
-    type: rss
-    url: {server.url(f'/feeds/s{s}.xml')}
-    internal: true
-    fetch_full_text: true
-    rate_limit_per_minute: 600
-    timeout_s: 5
-    extraction:
-      title: h1
-      body: div.content
-""" for s in range(SOURCES))
+    return news_sources_yaml(server, SOURCES)
+
+START = datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc)
 
 
 class Clock:
