@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _once(service) -> int:
     """One round of every source, with progress; the summary counts every failure."""
-    with Progress(len(service.sources()), "crawl", "sources") as progress:
+    with Progress(len(service.sources()), "crawl", "sources",
+                  counters=("articles", "failed")) as progress:
         service.on_outcome = lambda o: progress.advance(1, failed=o.failed)
         service.on_article = lambda _source: progress.count("articles")
         outcomes = service.run_once()

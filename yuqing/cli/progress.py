@@ -12,6 +12,7 @@ status lines.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -26,12 +27,13 @@ __all__ = ["Progress"]
 class Progress:
     """Units done of ``total`` (None: unknown) and named counters, shown on ``stream``.
 
-    ``bar`` None asks the stream whether it is a terminal. Without a bar a line is written when
+    ``bar`` None asks the stream whether it is a terminal; ``counters`` are shown from the
+    start, in that order. Without a bar a line is written when
     ``every_s`` has passed since the last one, and a last one at :meth:`close`.
     """
 
     def __init__(self, total: int | None, what: str, unit: str, *, stream: TextIO | None = None,
-                 bar: bool | None = None, every_s: float = 60.0,
+                 bar: bool | None = None, every_s: float = 60.0, counters: tuple[str, ...] = (),
                  clock: Callable[[], float] = time.monotonic):
         self.total = total
         self.what = what
@@ -39,15 +41,19 @@ class Progress:
         self.stream = stream or sys.stderr
         self.every_s = every_s
         self.done = 0
-        self.counters: dict[str, int] = {}
+        self.counters: dict[str, int] = dict.fromkeys(counters, 0)  # shown in this order
         self._clock = clock
         self._started = self._last_line = clock()
         self._lock = threading.Lock()
         self._closed = False
         isatty = getattr(self.stream, "isatty", lambda: False)
         use_bar = isatty() if bar is None else bar
+        # the size once, with a fallback: a terminal that reports 0x0 (a fresh pty, a serial
+        # console) makes tqdm draw an empty bar, or none at all
+        size = shutil.get_terminal_size((100, 24))
         self._bar = tqdm(total=total, desc=what, unit=f" {unit}", file=self.stream,
-                         dynamic_ncols=True, mininterval=0.25, smoothing=0.1) if use_bar else None
+                         ncols=size.columns or 100, nrows=max(size.lines, 2),
+                         mininterval=0.25, smoothing=0.1) if use_bar else None
 
     def __enter__(self) -> "Progress":
         return self
