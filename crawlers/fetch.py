@@ -223,14 +223,14 @@ class Fetcher:
     # -- one request, redirects followed hop by hop ------------------------------------------
 
     def _get(self, source: FetchLimits, url: str, headers: dict[str, str], keep: bool,
-             robots: bool = False) -> Fetched:
+             robots: bool = False, source_rate: bool = True) -> Fetched:
         spent = 0.0  # time on the network; waiting for our own politeness slot does not count
         current = url
         for _hop in range(self.max_redirects + 1):
             if robots:  # every hop: a redirect may lead where robots.txt says no
                 self._check_robots(source, current)
             status, response_headers, body, location, took = self._hop(
-                source, current, headers, source.deadline_s - spent)
+                source, current, headers, source.deadline_s - spent, source_rate)
             spent += took
             if location is None:
                 return self._result(source, url, current, status, response_headers, body, keep,
@@ -240,12 +240,13 @@ class Fetcher:
                          f"more than {self.max_redirects} redirects (last to {current}); "
                          "put the final URL in the source")
 
-    def _hop(self, source: FetchLimits, url: str, headers: dict[str, str], remaining: float
-             ) -> tuple[int, dict[str, str], bytes, str | None, float]:
-        """One request: ``(status, headers, body, redirect location or None, seconds taken)``."""
+    def _hop(self, source: FetchLimits, url: str, headers: dict[str, str], remaining: float,
+             source_rate: bool = True) -> tuple[int, dict[str, str], bytes, str | None, float]:
+        """One request: ``(status, headers, body, redirect location or None, seconds taken)``;
+        ``source_rate`` False waits for the host's gap only."""
         check_url(source.id, url, source.internal_hosts, self._resolve)
         host = urlsplit(url).hostname or ""
-        self.politeness.wait(host, source.id,
+        self.politeness.wait(host, source.id if source_rate else None,
                              source.rate_limit_per_minute or self.default_rate_per_minute)
         started = time.monotonic()
         deadline_at = started + remaining
@@ -391,7 +392,9 @@ class Fetcher:
         """The parsed robots.txt, or None (everything allowed) when there is none (4xx).
         Other failures propagate: a site that cannot serve robots.txt cannot serve the page."""
         try:
-            fetched = self._get(source, origin + "/robots.txt", dict(source.headers), keep=False)
+            # the host's gap applies, the source's rate does not: robots.txt is the host's
+            fetched = self._get(source, origin + "/robots.txt", dict(source.headers), keep=False,
+                                source_rate=False)
             body: str | None = fetched.body.decode("utf-8", "replace")
         except FetchError as exc:
             if exc.reason != "http_error":

@@ -124,3 +124,20 @@ def test_crawl_settings_are_typed_and_a_mistake_names_the_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(bad, env={})
     assert any("bad.yaml:3" in p and "crawl.host_delay" in p for p in caught.value.problems)
+
+
+def test_robots_txt_waits_for_the_hosts_gap_but_spends_none_of_the_sources_rate():
+    slept: list[float] = []
+    now = [100.0]
+    gate = Politeness(host_delay_s=1.0, clock=lambda: now[0], sleep=slept.append)
+    with FixtureServer() as server:
+        server.route("/robots.txt", "User-agent: *\nAllow: /\n")
+        server.route("/feed.xml", "<rss/>")
+        probe = Source(id="probe", name="probe", type="rss", url=server.url("/feed.xml"),
+                       internal=True, rate_limit_per_minute=6)
+        with Fetcher(politeness=gate) as fetcher:
+            fetcher.fetch(probe, server.url("/feed.xml"))  # robots.txt, then the feed
+            fetcher.fetch(probe, server.url("/feed.xml"))  # the feed again: the source's rate
+    # robots.txt at 100 s; the feed 1 s later (the host's gap, not the source's 10 s); the
+    # feed again 10 s after that one (the clock stands still here: 11 s from 100)
+    assert slept == [1.0, 11.0]
