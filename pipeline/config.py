@@ -80,6 +80,11 @@ class BusSettings(_Section):
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     partitions: int = Field(default=3, ge=1, le=1000, description="for topics yuqing creates")
     client_id: str = "yuqing"
+    retention_days: float = Field(
+        default=7.0, gt=0, le=3650,
+        description="how long a record stays on the bus, read or not: set as retention.ms on "
+        "yuqing's Kafka topics at start; the embedded bus drops older records as it writes. "
+        "Longer than any outage the workers may need to catch up after")
 
 
 class IndexSettings(_Section):
