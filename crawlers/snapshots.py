@@ -3,6 +3,11 @@
 An alert may point at a page that is edited or deleted an hour later; the snapshot shows it as it
 was. The address is the SHA-256 of the raw bytes, so a page fetched a hundred times unchanged is
 stored once; which URL was fetched when is recorded in the state store (``crawlers.state``).
+
+A file's modification time is the last time its bytes were fetched (``put`` of bytes already kept
+touches the file), so retention (:meth:`SnapshotStore.prune`, ``yuqing storage prune``, keeping
+``crawl.snapshot_months``) drops what was last seen before the cut-off, never a page that is still
+being served unchanged.
 """
 
 from __future__ import annotations
@@ -11,9 +16,20 @@ import gzip
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["SnapshotStore"]
+__all__ = ["SnapshotStore", "Usage"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a store holds: files, bytes on disk (blocks, not lengths), the oldest file's time."""
+
+    files: int = 0
+    disk_bytes: int = 0
+    oldest: datetime | None = None
 
 
 class SnapshotStore:
@@ -34,7 +50,12 @@ class SnapshotStore:
         digest = hashlib.sha256(body).hexdigest()
         target = self.path(digest)
         if target.exists():
-            return digest
+            try:
+                os.utime(target)  # seen again now: retention counts from here
+            except FileNotFoundError:  # pruned in between: write it again below
+                pass
+            else:
+                return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         try:
@@ -50,3 +71,40 @@ class SnapshotStore:
         """The bytes stored under ``digest``; FileNotFoundError when there are none."""
         with gzip.open(self.path(digest), "rb") as gz:
             return gz.read()
+
+    def _files(self):
+        if not self.root.exists():
+            return
+        for path in self.root.glob("??/??/*.gz"):
+            try:
+                yield path, path.stat()
+            except FileNotFoundError:  # pruned by another process meanwhile
+                continue
+
+    def usage(self) -> Usage:
+        files = disk = 0
+        oldest: float | None = None
+        for _path, st in self._files():
+            files += 1
+            disk += st.st_blocks * 512
+            oldest = st.st_mtime if oldest is None else min(oldest, st.st_mtime)
+        return Usage(files, disk, datetime.fromtimestamp(oldest, timezone.utc) if oldest else None)
+
+    def prune(self, before: datetime, dry_run: bool = False) -> Usage:
+        """Delete the snapshots last fetched before ``before``; returns what went (or would)."""
+        cut = before.timestamp()
+        files = disk = 0
+        for path, st in self._files():
+            if st.st_mtime >= cut:
+                continue
+            files += 1
+            disk += st.st_blocks * 512
+            if not dry_run:
+                path.unlink(missing_ok=True)
+        if not dry_run and self.root.exists():
+            for folder in sorted(self.root.glob("??/??"), reverse=True) + sorted(self.root.glob("??")):
+                try:
+                    folder.rmdir()  # only when empty
+                except OSError:
+                    pass
+        return Usage(files, disk, None)

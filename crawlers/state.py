@@ -242,6 +242,24 @@ class StateStore:
                  _t(next_at), error, _t(gave_up)))
         return Pending(source_id, entry_id, entry, attempts, next_at, error, gave_up)
 
+    def prune_fetch_log(self, before: datetime, dry_run: bool = False) -> int:
+        """Forget which page was fetched when, for fetches before ``before`` (their snapshots go
+        by the same retention); returns how many rows went (or would)."""
+        if dry_run:
+            return self._run("SELECT COUNT(*) FROM fetch_log WHERE fetched_at < ?", (_t(before),))[0][0]
+        with self._lock:
+            return self._db.execute("DELETE FROM fetch_log WHERE fetched_at < ?",
+                                    (_t(before),)).rowcount
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: what the crawl state holds (``yuqing storage``)."""
+        return {table: self._run(f"SELECT COUNT(*) FROM {table}")[0][0]
+                for table in ("source_state", "seen", "fetch_log", "pending", "robots")}
+
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the file system."""
+        self._run("VACUUM")
+
     def keep_robots(self, origin: str, body: str | None, fetched_at: float) -> None:
         """robots.txt of ``origin`` as fetched at ``fetched_at`` (epoch seconds); None: none."""
         self._run("INSERT OR REPLACE INTO robots (origin, fetched_at, body) VALUES (?, ?, ?)",

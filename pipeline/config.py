@@ -142,6 +142,10 @@ class CrawlSettings(_Section):
                                 description="wait before the first retry of a failed page "
                                 "(doubling after each failure; at the source's next round at "
                                 "the earliest)")
+    snapshot_months: int = Field(
+        default=24, ge=1, le=240,
+        description="months a page snapshot is kept after it was last fetched, as the index "
+        "keeps articles (yuqing storage prune)")
 
 
 class PathSettings(_Section):

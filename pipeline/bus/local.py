@@ -117,6 +117,11 @@ class LocalBus:
             raise BackendUnavailable(f"embedded bus {self.path}: prune failed: {exc}") from None
         return cur.rowcount
 
+    def vacuum(self) -> None:
+        """Give the space of pruned records back to the file system."""
+        with self._lock:
+            self._conn.execute("VACUUM")
+
     def usage(self) -> dict[str, tuple[int, int | None]]:
         """Per topic: ``(records kept, oldest record's time in epoch ms or None)``."""
         with self._lock:
