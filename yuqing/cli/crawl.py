@@ -60,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
                 return _once(service)
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
-                service.run_forever(stop)
-            except KeyboardInterrupt:
-                stop.set()
+            with watched(service):
+                try:
+                    service.run_forever(stop)
+                except KeyboardInterrupt:
+                    stop.set()
             return 0
 
 
@@ -89,3 +90,12 @@ def _once(service) -> int:
           f"published, {failed} sources failed, {pages} article pages failed "
           f"(kept for a retry), {gave_up} given up")
     return 1 if failed or pages or gave_up else 0
+
+
+def watched(service) -> Progress:
+    """A status line a minute while the service runs for good: source rounds, articles
+    published, rounds with a failure, since the start."""
+    progress = Progress(None, "crawl", "source rounds", bar=False, counters=("articles", "failed"))
+    service.on_outcome = lambda o: progress.advance(1, failed=o.failed)
+    service.on_article = lambda _source: progress.count("articles")
+    return progress
