@@ -15,7 +15,8 @@ with a fresh data folder (embedded bus), sources at ``interval: 5m`` with no rat
 ``--workers``/``--host-delay`` the settings' defaults run. Round 1 finds everything new; round 2
 is the no-change round (304s, robots.txt kept from round 1). For each round it prints the wall
 time, the crawler's CPU seconds (user + system, from the kernel's accounting of the child) and
-its peak RSS, and the articles the bus holds afterwards.
+its peak RSS, the articles the bus holds afterwards, and the disk used by the snapshots, the
+bus and the crawl state.
 """
 
 from __future__ import annotations
@@ -157,7 +158,11 @@ def crawl_round(args, data: Path, sources: Path) -> dict:
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-500:]
-    return {"wall_s": wall, "exit": done.returncode, "summary": summary,
+    disk = {name: sum(p.stat().st_blocks * 512 for p in (data / name).rglob("*") if p.is_file())
+            if (data / name).is_dir() else
+            sum(p.stat().st_blocks * 512 for p in data.glob(name + "*"))
+            for name in ("snapshots", "bus.sqlite3", "crawl_state.sqlite3")}
+    return {"wall_s": wall, "exit": done.returncode, "summary": summary, "disk": disk,
             "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             # ru_maxrss of children is the largest child so far: the crawler, not the server
             "peak_rss_mb": after.ru_maxrss / 1024, "on_bus": articles_on_bus(data)}
@@ -197,7 +202,9 @@ def main() -> int:
                 print(f"round {n}: {r['wall_s']:.1f} s ({rate:.0f} sources/min), crawler CPU "
                       f"{r['cpu_s']:.1f} s ({100 * r['cpu_s'] / r['wall_s']:.0f} % of a core), peak "
                       f"RSS {r['peak_rss_mb']:.0f} MB, exit {r['exit']}, on the bus "
-                      f"{r['on_bus']}\n  {r['summary']}", flush=True)
+                      f"{r['on_bus']}\n  {r['summary']}\n  on disk: " + ", ".join(
+                          f"{name} {size / 1e6:.1f} MB" for name, size in r["disk"].items()),
+                      flush=True)
     finally:
         server.terminate()
         server.join(10)

@@ -19,7 +19,7 @@
   the per-read timeout: ``crawlers.deadline``);
 * reports 429/503 with their Retry-After, and anti-bot challenges (521, cookie-setting script
   pages) as ``blocked`` - never circumvented;
-* stores a gzip snapshot of every body it returns, addressed by its SHA-256.
+* keeps a snapshot of every body it returns (a WARC record), addressed by its SHA-256.
 
 feedparser and Scrapy never fetch operator URLs themselves: feeds are fetched here and the bytes
 parsed; the spider runs its own downloader behind :class:`crawlers.spider.SafetyMiddleware`.
@@ -346,7 +346,7 @@ class Fetcher:
             raise FetchError(source.id, url, "http_error",
                              f"HTTP {status}; check that the URL still exists", status=status)
         digest = hashlib.sha256(body).hexdigest()
-        snapshot = self.snapshots.put(body) if keep and self.snapshots is not None else None
+        snapshot = self.snapshots.put(body, url) if keep and self.snapshots is not None else None
         return Fetched(requested, url, status, headers, body, digest, snapshot, elapsed)
 
     # -- robots.txt --------------------------------------------------------------------------

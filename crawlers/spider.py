@@ -276,7 +276,7 @@ class SnapshotMiddleware:
         spider = self.crawler.spider
         if spider.snapshots is not None and response.status == 200 and \
                 not response.url.endswith("/robots.txt"):
-            digest = spider.snapshots.put(response.body)
+            digest = spider.snapshots.put(response.body, response.url)
             if spider.state is not None:
                 spider.state.record_fetch(spider.source.id, response.url, digest,
                                           datetime.now().astimezone())
