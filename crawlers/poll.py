@@ -101,14 +101,15 @@ class PollSource:
         """One round; without ``emit`` the articles are returned in ``candidates``."""
         now = now or datetime.now(timezone.utc)
         result = PollResult(source.id, "ok")
-        # the entries that failed before come first: they have waited longest
-        self._retry_pending(source, now, result, emit)
         if source.type in ("rss", "rsshub"):
             self._feed(source, now, result, emit)
         elif source.type == "sitemap":
             self._sitemap(source, now, result, emit)
         else:
             self._html(source, now, result, emit)
+        # after the feed or list (whatever it answered, 304 included): a site that is down
+        # fails there, and its pending pages keep their attempts for when it is back
+        self._retry_pending(source, now, result, emit)
         return self._nothing_publishable(source, source.start_urls[0], result)
 
     # -- shared steps ------------------------------------------------------------------------

@@ -149,3 +149,27 @@ def test_workers_below_one_are_refused_naming_the_setting(tmp_path, capsys, bad)
     assert main(["crawl", "--once", "--workers", bad, "--sources",
                  str(tmp_path / "sources.yaml")]) == 2
     assert "crawl.workers" in capsys.readouterr().err
+
+
+def test_a_site_that_is_down_keeps_its_pending_pages_attempts(bus_factory, crawl_state, tmp_path):
+    bus = bus_factory()
+    clock = Clock()
+    with FixtureServer() as server:
+        serve(server)
+        server.route("/a/s1/2.html", status=503, body="busy")
+        crawl = crawler(tmp_path, server, bus, crawl_state, clock,
+                        RetryPolicy(max_attempts=2, first_wait_s=60))
+        crawl.run_once()
+        (kept,) = crawl_state.pending("site-1")
+        assert kept.attempts == 1
+        server.route("/feeds/s1.xml", status=503, body="down for maintenance")
+        for _ in range(3):  # the whole site is down: its feed fails first, the page is not tried
+            clock.now += timedelta(hours=1)
+            outcome = {o.source_id: o for o in crawl.run_once()}["site-1"]
+            assert outcome.status == "unavailable" and not outcome.gave_up
+        assert server.hits("/a/s1/2.html") == 1
+        serve(server)  # back, page and all
+        clock.now += timedelta(hours=1)
+        back = {o.source_id: o for o in crawl.run_once()}["site-1"]
+        crawl.poller.fetcher.close()
+    assert back.published == 1 and not back.failed and not crawl_state.pending()
