@@ -106,12 +106,26 @@ class KafkaBus:
                     pass  # another worker created it between list and create
                 log.info("created topics %s with %d partitions", missing, partitions)
             if self.retention_ms is not None:
-                admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, self.prefix + t,
-                                                    configs=self._configs()) for t in topics])
+                self._set_retention(admin, [self.prefix + t for t in topics])
         except KafkaError as exc:
             raise BackendUnavailable(f"Kafka at {self.url}: cannot create topics: {exc}") from None
         finally:
             admin.close()
+
+    def _set_retention(self, admin: KafkaAdminClient, names: list[str]) -> None:
+        """retention.ms on the topics; a broker that refuses (no AlterConfigs right) keeps its
+        own retention, which is a warning, not a reason to stop the stream."""
+        try:
+            answer = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name,
+                                                         configs=self._configs()) for name in names])
+            refused = {n: r for n, r in answer.get("topic", {}).items() if str(r) != "OK"}
+        except (KafkaError, ValueError) as exc:
+            refused = {", ".join(names): exc}
+        for name, why in refused.items():
+            log.warning("bus_retention_not_set: Kafka at %s: retention.ms %s on %s refused (%s); "
+                        "the topic keeps the broker's retention: grant AlterConfigs on the "
+                        "topics or set it with kafka-configs.sh", self.url, self.retention_ms, name,
+                        why)
 
     def _configs(self) -> dict[str, str]:
         return {"retention.ms": str(self.retention_ms)} if self.retention_ms is not None else {}
