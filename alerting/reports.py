@@ -353,6 +353,11 @@ class BriefingJob:
 
     Called by the :class:`alerting.timekeeper.Ticker` with the current time; ``open_index`` gives
     a fresh index for each briefing (closed after it), since the job runs for weeks.
+
+    A system that never made a briefing (no PDF in ``out_dir``) does not make, at its first start,
+    the ones whose time had already come: a new installation would otherwise open with a daily
+    (and on Mondays a weekly) briefing of a period it did not watch. Once one was made, a restart
+    after the scheduled time catches up as before.
     """
 
     def __init__(self, store: Store, config: AlertingConfig, open_index: Callable[[], Index], out_dir: Path,
@@ -362,14 +367,31 @@ class BriefingJob:
         self.open_index = open_index
         self.out_dir = out_dir
         self.anchors = anchors
+        self._never_made = not any(out_dir.glob("*.pdf"))
+        self._started: datetime | None = None
+
+    def _before_first_start(self, kind: str, now: datetime) -> bool:
+        """True for a briefing due before this job first ran, on a system that never made one."""
+        if not self._never_made or self._started is None:
+            return False
+        at = self.config.briefings.daily_at if kind == "daily" else self.config.briefings.weekly_at
+        scheduled = datetime.combine(now.astimezone(SHANGHAI).date(), at, SHANGHAI)
+        return scheduled <= self._started.astimezone(SHANGHAI)
 
     def __call__(self, now: datetime) -> list[Written]:
         made = []
         config = self.config
+        if self._started is None:
+            self._started = now
         for kind, day in due_briefings(config, now):
             start, end, prev_start, prev_end = period(kind, day)
             name = stem(kind, start, end)
             if (self.out_dir / f"{name}.pdf").exists():
+                continue
+            if self._before_first_start(kind, now):
+                if now == self._started:
+                    log.info("briefing_skipped kind=%s: its time came before this first start; "
+                             "`yuqing report %s` makes it by hand", kind, kind)
                 continue
             index = self.open_index()
             try:

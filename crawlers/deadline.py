@@ -90,7 +90,8 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(on_connect: ConnectCheck | None = None) -> httpx.HTTPTransport:
+def deadline_transport(on_connect: ConnectCheck | None = None,
+                       limits: httpx.Limits | None = None) -> httpx.HTTPTransport:
     """httpx's own transport with deadline-aware sockets; ``on_connect`` sees every new
     connection before the request is written on it.
 
@@ -99,7 +100,7 @@ def deadline_transport(on_connect: ConnectCheck | None = None) -> httpx.HTTPTran
     deadline the fetcher enforces itself and the fetcher's check of the peer after the response
     (``crawlers.fetch``): ``tests/security/test_fetch_guard.py`` fails first if it does.
     """
-    transport = httpx.HTTPTransport()
+    transport = httpx.HTTPTransport(limits=limits) if limits is not None else httpx.HTTPTransport()
     pool = getattr(transport, "_pool", None)
     inner = getattr(pool, "_network_backend", None)
     if inner is not None:

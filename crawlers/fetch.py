@@ -8,7 +8,9 @@
   connecting and again on the socket just connected, before the request is written on it, on
   every redirect hop (an ``internal`` source may reach private addresses at its own hosts only);
 * follows at most ``max_redirects`` redirects itself, so each hop is checked;
-* honours robots.txt (cached per host) unless the source says ``robots: false``;
+* honours robots.txt (cached per host for ``robots_ttl_s``, and kept in a :class:`RobotsCache`
+  when given one, so that the next process does not fetch it again) unless the source says
+  ``robots: false``;
 * waits for the host's politeness gap and the source's rate limit;
 * streams the body and aborts past ``max_bytes`` or past the source's total ``deadline_s``;
   a gzip or deflate body is inflated here, step by step, so that what it expands to is refused
@@ -17,7 +19,7 @@
   the per-read timeout: ``crawlers.deadline``);
 * reports 429/503 with their Retry-After, and anti-bot challenges (521, cookie-setting script
   pages) as ``blocked`` - never circumvented;
-* stores a gzip snapshot of every body it returns, addressed by its SHA-256.
+* keeps a snapshot of every body it returns (a WARC record), addressed by its SHA-256.
 
 feedparser and Scrapy never fetch operator URLs themselves: feeds are fetched here and the bytes
 parsed; the spider runs its own downloader behind :class:`crawlers.spider.SafetyMiddleware`.
@@ -44,12 +46,20 @@ from crawlers.politeness import Politeness, parse_retry_after
 from crawlers.safety import Resolver, check_address, check_url, system_resolver
 from crawlers.snapshots import SnapshotStore
 
-__all__ = ["Fetched", "Fetcher", "FetchLimits", "USER_AGENT", "looks_like_challenge"]
+__all__ = ["Fetched", "Fetcher", "FetchLimits", "RobotsCache", "USER_AGENT", "looks_like_challenge"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Mozilla/5.0 (compatible; yuqing/0.1; +public-opinion monitoring)"
 _ROBOTS_TTL_S = 3600.0
+
+
+class RobotsCache(Protocol):
+    """Where robots.txt bodies outlive the process (``crawlers.state.StateStore`` is one)."""
+
+    def robots(self, origin: str) -> tuple[float, str | None] | None: ...
+
+    def keep_robots(self, origin: str, body: str | None, fetched_at: float) -> None: ...
 
 
 class FetchLimits(Protocol):
@@ -60,7 +70,8 @@ class FetchLimits(Protocol):
     #: hosts at which private addresses may be reached (an internal source's own hosts)
     internal_hosts: frozenset[str]
     robots: bool
-    rate_limit_per_minute: float
+    #: None: the fetcher's default (``crawl.rate_limit_per_minute`` in the settings)
+    rate_limit_per_minute: float | None
     timeout_s: float
     deadline_s: float
     max_bytes: int
@@ -159,24 +170,36 @@ class Fetcher:
 
     ``snapshots`` None keeps no evidence (``sources test``); ``resolver`` and ``transport`` are
     seams for tests. ``close`` releases the connection pool.
+
+    ``threads`` is how many threads share the fetcher: the pool keeps that many connections
+    alive and opens twice as many at most. A pool smaller than its threads hands a connection
+    that one thread is closing to another (httpcore's ``ReadError: Bad file descriptor``).
     """
 
     def __init__(self, snapshots: SnapshotStore | None = None, politeness: Politeness | None = None,
                  resolver: Resolver = system_resolver, transport: httpx.BaseTransport | None = None,
-                 max_redirects: int = 5, user_agent: str = USER_AGENT):
+                 max_redirects: int = 5, user_agent: str = USER_AGENT, *, threads: int = 8,
+                 robots_cache: RobotsCache | None = None, robots_ttl_s: float = _ROBOTS_TTL_S,
+                 default_rate_per_minute: float = 30.0):
         self.snapshots = snapshots
         self.politeness = politeness or Politeness()
         self.max_redirects = max_redirects
         self.user_agent = user_agent
+        self.default_rate_per_minute = default_rate_per_minute
         self._resolve = resolver
         self._hop_of = threading.local()  # the hop this thread is making, for _check_connected
-        self._client = httpx.Client(follow_redirects=False, trust_env=False,
-                                    transport=transport or deadline_transport(self._check_connected),
+        limits = httpx.Limits(max_connections=2 * max(threads, 1),
+                              max_keepalive_connections=max(threads, 1))
+        self._client = httpx.Client(follow_redirects=False, trust_env=False, limits=limits,
+                                    transport=transport or deadline_transport(self._check_connected,
+                                                                              limits),
                                     headers={"User-Agent": user_agent,
                                              # only what _Inflater undoes with a bound
                                              "Accept-Encoding": "gzip, deflate"})
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
         self._robots_lock = threading.Lock()
+        self._robots_cache = robots_cache
+        self._robots_ttl_s = robots_ttl_s
 
     def close(self) -> None:
         self._client.close()
@@ -200,14 +223,14 @@ class Fetcher:
     # -- one request, redirects followed hop by hop ------------------------------------------
 
     def _get(self, source: FetchLimits, url: str, headers: dict[str, str], keep: bool,
-             robots: bool = False) -> Fetched:
+             robots: bool = False, source_rate: bool = True) -> Fetched:
         spent = 0.0  # time on the network; waiting for our own politeness slot does not count
         current = url
         for _hop in range(self.max_redirects + 1):
             if robots:  # every hop: a redirect may lead where robots.txt says no
                 self._check_robots(source, current)
             status, response_headers, body, location, took = self._hop(
-                source, current, headers, source.deadline_s - spent)
+                source, current, headers, source.deadline_s - spent, source_rate)
             spent += took
             if location is None:
                 return self._result(source, url, current, status, response_headers, body, keep,
@@ -217,12 +240,14 @@ class Fetcher:
                          f"more than {self.max_redirects} redirects (last to {current}); "
                          "put the final URL in the source")
 
-    def _hop(self, source: FetchLimits, url: str, headers: dict[str, str], remaining: float
-             ) -> tuple[int, dict[str, str], bytes, str | None, float]:
-        """One request: ``(status, headers, body, redirect location or None, seconds taken)``."""
+    def _hop(self, source: FetchLimits, url: str, headers: dict[str, str], remaining: float,
+             source_rate: bool = True) -> tuple[int, dict[str, str], bytes, str | None, float]:
+        """One request: ``(status, headers, body, redirect location or None, seconds taken)``;
+        ``source_rate`` False waits for the host's gap only."""
         check_url(source.id, url, source.internal_hosts, self._resolve)
         host = urlsplit(url).hostname or ""
-        self.politeness.wait(host, source.id, source.rate_limit_per_minute)
+        self.politeness.wait(host, source.id if source_rate else None,
+                             source.rate_limit_per_minute or self.default_rate_per_minute)
         started = time.monotonic()
         deadline_at = started + remaining
         if remaining <= 0:
@@ -321,7 +346,7 @@ class Fetcher:
             raise FetchError(source.id, url, "http_error",
                              f"HTTP {status}; check that the URL still exists", status=status)
         digest = hashlib.sha256(body).hexdigest()
-        snapshot = self.snapshots.put(body) if keep and self.snapshots is not None else None
+        snapshot = self.snapshots.put(body, url) if keep and self.snapshots is not None else None
         return Fetched(requested, url, status, headers, body, digest, snapshot, elapsed)
 
     # -- robots.txt --------------------------------------------------------------------------
@@ -332,9 +357,11 @@ class Fetcher:
         with self._robots_lock:
             cached = self._robots.get(origin)
         if cached is None or cached[0] < time.monotonic():
-            rules = self._load_robots(source, origin)
+            rules, age = self._kept_robots(origin)
+            if age is None:
+                rules, age = self._load_robots(source, origin), 0.0
             with self._robots_lock:
-                self._robots[origin] = (time.monotonic() + _ROBOTS_TTL_S, rules)
+                self._robots[origin] = (time.monotonic() + self._robots_ttl_s - age, rules)
         else:
             rules = cached[1]
         if rules is not None and not rules.can_fetch(self.user_agent, url):
@@ -342,15 +369,37 @@ class Fetcher:
                              f"{origin}/robots.txt disallows this URL; ask the site, or set "
                              "'robots: false' on the source if the commission may crawl it anyway")
 
+    def _kept_robots(self, origin: str) -> tuple[RobotFileParser | None, float | None]:
+        """The rules the cache holds for ``origin`` and their age, or ``(None, None)`` when it
+        holds none younger than the TTL."""
+        kept = self._robots_cache.robots(origin) if self._robots_cache is not None else None
+        if kept is None:
+            return None, None
+        age = max(time.time() - kept[0], 0.0)
+        if age >= self._robots_ttl_s:
+            return None, None
+        return self._parse_robots(kept[1]), age
+
+    @staticmethod
+    def _parse_robots(body: str | None) -> RobotFileParser | None:
+        if body is None:
+            return None
+        rules = RobotFileParser()
+        rules.parse(body.splitlines())
+        return rules
+
     def _load_robots(self, source: FetchLimits, origin: str) -> RobotFileParser | None:
         """The parsed robots.txt, or None (everything allowed) when there is none (4xx).
         Other failures propagate: a site that cannot serve robots.txt cannot serve the page."""
         try:
-            fetched = self._get(source, origin + "/robots.txt", dict(source.headers), keep=False)
+            # the host's gap applies, the source's rate does not: robots.txt is the host's
+            fetched = self._get(source, origin + "/robots.txt", dict(source.headers), keep=False,
+                                source_rate=False)
+            body: str | None = fetched.body.decode("utf-8", "replace")
         except FetchError as exc:
-            if exc.reason == "http_error":
-                return None
-            raise
-        rules = RobotFileParser()
-        rules.parse(fetched.body.decode("utf-8", "replace").splitlines())
-        return rules
+            if exc.reason != "http_error":
+                raise
+            body = None
+        if self._robots_cache is not None:
+            self._robots_cache.keep_robots(origin, body, time.time())
+        return self._parse_robots(body)

@@ -34,12 +34,16 @@ class Politeness:
         self._next_host: dict[str, float] = {}
         self._next_source: dict[str, float] = {}
 
-    def wait(self, host: str, source_id: str, per_minute: float) -> float:
+    def wait(self, host: str, source_id: str | None, per_minute: float) -> float:
+        """``source_id`` None: the host's gap only (robots.txt, which is the host's, not the
+        source's: a first round does not spend two of a source's slots on one feed)."""
         with self._lock:  # book the slot under the lock, sleep outside it
             now = self._clock()
-            start = max(now, self._next_host.get(host, now), self._next_source.get(source_id, now))
+            start = max(now, self._next_host.get(host, now),
+                        self._next_source.get(source_id, now) if source_id else now)
             self._next_host[host] = start + self.host_delay_s
-            self._next_source[source_id] = start + 60.0 / per_minute
+            if source_id:
+                self._next_source[source_id] = start + 60.0 / per_minute
         delay = start - now
         if delay > 0:
             self._sleep(delay)

@@ -8,9 +8,16 @@ The caller publishes the returned candidates, flushes the bus, and only then mar
 ids seen (:meth:`crawlers.state.StateStore.mark_seen`) and records the round: a crash in between
 publishes them again, which the content-hash ids make harmless.
 
+Given an ``emit`` callable, each article is handed to it as soon as it is read (the crawl
+service publishes it, flushes and marks it seen at once) instead of waiting in the result for the
+end of the source's round.
+
 Only the fetch of the feed/list/sitemap itself raises :class:`~crawlers.base.FetchError` (the
-source failed this round); a failing article page is a warning and its entry stays unseen, so it
-is tried again next round. So is an article that must not be published
+source failed this round). A failing article page is a warning, and its entry is kept pending in
+the state store with what the feed said of it (:meth:`crawlers.state.StateStore.defer`): it is
+tried again on the next rounds even when the feed answers 304, with a doubling wait, until
+``RetryPolicy.max_attempts`` failures give it up (counted in ``PollResult.gave_up``). An article
+that must not be published stays unseen and is tried again when the list shows it again
 (:func:`crawlers.pages.article_problem`: no text, garbled text, a link that is not http(s)); and
 when every new article of a round is refused so, the round fails with ``parse``: the source's
 health shows the problem until an operator fixes the source (its encoding, its selectors). An
@@ -23,6 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Callable
 
 from crawlers.base import FetchError
 from crawlers.extract.signals import spread_of_text
@@ -34,7 +42,7 @@ from crawlers.sources import Source
 from crawlers.state import StateStore, Validators
 from pipeline.records import FILE_URN, Article, article_url_problem
 
-__all__ = ["Candidate", "PollResult", "PollSource"]
+__all__ = ["Candidate", "PollResult", "PollSource", "RetryPolicy", "Emit"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +53,19 @@ class Candidate:
 
     entry_id: str
     article: Article
+
+
+#: Takes an article as soon as it is read; returns once it is published and marked seen.
+Emit = Callable[[Candidate], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How an entry whose page failed is retried: after ``first_wait_s``, then twice as long
+    each time, given up at the ``max_attempts``-th failure."""
+
+    max_attempts: int = 6
+    first_wait_s: float = 120.0
 
 
 @dataclass
@@ -58,24 +79,37 @@ class PollResult:
     validators: Validators | None = None
     warnings: list[str] = field(default_factory=list)
     fetches: list[tuple[str, str]] = field(default_factory=list)  # (url, snapshot)
-    published: int = 0  # articles a runner (the Scrapy spider) already published itself
+    published: int = 0  # articles already published (through ``emit``, or by the Scrapy spider)
     refused: list[str] = field(default_factory=list)  # articles not published, and why
+    page_failures: int = 0  # article pages that failed this round (kept pending)
+    gave_up: list[str] = field(default_factory=list)  # entries given up this round, and why
+    retried: int = 0  # pending entries tried again this round
 
 
 class PollSource:
     """Polls sources with one fetcher; ``state`` None (``sources test``) treats everything as new."""
 
-    def __init__(self, fetcher: Fetcher, state: StateStore | None = None):
+    def __init__(self, fetcher: Fetcher, state: StateStore | None = None,
+                 retry: RetryPolicy = RetryPolicy()):
         self.fetcher = fetcher
         self.state = state
+        self.retry = retry
 
-    def run(self, source: Source, now: datetime | None = None) -> PollResult:
+    def run(self, source: Source, now: datetime | None = None, emit: Emit | None = None
+            ) -> PollResult:
+        """One round; without ``emit`` the articles are returned in ``candidates``."""
         now = now or datetime.now(timezone.utc)
+        result = PollResult(source.id, "ok")
         if source.type in ("rss", "rsshub"):
-            return self._feed(source, now)
-        if source.type == "sitemap":
-            return self._sitemap(source, now)
-        return self._html(source, now)
+            self._feed(source, now, result, emit)
+        elif source.type == "sitemap":
+            self._sitemap(source, now, result, emit)
+        else:
+            self._html(source, now, result, emit)
+        # after the feed or list (whatever it answered, 304 included): a site that is down
+        # fails there, and its pending pages keep their attempts for when it is back
+        self._retry_pending(source, now, result, emit)
+        return self._nothing_publishable(source, source.start_urls[0], result)
 
     # -- shared steps ------------------------------------------------------------------------
 
@@ -96,22 +130,83 @@ class PollSource:
 
     def _new(self, source: Source, ids: list[str]) -> list[str]:
         fresh = self.state.unseen(source.id, ids) if self.state else list(dict.fromkeys(ids))
+        if self.state is not None and fresh:
+            waiting = self.state.pending_ids(source.id)  # retried on their own schedule
+            fresh = [i for i in fresh if i not in waiting]
         return fresh[: source.max_items]
 
     def _page(self, source: Source, url: str, result: PollResult
-              ) -> tuple[PageArticle, str, dict[str, int]] | None:
-        """An article page read, its encoding and the spread counters it shows, or None with a
-        warning (the entry is retried next round)."""
+              ) -> tuple[PageArticle, str, dict[str, int]] | str:
+        """An article page read, its encoding and the spread counters it shows; or, when it
+        failed, why (with a warning)."""
         try:
             fetched = self._fetch(source, url, result)
             text, encoding = decode_page(fetched.body, fetched.content_type, source.encoding)
             page = extract_page(text, fetched.url, source.extraction)
             return page, encoding, page.spread
         except FetchError as exc:
-            self._warn(result, "page_failed", source, url, f"{exc.reason}: {exc.detail}")
+            why = f"{exc.reason}: {exc.detail}"
+            self._warn(result, "page_failed", source, url, why)
         except Exception as exc:  # an extractor bug on one page must not lose the round
-            self._warn(result, "page_unreadable", source, url, f"{type(exc).__name__}: {exc}")
-        return None
+            why = f"{type(exc).__name__}: {exc}"
+            self._warn(result, "page_unreadable", source, url, why)
+        return why
+
+    def _entry(self, source: Source, entry_id: str, entry: dict, now: datetime,
+               result: PollResult, emit: Emit | None) -> None:
+        """Read one entry (a dict, as kept pending): its page when it has one to read, merged
+        with what the feed or list said; a failed page is deferred in the state store."""
+        published = datetime.fromisoformat(entry["published"]) if entry.get("published") else None
+        page = PageArticle(entry.get("title") or "", entry.get("content") or "", published,
+                           entry.get("author"), "feed")
+        encoding, spread = entry.get("encoding"), spread_of_text(page.content)
+        if entry.get("read_page"):
+            read = self._page(source, entry["link"], result)
+            if isinstance(read, str):
+                self._defer(source, entry_id, entry, read, now, result)
+                return
+            full, encoding, spread = read
+            if entry["kind"] == "feed":  # the feed's own fields first, the page fills gaps
+                page = PageArticle(page.title or full.title,
+                                   full.content if len(full.content) > len(page.content)
+                                   else page.content,
+                                   page.published or full.published, page.author or full.author,
+                                   full.method)
+            else:  # a list or sitemap only hints at title and date: the page decides
+                page = PageArticle(full.title or page.title, full.content,
+                                   full.published or page.published, full.author, full.method)
+        candidate = self._article(source, entry_id, entry["link"], page, encoding, now, result,
+                                  spread)
+        if candidate is None:
+            return
+        if emit is None:
+            result.candidates.append(candidate)
+        else:
+            emit(candidate)
+            result.published += 1
+
+    def _defer(self, source: Source, entry_id: str, entry: dict, why: str, now: datetime,
+               result: PollResult) -> None:
+        result.page_failures += 1
+        if self.state is None:  # a dry run keeps nothing
+            return
+        kept = self.state.defer(source.id, entry_id, entry, why, now,
+                                max_attempts=self.retry.max_attempts,
+                                first_wait_s=self.retry.first_wait_s)
+        if kept.gave_up_at is not None:
+            message = (f"page_given_up: {source.id}: {entry['link']}: {kept.attempts} attempts "
+                       f"failed, the last with {why}; open the page to check it, the entry "
+                       "is not tried again")
+            log.warning(message)
+            result.gave_up.append(message)
+
+    def _retry_pending(self, source: Source, now: datetime, result: PollResult,
+                       emit: Emit | None) -> None:
+        if self.state is None:
+            return
+        for kept in self.state.due_pending(source.id, now):
+            result.retried += 1
+            self._entry(source, kept.entry_id, kept.entry, now, result, emit)
 
     @staticmethod
     def _warn(result: PollResult, event: str, source: Source, url: str, detail: str) -> None:
@@ -141,7 +236,7 @@ class PollSource:
     @staticmethod
     def _nothing_publishable(source: Source, url: str, result: PollResult) -> PollResult:
         """The result, or FetchError ``parse`` when every new article was refused."""
-        if result.refused and not result.candidates:
+        if result.refused and not result.candidates and not result.published:
             raise FetchError(source.id, url, "parse",
                              f"all {len(result.refused)} new articles were refused, e.g. "
                              f"{result.refused[0]}")
@@ -149,8 +244,7 @@ class PollSource:
 
     # -- rss / atom / rss 1.0 ----------------------------------------------------------------
 
-    def _feed(self, source: Source, now: datetime) -> PollResult:
-        result = PollResult(source.id, "ok")
+    def _feed(self, source: Source, now: datetime, result: PollResult, emit: Emit | None) -> None:
         single = len(source.start_urls) == 1
         hub = source.type == "rsshub"
         for url in source.start_urls:
@@ -176,30 +270,17 @@ class PollSource:
                 ) if hub else "the feed has no entries at all; if this lasts, the feed is dead or moved")
             by_id = {e.entry_id: e for e in feed.entries}
             for entry_id in self._new(source, list(by_id)):
-                entry = by_id[entry_id]
-                page, encoding = PageArticle(entry.title, entry.content, entry.published,
-                                             entry.author, "feed"), feed.encoding
-                spread = spread_of_text(entry.content)
-                if source.fetch_full_text and entry.link:
-                    read = self._page(source, entry.link, result)
-                    if read is None:
-                        continue
-                    full, encoding, spread = read
-                    page = PageArticle(entry.title or full.title,
-                                       full.content if len(full.content) > len(entry.content)
-                                       else entry.content,
-                                       entry.published or full.published,
-                                       entry.author or full.author, full.method)
-                candidate = self._article(source, entry_id, entry.link or fetched.url, page,
-                                          encoding, now, result, spread)
-                if candidate:
-                    result.candidates.append(candidate)
-        return self._nothing_publishable(source, source.start_urls[0], result)
+                e = by_id[entry_id]
+                self._entry(source, entry_id, {
+                    "kind": "feed", "link": e.link or fetched.url, "title": e.title,
+                    "content": e.content, "author": e.author, "encoding": feed.encoding,
+                    "published": e.published.isoformat() if e.published else None,
+                    "read_page": bool(source.fetch_full_text and e.link)}, now, result, emit)
 
     # -- news sitemaps -----------------------------------------------------------------------
 
-    def _sitemap(self, source: Source, now: datetime) -> PollResult:
-        result = PollResult(source.id, "ok")
+    def _sitemap(self, source: Source, now: datetime, result: PollResult, emit: Emit | None
+                 ) -> None:
         entries = []
         queue = list(source.start_urls)
         budget = source.max_pages
@@ -218,23 +299,15 @@ class PollSource:
         entries.sort(key=lambda e: e.published or e.lastmod or epoch, reverse=True)
         by_url = {e.url: e for e in entries}
         for url in self._new(source, list(by_url)):
-            entry = by_url[url]
-            read = self._page(source, url, result)
-            if read is None:
-                continue
-            page, encoding, spread = read
-            page = PageArticle(page.title or entry.title or "", page.content,
-                               page.published or entry.published or entry.lastmod, page.author,
-                               page.method)
-            candidate = self._article(source, url, url, page, encoding, now, result, spread)
-            if candidate:
-                result.candidates.append(candidate)
-        return self._nothing_publishable(source, source.start_urls[0], result)
+            e = by_url[url]
+            when = e.published or e.lastmod
+            self._entry(source, url, {"kind": "page", "link": url, "title": e.title or "",
+                                      "published": when.isoformat() if when else None,
+                                      "read_page": True}, now, result, emit)
 
     # -- html list pages ---------------------------------------------------------------------
 
-    def _html(self, source: Source, now: datetime) -> PollResult:
-        result = PollResult(source.id, "ok")
+    def _html(self, source: Source, now: datetime, result: PollResult, emit: Emit | None) -> None:
         links: list[str] = []
         for start in source.start_urls:
             url: str | None = start
@@ -246,10 +319,5 @@ class PollSource:
                 found, url = list_links(text, fetched.url, source.extraction)
                 links.extend(found)
         for link in self._new(source, links):
-            read = self._page(source, link, result)
-            if read is None:
-                continue
-            candidate = self._article(source, link, link, read[0], read[1], now, result, read[2])
-            if candidate:
-                result.candidates.append(candidate)
-        return self._nothing_publishable(source, source.start_urls[0], result)
+            self._entry(source, link, {"kind": "page", "link": link, "read_page": True}, now,
+                        result, emit)

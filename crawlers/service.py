@@ -2,9 +2,10 @@
 
     sources.yaml ──(watched)──▶ schedule ──due──▶ worker threads: PollSource (rss, sitemap, html)
                                                   or the Scrapy spider (html, in a subprocess)
-                                                        │ candidates
+                                                        │ each article as soon as it is read
                                                         ▼
-                           bus.publish(articles.raw) → flush → state.mark_seen → record round
+                           bus.publish(articles.raw) → flush → state.mark_seen
+                                                        ... then record the round
 
 * **Schedule**: each source is due every ``interval``; after a failure it waits
   ``backoff_delay`` (exponential with jitter) or the server's Retry-After, whichever is longer.
@@ -17,7 +18,12 @@
 * **Scale-out**: ``shard=(i, n)`` keeps only the sources whose stable hash of the id is ``i``
   modulo ``n``: several crawl processes (machines) never fetch the same source.
 * **At-least-once**: entries are marked seen only after the bus flushed them; a crash in between
-  publishes them again, and the content-hash ids make that harmless.
+  publishes them again, and the content-hash ids make that harmless. An article page that failed
+  stays pending and is retried on later rounds (``crawlers.poll``); nothing is dropped quietly:
+  :class:`RoundOutcome` counts failed pages and given-up entries.
+* **Fan-out**: a round orders its sources so that consecutive ones are on different hosts
+  (:func:`fan_out`): the workers do not queue behind one host's politeness gap while the others
+  are idle.
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Protocol
+from urllib.parse import urlsplit
 
 from crawlers.base import FetchError
 from crawlers.fetch import Fetcher
-from crawlers.poll import Candidate, PollResult, PollSource
+from crawlers.poll import Candidate, PollResult, PollSource, RetryPolicy
 from crawlers.politeness import backoff_delay
 from crawlers.sources import Source, SourceSet, load_sources, source_files
 from crawlers.state import StateStore, health
@@ -43,7 +50,8 @@ from pipeline.bus import Bus
 from pipeline.errors import ConfigError
 from pipeline.records import encode
 
-__all__ = ["CrawlService", "SourceWatcher", "in_shard", "parse_shard", "RoundOutcome", "HtmlRunner"]
+__all__ = ["CrawlService", "SourceWatcher", "in_shard", "parse_shard", "RoundOutcome", "HtmlRunner",
+           "fan_out", "host_of"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +62,24 @@ def in_shard(source_id: str, shard: tuple[int, int]) -> bool:
     index, count = shard
     digest = hashlib.sha256(source_id.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % count == index
+
+
+def host_of(source: Source) -> str:
+    """The host a source's round starts at (its first URL's)."""
+    return urlsplit(source.start_urls[0]).hostname or "" if source.start_urls else ""
+
+
+def fan_out(sources: list[Source]) -> list[Source]:
+    """``sources`` reordered round-robin over their hosts (the first source of every host, then
+    the second ...), each host's own sources kept in order."""
+    by_host: dict[str, list[Source]] = {}
+    for source in sources:
+        by_host.setdefault(host_of(source), []).append(source)
+    queues = list(by_host.values())
+    ordered: list[Source] = []
+    for depth in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(q[depth] for q in queues if depth < len(q))
+    return ordered
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -115,30 +141,43 @@ class HtmlRunner(Protocol):
 
 @dataclass
 class RoundOutcome:
-    """One source's round: ``published`` articles, or the ``error`` it failed with."""
+    """One source's round: ``published`` articles, or the ``error`` it failed with;
+    ``page_failures`` article pages that failed (kept pending for a retry), ``gave_up`` entries
+    given up after their last attempt."""
 
     source_id: str
     status: str
     published: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    page_failures: int = 0
+    gave_up: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Anything lost or put off this round: the source, a page, an entry given up."""
+        return bool(self.error or self.page_failures or self.gave_up)
 
 
 class CrawlService:
     """Schedules and runs the sources of one shard; see the module docstring.
 
     ``run_once`` polls every enabled source of the shard now and returns their outcomes;
-    ``run_forever`` keeps going until ``stop`` is set.
+    ``run_forever`` keeps going until ``stop`` is set. ``on_outcome`` sees every source's
+    outcome as it ends (a progress bar, the console's live health); ``on_article`` every article
+    published.
     """
 
     def __init__(self, watcher: SourceWatcher, bus: Bus, state: StateStore, fetcher: Fetcher, *,
                  shard: tuple[int, int] = (0, 1), workers: int = 8,
-                 html_runner: HtmlRunner | None = None,
+                 html_runner: HtmlRunner | None = None, retry: RetryPolicy = RetryPolicy(),
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.watcher = watcher
         self.bus = bus
         self.state = state
-        self.poller = PollSource(fetcher, state)
+        self.poller = PollSource(fetcher, state, retry)
+        self.on_outcome: Callable[[RoundOutcome], None] | None = None
+        self.on_article: Callable[[str], None] | None = None
         self.shard = shard
         self.workers = workers
         self.html_runner = html_runner
@@ -162,7 +201,7 @@ class CrawlService:
             if source.type == "html" and self.html_runner is not None:
                 result = self.html_runner.run(source, now)
             else:
-                result = self.poller.run(source, now)
+                result = self.poller.run(source, now, emit=lambda c: self._emit(source, c, now))
             published = self._publish(result.candidates) + result.published
             self.state.mark_seen(source.id, [c.entry_id for c in result.candidates], now)
             for url, snapshot in result.fetches:
@@ -171,7 +210,8 @@ class CrawlService:
             self.state.record_success(source.id, now, status=result.status, new_items=published,
                                       validators=result.validators, next_due_at=due)
             self._due[source.id] = due
-            outcome = RoundOutcome(source.id, result.status, published, warnings=result.warnings)
+            outcome = RoundOutcome(source.id, result.status, published, warnings=result.warnings,
+                                   page_failures=result.page_failures, gave_up=result.gave_up)
         except FetchError as exc:
             outcome = self._failed(source, now, exc.reason, str(exc), exc.retry_after)
         except Exception as exc:  # a bug on one source must not stop the others
@@ -179,7 +219,19 @@ class CrawlService:
             outcome = self._failed(source, now, "parse", f"{source.id}: {type(exc).__name__}: {exc}",
                                    None)
         self._report_health(source)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         return outcome
+
+    def _emit(self, source: Source, candidate: Candidate, now: datetime) -> None:
+        """Publish one article now, flushed, then mark it seen: the classifier need not wait
+        for the rest of the source's round."""
+        with self._publish_lock:
+            self.bus.publish(topics.RAW, encode(candidate.article), key=candidate.article.key())
+            self.bus.flush()
+        self.state.mark_seen(source.id, [candidate.entry_id], now)
+        if self.on_article is not None:
+            self.on_article(source.id)
 
     def _publish(self, candidates: list[Candidate]) -> int:
         if not candidates:
@@ -226,7 +278,8 @@ class CrawlService:
     def run_once(self) -> list[RoundOutcome]:
         """Every enabled source of the shard, once, in parallel; returns their outcomes."""
         with ThreadPoolExecutor(self.workers, thread_name_prefix="crawl") as pool:
-            return list(pool.map(self.poll, self.sources()))
+            outcomes = {o.source_id: o for o in pool.map(self.poll, fan_out(self.sources()))}
+        return [outcomes[s.id] for s in self.sources() if s.id in outcomes]
 
     def run_forever(self, stop: threading.Event, reload_every_s: float = 5.0,
                     tick_s: float = 1.0) -> None:
@@ -242,7 +295,7 @@ class CrawlService:
                     if self.watcher.check():
                         self._due.clear()  # an edited interval counts from the last fetch
                 now = self.clock()
-                for source in self.sources():
+                for source in fan_out(self.sources()):
                     running = in_flight.get(source.id)
                     if running is not None and not running.done():
                         continue

@@ -36,11 +36,13 @@ from pipeline.errors import ConfigError
 from pipeline.records import DEPARTMENTS
 from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, read_capped, validation_problems
 
-__all__ = ["Extraction", "Source", "SourceSet", "SourcesFile", "load_sources", "parse_duration",
+__all__ = ["DEFAULT_RATE", "Extraction", "Source", "SourceSet", "SourcesFile", "load_sources", "parse_duration",
            "compile_selector", "SourceType", "Rsshub"]
 
 SourceType = Literal["rss", "html", "sitemap", "rsshub"]
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
+#: requests a minute to a source that sets no rate_limit_per_minute, when the settings set none
+DEFAULT_RATE = 30.0
 PATTERN_WORDS[_ID] = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -170,7 +172,10 @@ class Source(_Model):
     authority: float = Field(default=0.5, ge=0.0, le=1.0)
     department: Literal[DEPARTMENTS] | None = None  # type: ignore[valid-type]
     enabled: bool = True
-    rate_limit_per_minute: float = Field(default=30.0, gt=0, le=600)
+    rate_limit_per_minute: float | None = Field(
+        default=None, gt=0, le=600,
+        description="requests a minute to this source (default: crawl.rate_limit_per_minute, "
+        "30; the Scrapy spider takes DEFAULT_RATE)")
     headers: dict[str, str] = Field(default_factory=dict)
     robots: bool = Field(default=True, description="honour robots.txt (turn off only with permission)")
     internal: bool = Field(default=False, description="allow private/loopback addresses at the "

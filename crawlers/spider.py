@@ -51,7 +51,7 @@ from crawlers.pages import article_problem, decode_page, extract_page, list_link
 from crawlers.poll import PollResult
 from crawlers.safety import check_address, check_url, may_connect
 from crawlers.snapshots import SnapshotStore
-from crawlers.sources import Source
+from crawlers.sources import DEFAULT_RATE, Source
 from crawlers.state import StateStore
 from pipeline import bus as topics
 from pipeline.backends import open_bus
@@ -276,7 +276,7 @@ class SnapshotMiddleware:
         spider = self.crawler.spider
         if spider.snapshots is not None and response.status == 200 and \
                 not response.url.endswith("/robots.txt"):
-            digest = spider.snapshots.put(response.body)
+            digest = spider.snapshots.put(response.body, response.url)
             if spider.state is not None:
                 spider.state.record_fetch(spider.source.id, response.url, digest,
                                           datetime.now().astimezone())
@@ -324,8 +324,8 @@ def scrapy_settings(source: Source, **extra) -> dict:
         "USER_AGENT": USER_AGENT,
         "ROBOTSTXT_OBEY": source.robots,
         "AUTOTHROTTLE_ENABLED": True,
-        "AUTOTHROTTLE_START_DELAY": 60.0 / source.rate_limit_per_minute,
-        "DOWNLOAD_DELAY": 60.0 / source.rate_limit_per_minute,
+        "AUTOTHROTTLE_START_DELAY": 60.0 / (source.rate_limit_per_minute or DEFAULT_RATE),
+        "DOWNLOAD_DELAY": 60.0 / (source.rate_limit_per_minute or DEFAULT_RATE),
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,

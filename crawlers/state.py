@@ -6,6 +6,12 @@ entry ids already published, the last fetch (time, status, error), consecutive e
 time anything new appeared, and when the source is due again (so a Retry-After survives a
 restart). Which page was fetched when, with its snapshot's hash, is kept as evidence.
 
+Entries whose article page could not be read are kept **pending** with what the feed said of
+them: the poller tries them again on the source's next rounds whatever the feed answers (a 304
+would otherwise hide them for good), waiting longer after each failure, and after
+``max_attempts`` they are **given up**: kept, counted and shown, never retried. robots.txt bodies
+are kept too, so a ``crawl --once`` started every few minutes does not fetch them each time.
+
 Health (:func:`health`), one of :data:`HEALTH`:
 
     ok            fetched and something new within ``quiet_after``
@@ -20,6 +26,7 @@ Health (:func:`health`), one of :data:`HEALTH`:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -29,7 +36,7 @@ from typing import Iterable
 
 from crawlers.base import SOFT_REASONS
 
-__all__ = ["StateStore", "SourceState", "Validators", "health", "HEALTH"]
+__all__ = ["StateStore", "SourceState", "Validators", "Pending", "health", "HEALTH"]
 
 HEALTH = ("ok", "failing_soft", "failing_hard", "quiet", "blocked", "unknown")
 _HARD_AFTER = 5
@@ -51,6 +58,14 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     source_id TEXT NOT NULL, url TEXT NOT NULL, fetched_at TEXT NOT NULL, snapshot TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fetch_log_url ON fetch_log (url, fetched_at);
+CREATE TABLE IF NOT EXISTS pending (
+    source_id TEXT NOT NULL, entry_id TEXT NOT NULL, entry TEXT NOT NULL,
+    attempts INTEGER NOT NULL, next_at TEXT NOT NULL, last_error TEXT, gave_up_at TEXT,
+    PRIMARY KEY (source_id, entry_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS robots (
+    origin TEXT PRIMARY KEY, fetched_at REAL NOT NULL, body TEXT
+);
 """
 
 
@@ -78,6 +93,20 @@ class SourceState:
     error_count: int
     total_errors: int
     next_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An entry whose article page failed: ``entry`` is what the feed or list said of it (a
+    JSON-able dict the poller wrote), ``attempts`` the failures so far."""
+
+    source_id: str
+    entry_id: str
+    entry: dict
+    attempts: int
+    next_at: datetime
+    last_error: str | None
+    gave_up_at: datetime | None
 
 
 def _t(value: datetime | None) -> str | None:
@@ -147,14 +176,94 @@ class StateStore:
                 [source_id, *chunk]))
         return [i for i in ids if i not in seen]
 
+    def pending_ids(self, source_id: str) -> set[str]:
+        """Every entry of the source waiting for a retry or given up: not new any more."""
+        return {r[0] for r in self._run("SELECT entry_id FROM pending WHERE source_id = ?",
+                                        (source_id,))}
+
+    def due_pending(self, source_id: str, now: datetime) -> list[Pending]:
+        """The source's pending entries whose wait is over (not given up), oldest first."""
+        return [self._pending(r) for r in self._run(
+            "SELECT * FROM pending WHERE source_id = ? AND gave_up_at IS NULL AND next_at <= ? "
+            "ORDER BY next_at", (source_id, _t(now)))]
+
+    def pending(self, source_id: str | None = None) -> list[Pending]:
+        """Pending and given-up entries, of one source or of all."""
+        if source_id is None:
+            rows = self._run("SELECT * FROM pending ORDER BY source_id, next_at")
+        else:
+            rows = self._run("SELECT * FROM pending WHERE source_id = ? ORDER BY next_at",
+                             (source_id,))
+        return [self._pending(r) for r in rows]
+
+    @staticmethod
+    def _pending(row: tuple) -> Pending:
+        sid, eid, entry, attempts, next_at, error, gave_up = row
+        return Pending(sid, eid, json.loads(entry), attempts, _d(next_at), error, _d(gave_up))
+
+    def robots(self, origin: str) -> tuple[float, str | None] | None:
+        """``(fetched_at as epoch seconds, body or None when the site has none)`` or None."""
+        rows = self._run("SELECT fetched_at, body FROM robots WHERE origin = ?", (origin,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
     # -- writing -----------------------------------------------------------------------------
 
     def mark_seen(self, source_id: str, entry_ids: Iterable[str], now: datetime) -> None:
         """Call only after the entries' articles were published and flushed (at-least-once)."""
+        rows = [(source_id, i) for i in entry_ids]
         with self._lock:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO seen (source_id, entry_id, first_seen_at) VALUES (?, ?, ?)",
-                [(source_id, i, _t(now)) for i in entry_ids])
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO seen (source_id, entry_id, first_seen_at) "
+                    "VALUES (?, ?, ?)", [(sid, eid, _t(now)) for sid, eid in rows])
+                self._db.executemany("DELETE FROM pending WHERE source_id = ? AND entry_id = ?",
+                                     rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def defer(self, source_id: str, entry_id: str, entry: dict, error: str, now: datetime, *,
+              max_attempts: int, first_wait_s: float, cap_s: float = 6 * 3600.0) -> Pending:
+        """The entry's page failed (again): keep it for a retry after a wait that doubles from
+        ``first_wait_s`` (at most ``cap_s``), or give it up at ``max_attempts`` failures."""
+        with self._lock:
+            row = self._db.execute("SELECT attempts FROM pending WHERE source_id = ? AND "
+                                   "entry_id = ?", (source_id, entry_id)).fetchone()
+            attempts = (row[0] if row else 0) + 1
+            wait = min(cap_s, first_wait_s * 2 ** min(attempts - 1, 30))
+            next_at = now + timedelta(seconds=wait)
+            gave_up = now if attempts >= max_attempts else None
+            self._db.execute(
+                "INSERT OR REPLACE INTO pending (source_id, entry_id, entry, attempts, next_at, "
+                "last_error, gave_up_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (source_id, entry_id, json.dumps(entry, ensure_ascii=False), attempts,
+                 _t(next_at), error, _t(gave_up)))
+        return Pending(source_id, entry_id, entry, attempts, next_at, error, gave_up)
+
+    def prune_fetch_log(self, before: datetime, dry_run: bool = False) -> int:
+        """Forget which page was fetched when, for fetches before ``before`` (their snapshots go
+        by the same retention); returns how many rows went (or would)."""
+        if dry_run:
+            return self._run("SELECT COUNT(*) FROM fetch_log WHERE fetched_at < ?", (_t(before),))[0][0]
+        with self._lock:
+            return self._db.execute("DELETE FROM fetch_log WHERE fetched_at < ?",
+                                    (_t(before),)).rowcount
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: what the crawl state holds (``yuqing storage``)."""
+        return {table: self._run(f"SELECT COUNT(*) FROM {table}")[0][0]
+                for table in ("source_state", "seen", "fetch_log", "pending", "robots")}
+
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the file system."""
+        self._run("VACUUM")
+
+    def keep_robots(self, origin: str, body: str | None, fetched_at: float) -> None:
+        """robots.txt of ``origin`` as fetched at ``fetched_at`` (epoch seconds); None: none."""
+        self._run("INSERT OR REPLACE INTO robots (origin, fetched_at, body) VALUES (?, ?, ?)",
+                  (origin, fetched_at, body))
 
     def record_success(self, source_id: str, now: datetime, *, status: str, new_items: int,
                        validators: Validators | None = None, next_due_at: datetime | None = None

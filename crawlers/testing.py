@@ -11,11 +11,17 @@ Links in fixture files are written as ``http://yuqing.test/...`` and served as t
 address. It listens on 127.0.0.1 only, on a free port; sources pointed at it must say ``internal: true``.
 Files are served from ``root`` by path; a :meth:`route` overrides or adds a path. Every request
 is recorded in :attr:`requests` (path and headers) so tests can check what a client sent.
+
+:meth:`fail_at_random` makes a share of the requests under a path fail the ways real servers do
+(503, a connection closed before any answer, a body cut short). Which request fails depends on
+the seed, the path and how many times that path was asked for, not on the order in which
+threads arrive, so a run is the same every time.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import random
 import sys
 import threading
 import time
@@ -24,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["FixtureServer", "Route"]
+__all__ = ["FixtureServer", "Route", "news_page", "news_feed", "serve_news", "news_sources_yaml"]
 
 _TYPES = {".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
           ".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
@@ -44,6 +50,7 @@ class Route:
     trickle_s: float = 0.0
     declare_length: bool = True  # False: no Content-Length, the body ends when the server closes
     trickle_headers: bool = False  # trickle the status line and headers too
+    gate: threading.Event | None = None  # answer only once the test sets it (at most 30 s)
     hits: int = 0
 
 
@@ -61,6 +68,10 @@ class FixtureServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._flaky: tuple[str, float, int] | None = None  # (path prefix, share, seed)
+        self._asked: dict[str, int] = {}
+        #: how many requests :meth:`fail_at_random` failed, by way of failing
+        self.failed: dict[str, int] = {"503": 0, "drop": 0, "cut": 0}
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -70,6 +81,25 @@ class FixtureServer:
         route = Route(status=status, body=data, **kwargs)
         self.routes[path] = route
         return route
+
+    def fail_at_random(self, share: float, seed: int, prefix: str = "/") -> None:
+        """Fail about ``share`` of the requests whose path starts with ``prefix`` (see the
+        module docstring); ``share`` 0 stops it."""
+        self._flaky = (prefix, share, seed) if share > 0 else None
+
+    def _flake(self, path: str) -> str | None:
+        """How this request fails, or None."""
+        if self._flaky is None or not path.startswith(self._flaky[0]):
+            return None
+        _prefix, share, seed = self._flaky
+        with self._lock:
+            nth = self._asked[path] = self._asked.get(path, 0) + 1
+            draw = random.Random(f"{seed}:{path}:{nth}")
+            if draw.random() >= share:
+                return None
+            way = draw.choice(("503", "drop", "cut"))
+            self.failed[way] += 1
+        return way
 
     def redirect(self, path: str, to: str, status: int = 302) -> Route:
         return self.route(path, status=status, headers={"Location": to})
@@ -149,10 +179,21 @@ class FixtureServer:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self._lock:
             self.requests.append((handler.path, headers))
+        flake = self._flake(handler.path)
+        if flake == "drop":  # no answer at all: the client sees the connection closed
+            handler.close_connection = True
+            return
         route = self._find(handler.path)
+        if flake == "503":
+            route = Route(status=503, body=b"busy", headers={"Content-Type": "text/plain"})
+        elif flake == "cut" and route is not None:
+            route = Route(status=route.status, body=route.body, headers=dict(route.headers),
+                          etag=route.etag, last_modified=route.last_modified)
         if route is None:
             route = Route(status=404, body=b"not found", headers={"Content-Type": "text/plain"})
         route.hits += 1
+        if route.gate is not None:
+            route.gate.wait(30)
         status, body = route.status, route.body
         if (route.etag and headers.get("if-none-match") == route.etag) or (
                 route.last_modified and headers.get("if-modified-since") == route.last_modified):
@@ -179,7 +220,11 @@ class FixtureServer:
                 handler.send_header("Connection", "close")
                 handler.close_connection = True
             handler.end_headers()
-            if route.trickle_s:
+            if flake == "cut" and body:  # Content-Length promised, half sent, then closed
+                handler.wfile.write(body[: len(body) // 2])
+                handler.wfile.flush()
+                handler.close_connection = True
+            elif route.trickle_s:
                 for i in range(len(body)):
                     handler.wfile.write(body[i:i + 1])
                     handler.wfile.flush()
@@ -188,3 +233,55 @@ class FixtureServer:
                 handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (size limit, deadline): that is what such tests check
+
+
+# -- a small news site: feeds of full-text sources and their article pages ----------------------
+
+def news_page(source: int, item: int) -> str:
+    """Article ``item`` of site ``source``: a title in <h1>, the text in div.content."""
+    return (f"<html><head><title>第{source}站 第{item}条</title></head><body>"
+            f"<h1>示范县第{source}站通报第{item}起违反中央八项规定精神问题</h1>"
+            f"<div class='content'><p>近日，示范县纪委监委通报第{item}起典型问题，"
+            f"涉及第{source}站所在乡镇的公款吃喝和违规收受礼品。</p>"
+            "<p>县纪委监委要求各级党组织以案为鉴、以案促改。</p></div></body></html>")
+
+
+def news_feed(base: str, source: int, items: int) -> str:
+    """RSS 2.0 of site ``source`` with ``items`` entries linking to ``base``/a/s<source>/<i>.html."""
+    entries = "".join(
+        f"<item><title>示范县第{source}站通报第{i}起违反中央八项规定精神问题</title>"
+        f"<link>{base}/a/s{source}/{i}.html</link><guid>{base}/a/s{source}/{i}.html</guid>"
+        f"<description>第{i}起问题摘要</description>"
+        f"<pubDate>Thu, 05 Mar 2026 10:{i % 60:02d}:00 +0800</pubDate></item>"
+        for i in range(items))
+    return (f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
+            f"<title>第{source}站</title><link>{base}/</link>{entries}</channel></rss>")
+
+
+def serve_news(server: FixtureServer, sources: int, items: int) -> list[str]:
+    """Routes ``/feeds/s<k>.xml`` (with an ETag, so a second round gets 304) and their pages on
+    ``server``; returns the pages' URLs."""
+    urls = []
+    for s in range(sources):
+        server.route(f"/feeds/s{s}.xml", news_feed(server.origin, s, items), etag=f'"s{s}-v1"',
+                     headers={"Content-Type": "application/rss+xml"})
+        for i in range(items):
+            server.route(f"/a/s{s}/{i}.html", news_page(s, i), headers={"Content-Type": "text/html"})
+            urls.append(server.url(f"/a/s{s}/{i}.html"))
+    return urls
+
+
+def news_sources_yaml(server: FixtureServer, sources: int) -> str:
+    """sources.yaml for :func:`serve_news`: ids ``site-<k>``, full text, internal, fast."""
+    return "sources:\n" + "".join(f"""  - id: site-{s}
+    name: 第{s}站
+    type: rss
+    url: {server.url(f'/feeds/s{s}.xml')}
+    internal: true
+    fetch_full_text: true
+    rate_limit_per_minute: 600
+    timeout_s: 5
+    extraction:
+      title: h1
+      body: div.content
+""" for s in range(sources))

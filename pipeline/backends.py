@@ -27,14 +27,16 @@ def open_bus(settings: Settings) -> Bus:
     """The configured bus; raises BackendUnavailable when it cannot be reached."""
     url = settings.bus.url
     scheme = urlsplit(url).scheme
+    retention_ms = int(settings.bus.retention_days * 86_400_000)
     if scheme == "sqlite":
-        return LocalBus(sqlite_path(url), settings.bus.partitions, settings.bus.topic_prefix)
+        return LocalBus(sqlite_path(url), settings.bus.partitions, settings.bus.topic_prefix,
+                        retention_ms=retention_ms)
     if scheme == "kafka":
         # deferred: the Kafka client takes a while to import, and the embedded default needs none
         from pipeline.bus.kafka import KafkaBus
 
         return KafkaBus(url, settings.bus.partitions, settings.bus.topic_prefix,
-                        settings.bus.client_id)
+                        settings.bus.client_id, retention_ms=retention_ms)
     raise ConfigError(f"bus.url: no backend for {url!r}")
 
 

@@ -80,6 +80,11 @@ class BusSettings(_Section):
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     partitions: int = Field(default=3, ge=1, le=1000, description="for topics yuqing creates")
     client_id: str = "yuqing"
+    retention_days: float = Field(
+        default=7.0, gt=0, le=3650,
+        description="how long a record stays on the bus, read or not: set as retention.ms on "
+        "yuqing's Kafka topics at start; the embedded bus drops older records as it writes. "
+        "Longer than any outage the workers may need to catch up after")
 
 
 class IndexSettings(_Section):
@@ -119,6 +124,30 @@ class AlertingSettings(_Section):
                               "default: the built-in settings from the commission's rules")
 
 
+class CrawlSettings(_Section):
+    """How hard and how politely the crawler works; ``crawl``, ``run`` and ``sources`` take
+    ``--workers`` and ``--host-delay`` over these. docs/crawling.md sizes them."""
+
+    workers: int = Field(default=32, ge=1, le=512,
+                         description="sources polled at once (threads; each mostly waits)")
+    host_delay_s: float = Field(default=1.0, ge=0, le=600,
+                                description="minimum gap between two requests to one host")
+    rate_limit_per_minute: float = Field(
+        default=30.0, gt=0, le=600, description="requests a minute to a source that sets none")
+    robots_ttl_s: float = Field(default=3600.0, ge=0, le=7 * 86400,
+                                description="how long a robots.txt is trusted (kept across runs)")
+    page_attempts: int = Field(default=6, ge=1, le=100,
+                               description="failures of an article page before it is given up")
+    page_retry_s: float = Field(default=120.0, ge=0, le=86400,
+                                description="wait before the first retry of a failed page "
+                                "(doubling after each failure; at the source's next round at "
+                                "the earliest)")
+    snapshot_months: int = Field(
+        default=24, ge=1, le=240,
+        description="months a page snapshot is kept after it was last fetched, as the index "
+        "keeps articles (yuqing storage prune)")
+
+
 class PathSettings(_Section):
     data_dir: Path = Field(default=Path("data"), description="relative to the config file")
 
@@ -130,6 +159,7 @@ class Settings(_Section):
     index: IndexSettings = Field(default_factory=IndexSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     #: the file the settings came from, for messages; None when built from defaults only
     source: str | None = Field(default=None, exclude=True)
@@ -197,7 +227,7 @@ def load_settings(
     data: dict[str, Any] = {}
     marks = Marks(None)
     if path is not None:
-        data, marks = read_mapping(path, "sections (bus, index, store, alerting, paths)",
+        data, marks = read_mapping(path, "sections (bus, index, store, alerting, crawl, paths)",
                                    "point --config elsewhere")
 
     store = data.get("store")

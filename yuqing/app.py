@@ -38,6 +38,7 @@ from classifiers.scorer import ModelScorer
 from classifiers.stage import Scorer, classify_step
 from classifiers.stories import StoryClusters
 from crawlers.fetch import Fetcher
+from crawlers.poll import RetryPolicy
 from crawlers.politeness import Politeness
 from crawlers.service import CrawlService, HtmlRunner, SourceWatcher
 from crawlers.snapshots import SnapshotStore
@@ -243,16 +244,24 @@ class Application:
     # ---- crawling ------------------------------------------------------------------------------
 
     @contextmanager
-    def crawl_service(self, sources: SourceWatcher, *, host_delay: float = 1.0, workers: int = 8,
-                      shard: tuple[int, int] = (0, 1), html_runner: HtmlRunner | None = None,
+    def crawl_service(self, sources: SourceWatcher, *, host_delay: float | None = None,
+                      workers: int | None = None, shard: tuple[int, int] = (0, 1),
+                      html_runner: HtmlRunner | None = None,
                       state_file: str = "crawl_state.sqlite3") -> Iterator[CrawlService]:
         """The crawl service over ``sources``, publishing to this application's bus; its state
-        (health, what was seen) and the page snapshots live in the data folder."""
+        (health, what was seen, pending pages, robots.txt) and the page snapshots live in the
+        data folder. ``host_delay`` and ``workers`` override ``crawl`` in the settings."""
+        crawl = self.settings.crawl
+        workers = workers or crawl.workers
         state = StateStore(self.data_dir / state_file)
         try:
-            with Fetcher(SnapshotStore(self.data_dir / "snapshots"), Politeness(host_delay)) as fetcher:
+            with Fetcher(SnapshotStore(self.data_dir / "snapshots"),
+                         Politeness(crawl.host_delay_s if host_delay is None else host_delay),
+                         threads=workers, robots_cache=state, robots_ttl_s=crawl.robots_ttl_s,
+                         default_rate_per_minute=crawl.rate_limit_per_minute) as fetcher:
                 yield CrawlService(sources, self.bus, state, fetcher, shard=shard, workers=workers,
-                                   html_runner=html_runner)
+                                   html_runner=html_runner,
+                                   retry=RetryPolicy(crawl.page_attempts, crawl.page_retry_s))
         finally:
             state.close()
 

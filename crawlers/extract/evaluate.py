@@ -28,6 +28,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from crawlers.extract import extract_article
 from crawlers.normalize.dates import SHANGHAI, parse_published_detail
@@ -153,8 +154,9 @@ def score_page(body: bytes, expected: dict, label: str, where: str) -> PageScore
                      encoding=decoded.encoding)
 
 
-def evaluate_dir(directory: str | Path) -> Report:
-    """Score every page listed in ``directory/expected.jsonl`` (see module docstring)."""
+def evaluate_dir(directory: str | Path, on_page: Callable[[], None] | None = None) -> Report:
+    """Score every page listed in ``directory/expected.jsonl`` (see module docstring);
+    ``on_page`` is called after each listed page (a progress bar)."""
     directory = Path(directory)
     pages = []
     for row in load_expected(directory):
@@ -168,4 +170,6 @@ def evaluate_dir(directory: str | Path) -> Report:
         if encoding not in ("utf-8", "utf8") and original.is_file():
             pages.append(score_page(original.read_bytes(), row, f"{row['file']} ({encoding})",
                                     str(original)))
+        if on_page is not None:
+            on_page()
     return Report(pages)

@@ -19,7 +19,7 @@ from typing import Sequence
 from urllib.parse import urlsplit
 
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from pipeline.bus import TOPICS, Message
@@ -57,6 +57,7 @@ class KafkaBus:
         topic_prefix: str = "",
         client_id: str = "yuqing",
         replication_factor: int = 1,
+        retention_ms: int | None = None,
     ):
         self.url = url
         self.servers = bootstrap_servers(url)
@@ -65,6 +66,7 @@ class KafkaBus:
         # Each thread checks the records it published itself: `yuqing run` shares one bus
         # between its steps, and a step must not commit a batch on another step's success.
         self._sent = threading.local()
+        self.retention_ms = retention_ms
         self.ensure_topics(TOPICS, partitions, replication_factor)
         try:
             self._producer = KafkaProducer(
@@ -81,7 +83,9 @@ class KafkaBus:
             raise BackendUnavailable(f"Kafka at {url}: {exc}; {_HINT}") from None
 
     def ensure_topics(self, topics: Sequence[str], partitions: int, replication_factor: int = 1):
-        """Create the topics that do not exist yet; existing ones are left as they are."""
+        """Create the topics that do not exist yet; existing ones keep their partitions. With a
+        ``retention_ms``, every topic (new or not) is set to it: the settings say how long the
+        bus keeps records (``bus.retention_days``), not whatever the broker's default is."""
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.servers, client_id=self.client_id, request_timeout_ms=15_000
@@ -94,16 +98,49 @@ class KafkaBus:
             if missing:
                 try:
                     admin.create_topics(
-                        [NewTopic(t, partitions, replication_factor) for t in missing],
+                        [NewTopic(t, partitions, replication_factor, topic_configs=self._configs())
+                         for t in missing],
                         timeout_ms=15_000,
                     )
                 except TopicAlreadyExistsError:
                     pass  # another worker created it between list and create
                 log.info("created topics %s with %d partitions", missing, partitions)
+            if self.retention_ms is not None:
+                self._set_retention(admin, [self.prefix + t for t in topics])
         except KafkaError as exc:
             raise BackendUnavailable(f"Kafka at {self.url}: cannot create topics: {exc}") from None
         finally:
             admin.close()
+
+    def _set_retention(self, admin: KafkaAdminClient, names: list[str]) -> None:
+        """retention.ms on the topics; a broker that refuses (no AlterConfigs right) keeps its
+        own retention, which is a warning, not a reason to stop the stream."""
+        try:
+            answer = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name,
+                                                         configs=self._configs()) for name in names])
+            refused = {n: r for n, r in answer.get("topic", {}).items() if str(r) != "OK"}
+        except (KafkaError, ValueError) as exc:
+            refused = {", ".join(names): exc}
+        for name, why in refused.items():
+            log.warning("bus_retention_not_set: Kafka at %s: retention.ms %s on %s refused (%s); "
+                        "the topic keeps the broker's retention: grant AlterConfigs on the "
+                        "topics or set it with kafka-configs.sh", self.url, self.retention_ms, name,
+                        why)
+
+    def _configs(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms)} if self.retention_ms is not None else {}
+
+    def topic_retention_ms(self, topic: str) -> int | None:
+        """The topic's retention.ms as the broker reports it (tests, ``yuqing storage``)."""
+        admin = KafkaAdminClient(bootstrap_servers=self.servers, client_id=self.client_id,
+                                 request_timeout_ms=15_000)
+        try:
+            found = admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, self.prefix + topic, ["retention.ms"])],
+                config_filter="all")
+        finally:
+            admin.close()
+        return _retention_of(found)
 
     def publish(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         self._futures().append(self._producer.send(self.prefix + topic, value=value, key=key))
@@ -191,3 +228,11 @@ class KafkaGroupConsumer:
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+def _retention_of(described: dict) -> int | None:
+    """retention.ms out of describe_configs' answer for one topic."""
+    for topic in described.get("topic", {}).values():
+        value = topic.get("retention.ms", {}).get("value")
+        return int(value) if value is not None else None
+    return None

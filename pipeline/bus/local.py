@@ -67,14 +67,20 @@ class LocalBus:
     should have only one member at a time.
     """
 
-    def __init__(self, path: str | Path, partitions: int = 3, topic_prefix: str = ""):
+    #: how often a writer applies the retention (at a flush): pruning is one indexed DELETE
+    PRUNE_EVERY_S = 3600.0
+
+    def __init__(self, path: str | Path, partitions: int = 3, topic_prefix: str = "",
+                 retention_ms: int | None = None):
         self.path = Path(path)
         self.partitions = partitions
         self.prefix = topic_prefix
+        self.retention_ms = retention_ms
         self._conn = _connect(self.path)
         self._lock = threading.Lock()
         self._pending: list[tuple[str, bytes | None, bytes, int]] = []
         self._counter = 0
+        self._pruned_at: float | None = None  # the first flush prunes
 
     def publish(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         with self._lock:
@@ -90,6 +96,39 @@ class LocalBus:
             except sqlite3.Error as exc:
                 self._pending = pending + self._pending
                 raise BackendUnavailable(f"embedded bus {self.path}: write failed: {exc}") from None
+            if self.retention_ms is not None and (
+                    self._pruned_at is None or time.monotonic() - self._pruned_at > self.PRUNE_EVERY_S):
+                self._pruned_at = time.monotonic()
+                self._prune(int(time.time() * 1000) - self.retention_ms)
+
+    def prune(self, before_ms: int) -> int:
+        """Drop the records written before ``before_ms`` (epoch ms), as Kafka's retention does,
+        read or not; returns how many went. The last record of each partition stays, so that
+        offsets keep counting up and the groups' committed positions stay meaningful."""
+        with self._lock:
+            return self._prune(before_ms)
+
+    def _prune(self, before_ms: int) -> int:
+        try:
+            cur = self._conn.execute(
+                "DELETE FROM log WHERE ts_ms < ? AND offset < (SELECT MAX(l.offset) FROM log AS l "
+                "WHERE l.topic = log.topic AND l.partition = log.partition)", (before_ms,))
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"embedded bus {self.path}: prune failed: {exc}") from None
+        return cur.rowcount
+
+    def vacuum(self) -> None:
+        """Give the space of pruned records back to the file system."""
+        with self._lock:
+            self._conn.execute("VACUUM")
+
+    def usage(self) -> dict[str, tuple[int, int | None]]:
+        """Per topic: ``(records kept, oldest record's time in epoch ms or None)``."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT topic, COUNT(*), MIN(ts_ms) FROM log GROUP BY topic").fetchall()
+        return {topic[len(self.prefix):] if topic.startswith(self.prefix) else topic: (n, oldest)
+                for topic, n, oldest in rows}
 
     def _append(self, pending: list[tuple[str, bytes | None, bytes, int]]) -> None:
         conn = self._conn

@@ -92,3 +92,21 @@ def test_the_daily_briefing_is_made_on_schedule_and_announced_once(store_factory
         service.tick()
         (announced,) = hook.wait(1)
         assert "舆情日报" in announced.json["title"] and "舆情日报-2026-11-26.pdf" in announced.json["message"]
+
+
+def test_a_first_start_after_the_scheduled_time_makes_no_briefing_of_a_period_not_watched(
+        store_factory, tmp_path):
+    config = AlertingConfig.model_validate({"briefings": {"daily_at": "07:30", "weekly_at": "08:00"}})
+    clock = ManualClock(datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI))  # a Monday, after both
+    service = AlertService(store_factory(), config, clock=clock, channels={})
+    settings = load_settings(None, env={}, overrides={("paths", "data_dir"): str(tmp_path)})
+    job = BriefingJob(service.store, config, lambda: open_index(settings), tmp_path / "briefings")
+    assert job(clock.now()) == [] and job(clock.now() + timedelta(hours=3)) == []
+    assert not list((tmp_path / "briefings").glob("*.pdf"))
+    # the next morning's is made as scheduled
+    (made,) = job(datetime(2026, 12, 1, 7, 31, tzinfo=SHANGHAI))
+    assert made.pdf.name == "舆情日报-2026-11-30.pdf"
+    # and once one exists, a restart after the scheduled time catches up as before
+    restarted = BriefingJob(service.store, config, lambda: open_index(settings), tmp_path / "briefings")
+    (caught_up,) = restarted(datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI))
+    assert caught_up.pdf.name == "舆情日报-2026-12-01.pdf"

@@ -113,8 +113,12 @@ def test_pages_in_their_original_encoding_are_scored_as_extra_rows(tmp_path):
 
 def test_the_table_shows_pages_categories_and_totals(capsys):
     assert main(["eval", "extract", str(PAGES)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "weibo.html" in out and "total" in out and "ours / trafil." in out
+    listed = sum(1 for line in (PAGES / "expected.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line.strip())
+    assert f"eval: {listed} pages, " in captured.err  # the progress, as a status line here
     assert "100.0% /" in out.splitlines()[-1]
     header = next(line for line in out.splitlines() if line.startswith("category"))
     # the day beside the minute, then the body

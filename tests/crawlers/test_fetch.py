@@ -27,9 +27,16 @@ def test_a_page_is_fetched_and_kept_as_a_compressed_snapshot(fixture_server, fet
     source = make_source("/feeds/rss20.xml")
     got = fetcher.fetch(source, source.url)
     assert got.status == 200 and b"<rss" in got.body and got.content_type == "application/xml"
-    stored = tmp_path / "snapshots" / got.snapshot[:2] / got.snapshot[2:4] / f"{got.snapshot}.gz"
-    assert gzip.decompress(stored.read_bytes()) == got.body
-    assert got.content_hash == got.snapshot  # content-addressed: the same bytes, the same file
+    assert fetcher.snapshots.get(got.snapshot) == got.body
+    # a WARC record of its own, compressed, in the month's file, naming the URL it came from
+    (pack,) = (tmp_path / "snapshots").glob("*.warc.gz")
+    with gzip.open(pack) as warc:
+        record = warc.read()
+    assert record.startswith(b"WARC/1.1\r\nWARC-Type: resource\r\n")
+    assert f"WARC-Target-URI: {source.url}".encode() in record and got.body in record
+    assert got.content_hash == got.snapshot  # content-addressed: the same bytes, the same record
+    assert fetcher.fetch(source, source.url).snapshot == got.snapshot
+    assert fetcher.snapshots.usage().files == 1
 
 
 def test_conditional_get_answers_304_with_no_body(fixture_server, fetcher, make_source):

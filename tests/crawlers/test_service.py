@@ -163,7 +163,9 @@ def test_crawl_once_from_the_command_line(fixture_server, tmp_path, capsys):
     code = main(["--data-dir", str(tmp_path / "data"), "crawl", "--once", "--no-scrapy",
                  "--host-delay", "0", "--sources", str(tmp_path / "sources.yaml")])
     out = capsys.readouterr().out
-    assert code == 0 and out.strip().endswith("3 sources polled, 7 articles published, 0 failed")
+    assert code == 0 and out.strip().endswith(
+        "3 sources polled, 7 articles published, 0 sources failed, 0 article pages failed (kept "
+        "for a retry), 0 given up")
     assert main(["--data-dir", str(tmp_path / "data"), "sources", "list",
                  str(tmp_path / "sources.yaml")]) == 0
     listing = capsys.readouterr().out

@@ -33,7 +33,7 @@ def test_list_pages_to_articles_on_the_bus_once(bus_factory, fixture_server, mak
     first = runner.run(source, NOW)
     assert first.published == 4 and first.warnings == []
     # evidence: every page read (2 list pages, 4 articles) kept and logged, as the pollers do
-    assert len(list((tmp_path / "snapshots").rglob("*.gz"))) == 6
+    assert SnapshotStore(tmp_path / "snapshots").usage().files == 6
     state = StateStore(tmp_path / "state.sqlite3")
     (when, digest), = state.snapshots_of(fixture_server.url("/sites/t20260305_1.html"))
     assert SnapshotStore(tmp_path / "snapshots").get(digest).startswith(b"<!DOCTYPE html>")

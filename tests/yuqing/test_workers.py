@@ -147,3 +147,24 @@ def test_an_index_outage_mid_run_loses_nothing(bus_factory, elasticsearch_index,
             stop.set()
             thread.join(30)
     assert indexed(direct) == 120
+
+
+def test_run_crawls_with_the_workers_and_host_delay_given_and_indexes_every_article(tmp_path):
+    from crawlers.testing import FixtureServer, news_sources_yaml, serve_news
+
+    bus = LocalBus(tmp_path / "bus.sqlite3")
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    config = settings_file(tmp_path, bus, index)
+    with FixtureServer() as server:
+        serve_news(server, 3, 4)
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(news_sources_yaml(server, 3), encoding="utf-8")
+        run = yuqing(config, "run", "--sources", str(sources), "--workers", "2", "--host-delay", "0")
+        try:
+            assert wait_for(lambda: indexed(index) == 12, timeout_s=120)
+        finally:
+            run.send_signal(signal.SIGTERM)
+            out, _ = run.communicate(timeout=60)
+    assert run.returncode == 0, out
+    assert "yuqing run: crawl, classify" in out
+    assert not list((tmp_path / "data" / "briefings").glob("*.pdf"))  # none at a first start

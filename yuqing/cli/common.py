@@ -9,7 +9,7 @@ import threading
 
 from pipeline.config import Settings, load_settings
 
-__all__ = ["settings_from", "stop_on_signals"]
+__all__ = ["settings_from", "stop_on_signals", "crawl_options"]
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +18,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Settings with the command line's overrides applied (the highest precedence)."""
     overrides = {}
     for option, key in (("data_dir", ("paths", "data_dir")), ("bus_url", ("bus", "url")),
-                        ("index_url", ("index", "url"))):
+                        ("index_url", ("index", "url")), ("workers", ("crawl", "workers")),
+                        ("host_delay", ("crawl", "host_delay_s"))):
         value = getattr(args, option, None)
-        if value:
+        if value is not None and value != "":  # --host-delay 0 is a value
             overrides[key] = value
     return load_settings(args.config, overrides=overrides)
 
@@ -36,3 +37,13 @@ def stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
     return stop
+
+
+def crawl_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--host-delay``, the same on ``crawl``, ``run`` and ``sources``; unset,
+    ``crawl`` in the settings decides."""
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="sources polled at once (default: crawl.workers, 32)")
+    parser.add_argument("--host-delay", type=float, metavar="SECONDS",
+                        help="minimum gap between two requests to one host, whatever the "
+                        "source (default: crawl.host_delay_s, 1.0)")

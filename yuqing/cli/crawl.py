@@ -12,7 +12,8 @@ import threading
 from crawlers.service import SourceWatcher, parse_shard
 from pipeline.errors import UsageError
 from yuqing.app import Application
-from yuqing.cli.common import settings_from
+from yuqing.cli.common import crawl_options, settings_from
+from yuqing.cli.progress import Progress
 from yuqing.cli.sources import default_sources_path
 
 
@@ -25,13 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", metavar="PATH",
                         help="sources YAML file or folder (default: ./sources.yaml or ./sources/)")
     parser.add_argument("--once", action="store_true",
-                        help="poll every enabled source once, then exit (1 if any failed)")
+                        help="poll every enabled source once, then exit (1 if a source or an "
+                        "article page failed); a progress bar on a terminal, a status line a "
+                        "minute otherwise")
     parser.add_argument("--shard", metavar="I/N", default="0/1",
                         help="take only the sources whose id hashes to I modulo N (default 0/1)")
-    parser.add_argument("--workers", type=int, default=8, help="sources polled at once (8)")
-    parser.add_argument("--host-delay", type=float, default=1.0, metavar="SECONDS",
-                        help="minimum gap between two requests to one host, whatever the "
-                        "source (1.0)")
+    crawl_options(parser)
     parser.add_argument("--no-scrapy", action="store_true",
                         help="crawl html sources with the built-in poller instead of Scrapy")
     parser.set_defaults(run=run)
@@ -54,21 +54,48 @@ def run(args: argparse.Namespace) -> int:
                                            settings.bus.topic_prefix),
                                    data / "crawl_state.sqlite3", data / "snapshots")
     with Application(settings) as app:  # BackendUnavailable -> exit code 3
-        with app.crawl_service(watcher, host_delay=args.host_delay, workers=args.workers, shard=shard,
-                               html_runner=html_runner) as service:
+        # --workers and --host-delay are in the settings already (settings_from)
+        with app.crawl_service(watcher, shard=shard, html_runner=html_runner) as service:
             if args.once:
-                outcomes = service.run_once()
-                for o in outcomes:
-                    detail = o.error or f"{o.published} new"
-                    print(f"{o.source_id}: {o.status}: {detail}")
-                failed = sum(1 for o in outcomes if o.error)
-                print(f"{len(outcomes)} sources polled, {sum(o.published for o in outcomes)} "
-                      f"articles published, {failed} failed")
-                return 1 if failed else 0
+                return _once(service)
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
-                service.run_forever(stop)
-            except KeyboardInterrupt:
-                stop.set()
+            with watched(service):
+                try:
+                    service.run_forever(stop)
+                except KeyboardInterrupt:
+                    stop.set()
             return 0
+
+
+def _once(service) -> int:
+    """One round of every source, with progress; the summary counts every failure."""
+    with Progress(len(service.sources()), "crawl", "sources",
+                  counters=("articles", "failed")) as progress:
+        service.on_outcome = lambda o: progress.advance(1, failed=o.failed)
+        service.on_article = lambda _source: progress.count("articles")
+        outcomes = service.run_once()
+    for o in outcomes:
+        if o.error:
+            print(f"{o.source_id}: {o.status}: {o.error}")
+        elif o.page_failures:
+            print(f"{o.source_id}: {o.status}: {o.published} new, {o.page_failures} article "
+                  "pages failed (tried again next round)")
+        for line in o.gave_up:
+            print(line)
+    failed = sum(1 for o in outcomes if o.error)
+    pages = sum(o.page_failures for o in outcomes)
+    gave_up = sum(len(o.gave_up) for o in outcomes)
+    print(f"{len(outcomes)} sources polled, {sum(o.published for o in outcomes)} articles "
+          f"published, {failed} sources failed, {pages} article pages failed "
+          f"(kept for a retry), {gave_up} given up")
+    return 1 if failed or pages or gave_up else 0
+
+
+def watched(service) -> Progress:
+    """A status line a minute while the service runs for good: source rounds, articles
+    published, rounds with a failure, since the start."""
+    progress = Progress(None, "crawl", "source rounds", bar=False, counters=("articles", "failed"))
+    service.on_outcome = lambda o: progress.advance(1, failed=o.failed)
+    service.on_article = lambda _source: progress.count("articles")
+    return progress

@@ -14,6 +14,7 @@ import logging
 
 from crawlers.evaluate_feeds import evaluate_feeds
 from crawlers.extract.evaluate import evaluate_dir
+from yuqing.cli.progress import Progress
 
 __all__ = ["configure", "format_report"]
 
@@ -41,7 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run_extract(args: argparse.Namespace) -> int:
     if not args.verbose:  # trafilatura and our decoder warn per page; the table is the report
         logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    report = evaluate_dir(args.directory)
+    with Progress(None, "eval", "pages") as progress:
+        report = evaluate_dir(args.directory, on_page=progress.advance)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

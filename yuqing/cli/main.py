@@ -56,6 +56,7 @@ COMMANDS = (
     Command("logout", "login", "end this command line's login"),
     Command("whoami", "login", "the account this command line acts as"),
     Command("index", "index", "maintain the search index (retention)"),
+    Command("storage", "storage", "what each store holds and for how long; prune what is past it"),
 )
 
 

@@ -17,6 +17,7 @@ from pipeline.backends import open_index
 from pipeline.config import Settings
 from pipeline.records import DEPARTMENTS
 from yuqing.cli.common import settings_from
+from yuqing.cli.progress import Progress
 from yuqing.pages_eval import judge_pages, summary
 
 
@@ -73,18 +74,23 @@ def run_train(args: argparse.Namespace) -> int:
         corrections = [c.example() for c in store.all()]
         store.close()
     print(f"training on {len(train_set)} texts + {len(corrections)} corrections; "
-          f"{len(held_out)} held out")
-    model = train(train_set + corrections)
-
-    texts = [e.full_text for e in held_out]
-    reports = [evaluate("model alone", held_out, model_outputs(model, texts), model.thresholds)]
-    with_rules = ModelScorer(model, load_rules()).judge_many(texts)
-    reports.append(evaluate("model + shipped schemes (what the pipeline runs)", held_out,
-                            [Output(j.relevance, j.sensitivity, j.level, j.department)
-                             for j in with_rules], model.thresholds))
-    keywords = KeywordScorer()
-    baseline = [keywords.judge(t) for t in texts]
-    reports.append(evaluate("keyword baseline (classifiers/keywords.py)", held_out, baseline))
+          f"{len(held_out)} held out", flush=True)
+    # the steps are few and long (fitting, then three evaluations): the bar counts steps
+    with Progress(4, "train", "steps") as progress:
+        model = train(train_set + corrections)
+        progress.advance()
+        texts = [e.full_text for e in held_out]
+        reports = [evaluate("model alone", held_out, model_outputs(model, texts), model.thresholds)]
+        progress.advance()
+        with_rules = ModelScorer(model, load_rules()).judge_many(texts)
+        reports.append(evaluate("model + shipped schemes (what the pipeline runs)", held_out,
+                                [Output(j.relevance, j.sensitivity, j.level, j.department)
+                                 for j in with_rules], model.thresholds))
+        progress.advance()
+        keywords = KeywordScorer()
+        baseline = [keywords.judge(t) for t in texts]
+        reports.append(evaluate("keyword baseline (classifiers/keywords.py)", held_out, baseline))
+        progress.advance()
     model.metadata["held_out"] = {"examples": len(held_out), "model": reports[0]["heads"],
                                   "department_accuracy": reports[0]["department"]["accuracy_on_relevant"]}
     model.metadata["feedback_examples"] = len(corrections)

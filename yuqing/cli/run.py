@@ -28,7 +28,8 @@ from crawlers.service import SourceWatcher
 from pipeline.errors import ConfigError, YuqingError
 from pipeline.flow import StepCount
 from yuqing.app import STEPS, Application
-from yuqing.cli.common import stop_on_signals
+from yuqing.cli.common import crawl_options, stop_on_signals
+from yuqing.cli.crawl import watched
 from yuqing.cli.sources import default_sources_path
 from yuqing.cli.worker import application, idle_s, step_options
 
@@ -39,6 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", metavar="PATH",
                         help="crawl these sources too (default: ./sources.yaml or ./sources/ when present)")
     parser.add_argument("--no-crawl", action="store_true", help="only the stream steps, no crawling")
+    crawl_options(parser)
     step_options(parser)
     parser.set_defaults(run=run)
 
@@ -135,7 +137,7 @@ def _crawl(args: argparse.Namespace, app: Application, stop: threading.Event) ->
     watcher = SourceWatcher(path)  # an invalid file stops the start with FILE:LINE problems
 
     def crawl() -> None:
-        with app.crawl_service(watcher) as service:
+        with app.crawl_service(watcher) as service, watched(service):
             service.run_forever(stop)
 
     return crawl

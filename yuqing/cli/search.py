@@ -13,6 +13,7 @@ from pipeline.export import export
 from pipeline.index import MAX_WINDOW, Query
 from pipeline.records import SHANGHAI, ScoredArticle, beijing_minute
 from yuqing.cli.common import settings_from
+from yuqing.cli.progress import Progress
 
 
 def _when(value: str) -> datetime:
@@ -59,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
         result = index.search(query)
         if args.export:
             everything = index.search(replace(query, offset=0, limit=MAX_WINDOW))
-            written = export((h.article for h in everything.hits), args.export)
+            with Progress(len(everything.hits), "export", "articles") as progress:
+                def rows():
+                    for hit in everything.hits:
+                        progress.advance()
+                        yield hit.article
+                written = export(rows(), args.export)
             more = f" (of {everything.total}; narrow the query for the rest)" \
                 if everything.total > written else ""
             print(f"exported {written} articles to {args.export}{more}")

@@ -14,12 +14,13 @@ from pathlib import Path
 from crawlers.base import FetchError
 from crawlers.fetch import Fetcher
 from crawlers.poll import PollSource
+from crawlers.politeness import Politeness
 from crawlers.rsshub import instance_of
 from crawlers.sources import load_sources
 from crawlers.state import StateStore, health
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, UsageError
 from pipeline.records import beijing_minute
-from yuqing.cli.common import settings_from
+from yuqing.cli.common import crawl_options, settings_from
 
 DEFAULT_PATHS = ("sources.yaml", "sources")
 #: Times are shown as the commission's staff read them, whatever the server's zone.
@@ -43,10 +44,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "validate", help="check sources YAML; prints FILE:LINE:COL problems, exit code 2 if any")
     validate.add_argument("path", nargs="?", metavar="PATH",
                           help="a sources YAML file or a folder of them (default: ./sources.yaml)")
+    validate.add_argument("--sources", metavar="PATH", help="the same as PATH, as crawl takes it")
     validate.set_defaults(run=run_validate)
 
-    listing = actions.add_parser("list", help="every source with its health, last fetch and errors")
+    listing = actions.add_parser(
+        "list", help="every source with its health, last fetch, errors and pages waiting for a retry")
     listing.add_argument("path", nargs="?", metavar="PATH", help="sources file or folder")
+    listing.add_argument("--sources", metavar="PATH", help="the same as PATH, as crawl takes it")
     listing.add_argument("--json", action="store_true", help="one JSON object per source")
     listing.set_defaults(run=run_list)
 
@@ -58,11 +62,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     test.add_argument("id", help="the source's id")
     test.add_argument("--sources", metavar="PATH", help="sources file or folder")
     test.add_argument("--chars", type=int, default=60, help="characters of text to show (60)")
+    crawl_options(test)
     test.set_defaults(run=run_test)
 
 
+def _path(args: argparse.Namespace) -> str | None:
+    """PATH or --sources (not both: which one was meant?)."""
+    if args.path and args.sources and args.path != args.sources:
+        raise UsageError(f"two sources given ({args.path} and --sources {args.sources}); give one")
+    return args.path or args.sources
+
+
 def run_validate(args: argparse.Namespace) -> int:
-    loaded = load_sources(default_sources_path(args.path))  # ConfigError -> exit code 2
+    loaded = load_sources(default_sources_path(_path(args)))  # ConfigError -> exit code 2
     print(f"{', '.join(map(str, loaded.files))}: {loaded.summary()}")
     hubs: dict[str, int] = {}
     for source in loaded.sources:
@@ -79,11 +91,14 @@ def _when(moment: datetime | None) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    loaded = load_sources(default_sources_path(args.path))
+    loaded = load_sources(default_sources_path(_path(args)))
     settings = settings_from(args)
     store = StateStore(settings.paths.data_dir / "crawl_state.sqlite3")
     try:
         states = store.states()
+        waiting: dict[str, list[int]] = {}  # source -> [waiting for a retry, given up]
+        for kept in store.pending():
+            waiting.setdefault(kept.source_id, [0, 0])[kept.gave_up_at is not None] += 1
     finally:
         store.close()
     now = datetime.now(timezone.utc)
@@ -98,6 +113,8 @@ def run_list(args: argparse.Namespace) -> int:
             "status": state.last_status if state else None,
             "errors": state.error_count if state else 0,
             "last_error": state.last_error if state else None,
+            "pages_waiting": waiting.get(source.id, [0, 0])[0],
+            "pages_given_up": waiting.get(source.id, [0, 0])[1],
             "name": source.name,
         })
     if args.json:
@@ -112,6 +129,9 @@ def run_list(args: argparse.Namespace) -> int:
               f"{row['errors']:>3}  {row['name']}")
         if row["last_error"] and row["errors"]:
             print(f"{'':<24} └ {row['last_error']}")
+        if row["pages_waiting"] or row["pages_given_up"]:
+            print(f"{'':<24} └ article pages: {row['pages_waiting']} waiting for a retry, "
+                  f"{row['pages_given_up']} given up")
     return 0
 
 
@@ -121,7 +141,10 @@ def run_test(args: argparse.Namespace) -> int:
         source = loaded.get(args.id)
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
-    with Fetcher() as fetcher:  # no snapshots, no state: a dry run leaves no trace
+    crawl = settings_from(args).crawl
+    # no snapshots, no state: a dry run leaves no trace
+    with Fetcher(politeness=Politeness(crawl.host_delay_s), threads=crawl.workers,
+                 default_rate_per_minute=crawl.rate_limit_per_minute) as fetcher:
         try:
             result = PollSource(fetcher, state=None).run(source)
         except FetchError as exc:

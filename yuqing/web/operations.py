@@ -58,10 +58,13 @@ def source_rows(path: Path | None, state_path: Path | None, now: datetime) -> tu
     except ConfigError as exc:
         return [], list(exc.problems)
     states = {}
+    waiting: dict[str, list[int]] = {}  # source -> [pages waiting for a retry, given up]
     if state_path is not None and state_path.exists():
         store = StateStore(state_path)
         try:
             states = store.states()
+            for kept in store.pending():
+                waiting.setdefault(kept.source_id, [0, 0])[kept.gave_up_at is not None] += 1
         finally:
             store.close()
     rows = []
@@ -78,6 +81,8 @@ def source_rows(path: Path | None, state_path: Path | None, now: datetime) -> tu
             "status": state.last_status if state else None,
             "errors": state.error_count if state else 0,
             "last_error": state.last_error if state and state.error_count else None,
+            "pages_waiting": waiting.get(source.id, [0, 0])[0],
+            "pages_given_up": waiting.get(source.id, [0, 0])[1],
         })
     return rows, []
 

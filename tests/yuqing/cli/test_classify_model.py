@@ -37,6 +37,7 @@ def test_feedback_is_stored_and_joins_the_next_training(tmp_path, capsys, monkey
     assert "joins the next" in capsys.readouterr().out
 
     assert main(["model", "train", "--no-default"]) == 0
+    assert "train: 4/4 steps" in capsys.readouterr().err  # its progress, as a status line here
     [model_dir] = (tmp_path / "data" / "models").iterdir()
     meta = json.loads((model_dir / "metadata.json").read_text())
     assert meta["feedback_examples"] == 1

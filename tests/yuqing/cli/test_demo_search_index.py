@@ -76,10 +76,12 @@ def test_search_results_export_to_csv_and_excel(tmp_path, capsys, monkeypatch):
     assert main(["demo"]) == 0
     assert main(["search", "--min-level", "2", "--export", "warn.csv"]) == 0
     assert main(["search", "--min-level", "2", "--export", "warn.xlsx"]) == 0
-    out = capsys.readouterr().out
-    assert "exported" in out
+    captured = capsys.readouterr()
+    assert "exported" in captured.out
     with open(tmp_path / "warn.csv", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))
+    # not a terminal here: the progress is a status line at the end, with the rows written
+    assert f"export: {len(rows) - 1}/{len(rows) - 1} articles" in captured.err
     assert rows[0][:3] == ["时间", "级别", "办理部门"]
     assert len(rows) > 1 and all(int(r[1]) >= 2 for r in rows[1:])
     sheet = load_workbook(tmp_path / "warn.xlsx").active

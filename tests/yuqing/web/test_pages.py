@@ -14,6 +14,7 @@ from sqlalchemy import select
 from alerting.store.models import AuditEntry
 from alerting.testing import scored
 from classifiers.testing import ScriptedScorer
+from crawlers.state import StateStore
 from pipeline.index.sqlite import SqliteIndex
 from pipeline.testing import IN_CI
 from yuqing.web import ConsoleOptions, create_app, views
@@ -306,3 +307,26 @@ def test_an_office_hands_in_from_the_form_and_petitions_are_listed_on_the_alert(
                                                "channel": "来信", "summary": "x"})
     assert answer.status_code == 303 and answer.headers["location"] == f"/alerts/{alert_id}"
     assert xf.get(f"/alerts/{alert_id}").text.count("登记</div>") == 1    # refused: nothing written
+
+
+def test_the_sources_page_follows_the_running_crawler(site):
+    """yuqing run's crawler writes its state after every source; the page (and its live region,
+    refreshed every 10 s in the browser) shows each source's health and the pages it retries."""
+    client = site.client("yw")
+    state = StateStore(site.tmp / "crawl_state.sqlite3")
+    now = datetime.now(timezone.utc)
+    try:
+        state.record_success("demo-news", now, status="ok", new_items=3)
+        state.defer("demo-news", "e1", {"link": "http://x.example/1"}, "timeout: slow", now,
+                    max_attempts=5, first_wait_s=60)
+        page = client.get("/sources").text
+        assert 'id="sources-rows" data-live data-live-every="10"' in page
+        row = page.split('data-source="demo-news"')[1].split("</tr>")[0]
+        assert "正常" in row and '<td class="pages">1' in row
+        state.record_failure("demo-news", now, reason="timeout", message="demo-news: timed out")
+        row = client.get("/sources").text.split('data-source="demo-news"')[1].split("</tr>")[0]
+        assert "暂时失败" in row and "demo-news: timed out" in row
+    finally:
+        state.close()
+    (api,) = [r for r in client.get("/api/sources").json()["sources"] if r["id"] == "demo-news"]
+    assert api["health"] == "failing_soft" and api["pages_waiting"] == 1

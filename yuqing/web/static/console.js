@@ -75,6 +75,10 @@
     source.addEventListener("hello", function (e) { sync(e); if (dot) dot.classList.add("on"); body.dataset.stream = "open"; });
     source.addEventListener("queue", function (e) { refresh(sync(e).version); });
     source.onerror = function () { if (dot) dot.classList.remove("on"); };
+    // regions fed by another process's files (the crawler's health) are not in the change feed:
+    // they refresh on their own clock
+    var every = document.querySelector("[data-live-every]");
+    if (every) setInterval(function () { refresh(body.dataset.version); }, 1000 * Number(every.dataset.liveEvery));
   }
 
   // ---- one click: an action button opens its dialog for that alert
