@@ -7,13 +7,17 @@ classified, indexed, alerted), then works the 重大 item through as the office 
 this script moves: judged as possibly affecting the overall situation, warned to 信访室 and
 verified, the 首报 made and reported to 市纪委监委宣传部 and 县委 with 县委宣传部 notified, each receipt
 confirmed, then 省 and 中央 level by level; a 回应 published, 公安 asked to help (协同), a clue handed
-to 监督检查室. The 续报 that follows is written as special-report.docx and .pdf, with a PNG of page 1.
-The people and the duty roster (the 联系人) are an alerting.yaml written here.
+to 监督检查室. The 续报 that follows is written as special-report.docx and .pdf, with a PNG of page 1
+of each: special-report.png from our PDF, special-report-docx.png from the DOCX as Word-compatible
+software lays it out (LibreOffice, ``soffice --headless``, when installed: it is not a dependency of
+yuqing, only of this sample). The people and the duty roster (the 联系人) are an alerting.yaml
+written here.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -77,6 +81,19 @@ def work_through(service, clock, drafts: Path, names: dict[str, str]):
         "宣传部24小时监测相关信息，重点关注首发平台和本地论坛的跟帖走势，有新情况及时续报。"])
 
 
+def docx_page1(docx: Path, png: Path, work: Path) -> None:
+    """Page 1 of ``docx`` as LibreOffice lays it out, or a note saying why there is none."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        print("no soffice on PATH: special-report-docx.png not made (apt install libreoffice-writer-nogui)")
+        return
+    out = work / "docx-pdf"
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx)],
+                   check=True, capture_output=True, timeout=180)
+    render_png_page1(out / f"{docx.stem}.pdf", png)
+    print(f"wrote {png} (the DOCX laid out by LibreOffice)")
+
+
 def run() -> None:
     work = Path(tempfile.mkdtemp(prefix="yuqing-special-"))
     try:
@@ -97,6 +114,7 @@ def run() -> None:
         shutil.copy(written.pdf, OUT / "special-report.pdf")
         render_png_page1(OUT / "special-report.pdf", OUT / "special-report.png")
         print(f"wrote {OUT}/special-report.docx, .pdf, .png")
+        docx_page1(OUT / "special-report.docx", OUT / "special-report-docx.png", work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
