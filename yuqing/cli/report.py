@@ -96,15 +96,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run_special)
 
 
-def source_names(given: str | None) -> dict[str, str]:
-    """Source id -> name from sources.yaml (``given``, else the default place); {} when there is
-    none (then the briefing shows ids), an error when the file given cannot be read."""
+def source_names(given: str | Path | None, data_dir: Path) -> dict[str, str]:
+    """Source id -> name from the crawl sources file (``given``, else ./sources.yaml, ./sources/
+    or the demo's under ``data_dir``); {} when there is none (the ids are shown then), an error
+    when the file given cannot be read."""
     try:
-        path = default_sources_path(given)
+        path = default_sources_path(str(given) if given else None)
     except ConfigError:
-        if given:
-            raise
-        return {}
+        path = data_dir / "demo-web" / "sources.yaml"
+        if not path.exists():
+            return {}
+    if given and not path.exists():
+        raise ConfigError(f"--sources {given}: no such file or folder")
     return {source.id: source.name for source in load_sources(path).sources}
 
 
@@ -117,8 +120,9 @@ def make(args, kind: str, periods, folder: Path, png: bool = False):
         raise ConfigError(str(exc)) from None
     with Application(settings) as app:
         service = app.service
+        names = source_names(args.sources, settings.paths.data_dir)
         data = gather(service.store, service.config, kind, start, end, prev_start, prev_end,
-                      service.clock.now(), app.index, source_names=source_names(args.sources), edits=edits)
+                      service.clock.now(), app.index, source_names=names, edits=edits)
     return write_briefing(data, folder, png=png, anchor_file=settings.store.audit_anchors)
 
 
@@ -177,18 +181,6 @@ def run_review(args) -> int:
     print(f"{review.name}: {REVIEW_LABELS[review.state]} ({review.state}) by {review.actor} "
           f"at {beijing_minute(review.at)}" + (f": {review.note}" if review.note else ""))
     return 0
-
-
-def source_names(given: Path | None, data_dir: Path) -> dict[str, str]:
-    """Source id → name from the crawl sources file (``given``, else the usual places); {} when
-    there is none (the ids are printed then)."""
-    candidates = [given] if given else [Path("sources.yaml"), Path("sources"), data_dir / "demo-web" / "sources.yaml"]
-    for path in candidates:
-        if path.exists():
-            return {s.id: s.name for s in load_sources(path).sources}
-    if given:
-        raise ConfigError(f"--sources {given}: no such file or folder")
-    return {}
 
 
 def run_special(args) -> int:
