@@ -12,9 +12,14 @@
     handins.py     items an office hands in (报送), as articles the classifier scores
     petitions.py   信访室's 来信/来访/来电/网上举报, linked to alerts
     drills.py      演练: marked drill alerts, kept out of every count, and the drill report
+    directory.py   the units reports go to (上级, 县委, partners), from alerting.yaml
+    chain.py       上报 level by level to the directory's units, receipts (回执) chased
+    handling.py    舆情处置 records: 回应/澄清/辟谣/信息发布, 线索移交, 协同
+    special.py     舆情专报 (首报, 续报, 结报): the data; briefing/special.py renders DOCX and PDF
     people.py      the people who answer for the work (责任人) and the duty roster (值班)
     accountability.py  迟报漏报情况: every late or missed duty by office and person
-    routing.py     level and office from scores, schemes, sources (reasons as data); spread
+    routing.py     level and office from scores, schemes, sources (reasons as data); spread, reach
+    locality.py    本地 / 本市本省 / 外地: whose item it is, and whether its clocks run
     volume.py      spikes of articles naming a watched place, unit or person
     deadlines.py   deadlines and their reminder and escalation timers, as rows
     accounts.py    the people who log in, their offices and roles
