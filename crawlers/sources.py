@@ -175,7 +175,7 @@ class Source(_Model):
     rate_limit_per_minute: float | None = Field(
         default=None, gt=0, le=600,
         description="requests a minute to this source (default: crawl.rate_limit_per_minute, "
-        "30; the Scrapy spider takes DEFAULT_RATE)")
+        "30, for the pollers and the Scrapy spider alike)")
     headers: dict[str, str] = Field(default_factory=dict)
     robots: bool = Field(default=True, description="honour robots.txt (turn off only with permission)")
     internal: bool = Field(default=False, description="allow private/loopback addresses at the "

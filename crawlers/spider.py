@@ -318,14 +318,16 @@ class PublishArticles:
         self.pending = []
 
 
-def scrapy_settings(source: Source, **extra) -> dict:
-    """Scrapy settings for one source: polite, bounded, robots as the source says."""
+def scrapy_settings(source: Source, default_rate: float = DEFAULT_RATE, **extra) -> dict:
+    """Scrapy settings for one source: polite, bounded, robots as the source says; a source that
+    sets no rate gets ``default_rate`` requests a minute (``crawl.rate_limit_per_minute``)."""
+    delay = 60.0 / (source.rate_limit_per_minute or default_rate)
     return {
         "USER_AGENT": USER_AGENT,
         "ROBOTSTXT_OBEY": source.robots,
         "AUTOTHROTTLE_ENABLED": True,
-        "AUTOTHROTTLE_START_DELAY": 60.0 / (source.rate_limit_per_minute or DEFAULT_RATE),
-        "DOWNLOAD_DELAY": 60.0 / (source.rate_limit_per_minute or DEFAULT_RATE),
+        "AUTOTHROTTLE_START_DELAY": delay,
+        "DOWNLOAD_DELAY": delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
@@ -379,8 +381,9 @@ class ScrapyRunner:
     """
 
     def __init__(self, bus: BusSpec, state_path: str | Path, snapshots: str | Path | None = None,
-                 timeout_s: float = 900.0):
+                 timeout_s: float = 900.0, default_rate: float = DEFAULT_RATE):
         self.bus = bus
+        self.default_rate = default_rate
         self.state_path = Path(state_path)
         self.snapshots = Path(snapshots) if snapshots is not None else None
         self.timeout_s = timeout_s
@@ -391,7 +394,8 @@ class ScrapyRunner:
             report = Path(tmp) / "report.json"
             job.write_text(json.dumps({"source": source.model_dump(mode="json"),
                                        "bus": self.bus.__dict__, "state": str(self.state_path),
-                                       "snapshots": str(self.snapshots) if self.snapshots else None}),
+                                       "snapshots": str(self.snapshots) if self.snapshots else None,
+                                       "default_rate": self.default_rate}),
                            encoding="utf-8")
             try:
                 done = subprocess.run([sys.executable, "-m", "crawlers.spider", str(job), str(report)],
@@ -425,7 +429,7 @@ def _crawl(job_path: Path, report_path: Path) -> None:
     bus = BusSpec(**job["bus"]).open()
     state = StateStore(job["state"])
     try:
-        process = CrawlerProcess(scrapy_settings(source, YUQING_PUBLISH=True),
+        process = CrawlerProcess(scrapy_settings(source, job.get("default_rate", DEFAULT_RATE), YUQING_PUBLISH=True),
                                  install_root_handler=False)
         crawler = process.create_crawler(GenericSpider)
         snapshots = SnapshotStore(job["snapshots"]) if job.get("snapshots") else None

@@ -100,3 +100,6 @@ def test_scrapy_settings_keep_the_limits_on():
     assert settings["AUTOTHROTTLE_ENABLED"] and settings["RETRY_ENABLED"]
     assert (settings["DOWNLOAD_DELAY"], settings["DOWNLOAD_MAXSIZE"], settings["ROBOTSTXT_OBEY"]) == (
         5.0, 2_000_000, False)
+    unset = source.model_copy(update={"rate_limit_per_minute": None})
+    assert scrapy_settings(unset)["DOWNLOAD_DELAY"] == 2.0              # the default 30 a minute
+    assert scrapy_settings(unset, 120)["DOWNLOAD_DELAY"] == 0.5         # crawl.rate_limit_per_minute

@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
         html_runner = ScrapyRunner(BusSpec(settings.bus.url, settings.bus.partitions,
                                            settings.bus.topic_prefix),
-                                   data / "crawl_state.sqlite3", data / "snapshots")
+                                   data / "crawl_state.sqlite3", data / "snapshots",
+                                   default_rate=settings.crawl.rate_limit_per_minute)
     with Application(settings) as app:  # BackendUnavailable -> exit code 3
         # --workers and --host-delay are in the settings already (settings_from)
         with app.crawl_service(watcher, shard=shard, html_runner=html_runner) as service:
