@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from pipeline.errors import RecordError
-from pipeline.records import FILE_URN, SHANGHAI, Article, article_url_problem
+from pipeline.records import FILE_URN, Article, article_url_problem, beijing_time
 
 __all__ = ["ArticleLine", "read_articles", "FIELDS"]
 
@@ -85,11 +85,10 @@ def _line(obj: Any, where: str) -> ArticleLine:
     when = None
     if published:
         try:
-            when = datetime.fromisoformat(published)
+            when = beijing_time(published)
         except ValueError:
             raise RecordError(where, f"field 'published': {published!r} is not an ISO 8601 time "
                                      "(2026-11-20 or 2026-11-20T08:30+08:00)") from None
-        when = when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
     url = _string(obj, "url", where)
     if url and article_url_problem(url):
         raise RecordError(where, f"field 'url': {url[:200]!r} {article_url_problem(url)}; give an "

@@ -65,6 +65,13 @@ def _refuse_url(url: str) -> None:
         raise ValueError(f"url {url[:200]!r} {problem}; only http(s) article URLs are kept")
 
 
+def beijing_time(text: str) -> datetime:
+    """An ISO 8601 date or date-time; one written without a zone is on the Beijing clock, as the
+    offices read clocks. Raises ValueError (the caller says where the text came from)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
 def beijing_minute(moment: datetime | None) -> str:
     """``YYYY-MM-DD HH:MM`` on the Beijing clock, ``-`` for no time."""
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else "-"

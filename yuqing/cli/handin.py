@@ -26,7 +26,7 @@ from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_artic
 from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.routing import LEVEL_NAMES, Proposal
 from pipeline.errors import ConfigError
-from pipeline.records import SHANGHAI
+from pipeline.records import beijing_time
 from yuqing.app import Application
 from yuqing.cli.common import settings_from
 from yuqing.cli.identity import acting
@@ -78,10 +78,9 @@ def _received(text: str | None, now: datetime) -> datetime:
     if not text:
         return now
     try:
-        moment = datetime.fromisoformat(text)
+        return beijing_time(text)
     except ValueError:
         raise ConfigError(f"yuqing alerts petition: --received {text!r} is not a time like 2026-12-07T09:30") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 def run_petition(args) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pipeline.backends import open_index
 from pipeline.export import export
 from pipeline.index import MAX_WINDOW, Query
-from pipeline.records import SHANGHAI, ScoredArticle, beijing_minute
+from pipeline.records import ScoredArticle, beijing_minute, beijing_time
 from yuqing.cli.common import settings_from
 from yuqing.cli.progress import Progress
 
@@ -19,10 +19,9 @@ from yuqing.cli.progress import Progress
 def _when(value: str) -> datetime:
     """ISO date or date-time; without a zone it is Beijing time, as the office reads clocks."""
     try:
-        moment = datetime.fromisoformat(value)
+        return beijing_time(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -28,7 +28,7 @@ from alerting.intake import Intake
 from alerting.routing import COUNTER_NAMES, story_engagement
 from classifiers.tokenize import tokens
 from pipeline.index import Query
-from pipeline.records import SHANGHAI
+from pipeline.records import SHANGHAI, beijing_time
 
 __all__ = ["SearchForm", "search", "story", "trends", "SCORE_SCAN", "story_alert_id"]
 
@@ -56,11 +56,9 @@ def _day(value: str, end: bool = False) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        moment = beijing_time(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date; write e.g. 2026-11-20") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
     if end and len(value) <= 10:
         moment += timedelta(days=1)
     return moment

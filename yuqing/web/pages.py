@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -27,7 +27,7 @@ from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_artic
 from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.reports import period
 from alerting.routing import Proposal
-from pipeline.records import SHANGHAI
+from pipeline.records import SHANGHAI, beijing_time
 from yuqing.web import analysis, operations, special, views
 from yuqing.web.actions import (
     ACTIONS, REVIEW_WORDS, complete_task, first_problem, form_to_model, perform, review_briefing,
@@ -261,10 +261,9 @@ def _form_time(text: str | None, now):
     if not text:
         return now
     try:
-        moment = datetime.fromisoformat(text)
+        return beijing_time(text)
     except ValueError:
         raise ValueError(f"收到时间 {text!r} 不是有效时间") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 @router.post("/intake/petition")
