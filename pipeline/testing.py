@@ -16,7 +16,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
+
 from pipeline.bus import Consumer, Message
+from pipeline.bus.kafka import bootstrap_servers
 
 #: Where the real services listen in tests (deploy/run-tests exports these).
 KAFKA_URL = os.environ.get("YUQING_KAFKA_URL", "kafka://127.0.0.1:9092")
@@ -74,6 +78,21 @@ def _drop_database(admin: Engine, name: str, attempts: int = 5) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))
+
+
+def drop_test_topics(kafka_url: str, prefix: str) -> None:
+    """Delete the topics a test made under ``prefix`` (best effort). A broker that keeps every
+    test's topics grows by thousands of partitions a run and runs out of heap in the end."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(kafka_url), client_id="yuqing-tests",
+                             request_timeout_ms=15_000)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            admin.delete_topics(mine, timeout_ms=15_000)
+    except KafkaError:
+        pass  # left behind: the next run does not depend on it
+    finally:
+        admin.close()
 
 
 def unique(prefix: str) -> str:

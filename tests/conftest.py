@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.testing import ES_URL, KAFKA_URL, postgres_database, require_service, unique
+from pipeline.testing import ES_URL, KAFKA_URL, drop_test_topics, postgres_database, require_service, unique
 
 
 @pytest.fixture(params=["local", pytest.param("kafka", marks=pytest.mark.kafka)])
@@ -47,6 +47,8 @@ def bus_factory(request, tmp_path):
             bus.close()
         except Exception:
             pass
+    if request.param == "kafka":
+        drop_test_topics(KAFKA_URL, prefix)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
