@@ -161,6 +161,8 @@ class Intake:
                                spread=dict(row.spread or {}))
         session.add(row)
         alert.articles += 1
+        if row.spread:  # the story's reach, kept as it grows rather than summed again each time
+            alert.reach = story_engagement([alert.reach or {}, row.spread])
         if row.source_id not in alert.sources:
             alert.sources = [*alert.sources, row.source_id]
         alert.last_seen = max(alert.last_seen, row.seen_at)
@@ -218,7 +220,7 @@ class Intake:
         if spread and spread[0] > alert.level:
             alert.level = spread[0]
             why.append(spread[1])
-        engaged = self._engagement(session, alert)
+        engaged = self._engagement(alert)
         if engaged and engaged[0] > alert.level:
             alert.level = engaged[0]
             why.append(engaged[1])
@@ -250,14 +252,11 @@ class Intake:
                 self.notifier.notify(session, alert, f"locate:{alert.id}:{found}", subject, body, now,
                                      leader=alert.level >= 3)
 
-    def _engagement(self, session: Session, alert: Alert) -> tuple[int, Reason] | None:
-        """The level the engagement rules give the alert's articles together (None: no rule holds
-        above its level)."""
+    def _engagement(self, alert: Alert) -> tuple[int, Reason] | None:
+        """The level the engagement rules give the alert's articles together (its ``reach``);
+        None when no rule holds above its level."""
         rules = [r for r in self.config.engagement if r.raise_to > alert.level]
-        if not rules:
-            return None
-        spreads = session.execute(select(AlertArticle.spread).where(AlertArticle.alert_id == alert.id)).scalars()
-        return engagement_level(rules, story_engagement(list(spreads)))
+        return engagement_level(rules, alert.reach or {}) if rules else None
 
     def _raised(self, session: Session, alert: Alert, old: int, why: list[Reason], now: datetime) -> None:
         """Record, time and announce what ``why`` changed on ``alert`` (its level was ``old``)."""
@@ -316,7 +315,7 @@ class Intake:
         self._note_spike(session, alert, spike)
         if alert.state not in ("closed", "dismissed"):
             # the spike's reach: its articles' reposts and reads, as a story's own raise it
-            old, engaged = alert.level, self._engagement(session, alert)
+            old, engaged = alert.level, self._engagement(alert)
             if engaged and engaged[0] > old:
                 alert.level = engaged[0]
                 self._raised(session, alert, old, [engaged[1]], now)

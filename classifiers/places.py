@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import lru_cache
 
 import jieba
@@ -28,11 +29,19 @@ _ADMINISTRATIVE = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|州|盟|旗
 _PROVINCE = re.compile("|".join(PROVINCES))
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _tagger() -> jieba.posseg.POSTokenizer:
-    """The tagger, its dictionary loaded on first use (about a second), not on import."""
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    """The tagger, its dictionary loaded on first use (about a second), not on import; loaded
+    whole under a lock, since jieba's lazy loading is not thread-safe (console requests and the
+    intake step may locate at once)."""
+    with _loading:
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        return jieba.posseg.POSTokenizer(tokenizer)
 
 
 def places(text: str) -> list[str]:

@@ -71,6 +71,8 @@ class Alert(Base):
     state: Mapped[str] = mapped_column(String(16), default="new")
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     overall: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the story's reach: each spread counter summed over its articles (alerting.routing.story_engagement)
+    reach: Mapped[dict] = mapped_column(JSON, default=dict)
     #: 属地: local | unknown | region | elsewhere (alerting.locality), the most local of its articles
     locality: Mapped[str] = mapped_column(String(16), default="unknown")
     relevance: Mapped[float] = mapped_column(Float, default=0.0)

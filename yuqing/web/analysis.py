@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from alerting.briefing.trends import rising_terms
 from alerting.intake import Intake
-from alerting.routing import COUNTER_NAMES, story_engagement
+from alerting.routing import COUNTER_NAMES
 from classifiers.tokenize import tokens
 from pipeline.index import Query
 from pipeline.records import SHANGHAI, beijing_time
@@ -134,7 +134,7 @@ def story(service, actor, alert_id: str, index=None) -> dict:
                      for a in articles],
         "sources": [{"source_id": s, "articles": n} for s, n in sources.most_common()],
         "spread": spread,
-        "reach": _reach(story_engagement([a.spread for a in articles])),
+        "reach": _reach(detail.alert.reach or {}),
     }
 
 
