@@ -204,19 +204,24 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
         sources = Counter(names.get(source, source) for _, _, source, _ in current)
         open_tasks: list[Task] = []
         tasks = []
+        by_office: dict[str, list[Task]] = {}
+        for task in session.execute(select(Task).join(Alert, Alert.id == Task.alert_id).where(
+                Task.office.in_(config.offices), Task.state.not_in(("void", "cancelled")), real_alerts())).scalars():
+            by_office.setdefault(task.office, []).append(task)
         for office in config.offices:
-            rows = session.execute(select(Task).join(Alert, Alert.id == Task.alert_id).where(
-                Task.office == office, Task.state.not_in(("void", "cancelled")), real_alerts())).scalars().all()
+            rows = by_office.get(office, [])
             open_ = [t for t in rows if t.state == "open"]
             open_tasks += open_
             done = [t for t in rows if t.state == "done" and t.done_at and start <= t.done_at < end]
             if open_ or done:
                 tasks.append(OfficeTasks(office=office, open=len(open_),
                                          overdue=sum(1 for t in open_ if t.due_at < now), done=len(done)))
+        # the periods before the previous one, read at once and split by period
         length = previous_end - previous_start
-        background = [[title for *_, title in _articles(session, previous_start - length * (i + 1),
-                                                         previous_start - length * i)]
-                      for i in range(BACKGROUND_PERIODS)]
+        background: list[list[str]] = [[] for _ in range(BACKGROUND_PERIODS)]
+        for seen_at, *_, title in _articles(session, previous_start - length * BACKGROUND_PERIODS, previous_start):
+            # period i is [previous_start - length * (i + 1), previous_start - length * i)
+            background[-(-(previous_start - seen_at) // length) - 1].append(title)
         anchor = audit.head(session)
         dismissed = decided_between(session, start, end)
         dismissal_titles = dict(session.execute(select(Alert.id, Alert.title).where(
