@@ -24,7 +24,10 @@ FORMULAS = [re.compile(p) for p in (
     r"可能影响公正执行公务的礼品、礼金[^。；]{0,40}",
     r"经常开展批评和自我批评、约谈函询[^。；]{0,40}",
     r"以[^，。]{1,12}罪判处[^。；]{0,60}",
+    r"对实名检举控告，纪检监察机关应当在收到之日起[^。]{0,60}",
     r"\n\n?更多精彩：[\s\S]{0,80}",
+    r"[^\n]*>>[^\n]*",       # a breadcrumb line left from navigation
+    r"(\n· [^\n]*)+",       # a list of related links
 )]
 RUN = 30      # a shared run this long between two of our texts is a copy
 DEV_RUN = 24  # ... and this long with a development passage (only statutory law text reaches 20)
