@@ -201,7 +201,8 @@ def decode(data: bytes, where: str, expect: type[Article] | None = None) -> Arti
         # The standard library says precisely what is wrong (the message an operator reads in
         # the dead letter); what it would read but orjson will not (a lone surrogate, NaN,
         # nesting past 1,024) is no record :func:`encode` writes, and a lone surrogate let
-        # through failed later, when the record was encoded or indexed, and stopped the step.
+        # through was dead-lettered later anyway, by the first stage that normalised the text
+        # (after the classifier had scored the whole batch in vain and again one by one).
         _slow_loads(data, where)
         raise RecordError(where, f"not a record: {exc.msg}") from None
     if not isinstance(obj, dict):

@@ -103,7 +103,7 @@ def test_records_round_trip_odd_unicode_and_large_texts(content):
 
 def test_a_lone_surrogate_is_refused_where_it_arrives():
     # JSON may escape half a surrogate pair; such text cannot be written as UTF-8 again, so
-    # the record is refused here instead of failing the step that re-encodes or indexes it
+    # the record is refused where it arrives, not by the first stage that normalises it
     body = json.loads(encode(article()))
     body["content"] = "\ud800 half of a pair"
     with pytest.raises(RecordError, match=r"^articles.raw\[2\]@7: not a record: .*surrogate"):
