@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 #: Producer batch per partition; see the module docstring for why it is not the default 16 KiB.
 _BATCH_BYTES = 256 * 1024
 
+#: A fetch is answered once this much is there or the wait is over (kafka-python: 1 byte, 500 ms).
+_FETCH_MIN_BYTES = 128 * 1024
+_FETCH_MAX_WAIT_MS = 100
+
 _HINT = "is the broker running? (deploy/services/start kafka, or check bus.url / YUQING_BUS_URL)"
 
 
@@ -193,6 +197,8 @@ class KafkaGroupConsumer:
                 # A member that stops heart-beating hands its partitions over within this time.
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=1_000,
+                fetch_min_bytes=_FETCH_MIN_BYTES,
+                fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
             )
         except KafkaError as exc:
             raise BackendUnavailable(f"Kafka at {bus.url}: {exc}; {_HINT}") from None

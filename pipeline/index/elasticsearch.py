@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from elasticsearch import Elasticsearch
 from elasticsearch import exceptions as es_errors
 from elasticsearch.helpers import bulk
+from elasticsearch.serializer import OrjsonSerializer
 
 from pipeline.errors import BackendUnavailable
 from pipeline.index import RECORD_FIELDS, Hit, Query, Rejected, SearchResult, document
@@ -125,7 +126,10 @@ class ElasticsearchIndex:
         self.name = name
         self._pending: dict[str, ScoredArticle] = {}
         auth = (username, password or "") if username else None
-        self.client = Elasticsearch(url, basic_auth=auth, request_timeout=timeout_s)
+        # orjson writes the bulk bodies (each document about 9 kB of JSON: the text twice and
+        # its words) and reads the answers, in half the standard library's time.
+        self.client = Elasticsearch(url, basic_auth=auth, request_timeout=timeout_s,
+                                    serializer=OrjsonSerializer())
         try:
             # Cluster health rather than GET /: it also waits until the node can take writes.
             health = self.client.cluster.health(wait_for_status="yellow", timeout="30s")

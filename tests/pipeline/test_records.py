@@ -77,3 +77,34 @@ def test_unreadable_records_name_their_origin(data, message):
 def test_a_consumer_expecting_scored_records_refuses_raw_ones():
     with pytest.raises(RecordError, match="expected a ScoredArticle"):
         decode(encode(article()), "articles.scored[0]@0", expect=ScoredArticle)
+
+
+ODD = ("𠀀𪚥 (CJK beyond the BMP) 👨‍👩‍👧 (a joined emoji) ‏עברית‎ \u2028\u2029 line separators, "
+       "\u200b zero width, \ufeff a BOM, \x7f, \"quotes\" and \\backslashes\\ and \t\r\n controls, "
+       "ＦＵＬＬ ｗｉｄｔｈ, 紀委監委 traditional")
+
+
+@pytest.mark.parametrize("content", [ODD, "中纪委通报。" * 200_000, "\x00 a NUL character"])
+def test_records_round_trip_odd_unicode_and_large_texts(content):
+    s = ScoredArticle.from_article(article(title=ODD[:40], content=content,
+                                           spread={"reads": 10**12}), relevance=0.123456789,
+                                   sensitivity=1e-7, level=3, department="信访室",
+                                   model_version="m1", explanation=(ODD,), story_id="https://x.cn/𠀀",
+                                   repost_count=2**40)
+    data = encode(s)
+    # the standard library reads what orjson writes, and records it wrote are read back the same
+    assert json.loads(data) == {"schema": "scored/1", **s.model_dump(mode="json")}
+    assert decode(data, "t[0]@1") == s
+    legacy = json.dumps({"schema": "scored/1", **s.model_dump(mode="json")},
+                        ensure_ascii=False).encode("utf-8")
+    assert decode(legacy, "t[0]@1") == s
+    assert decode(json.dumps(json.loads(legacy)).encode("ascii"), "t[0]@1") == s  # \u escapes
+
+
+def test_a_lone_surrogate_is_refused_where_it_arrives():
+    # JSON may escape half a surrogate pair; such text cannot be written as UTF-8 again, so
+    # the record is refused where it arrives, not by the first stage that normalises it
+    body = json.loads(encode(article()))
+    body["content"] = "\ud800 half of a pair"
+    with pytest.raises(RecordError, match=r"^articles.raw\[2\]@7: not a record: .*surrogate"):
+        decode(json.dumps(body).encode("ascii"), "articles.raw[2]@7")

@@ -1,5 +1,7 @@
 """Normalisation, search units and canonical URLs."""
 
+import re
+
 from pipeline import text
 
 
@@ -28,3 +30,16 @@ def test_canonical_url_drops_tracking_and_fragment_and_sorts_query():
     assert (text.canonical_url("HTTPS://News.Example.CN:443/a/b.html?b=2&utm_medium=x&a=1#comments")
             == "https://news.example.cn/a/b.html?a=1&b=2")
     assert text.canonical_url("http://example.cn:8080") == "http://example.cn:8080/"
+
+
+def test_search_words_are_the_segmenters_words_that_have_a_unit():
+    texts = ["会昌县纪委监委通报：2026年1—3月，全县查处违反中央八项规定精神问题12起！\n\n  “吃拿卡要”",
+             "……  ——  ！？ ，。", "GDP增长5.2%，ｗｗｗ.ＥＸＡＭＰＬＥ.ｃｎ", "", "紀委監委"]
+    for backend in ("jieba", "rjieba"):
+        for raw in texts:
+            norm = text.normalize(raw)
+            cut = text.segmenter(backend).cut_for_search(norm)
+            expected = [w for w in cut if re.search(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[0-9a-z]", w)]
+            assert text.search_words(raw, backend) == expected
+            assert text.search_words(norm, backend, normalized=True) == expected
+    assert text.search_words("……  ——  ！？ ，。") == []

@@ -73,6 +73,27 @@ def test_a_poison_record_goes_to_deadletter_and_the_rest_go_on(bus_factory, inde
     assert body["value"] == "\x00 not a record"
 
 
+def test_a_record_with_half_a_surrogate_pair_is_dead_lettered_and_the_rest_go_on(
+        bus_factory, index_factory, tmp_path):
+    # JSON can escape half of a surrogate pair; such a text has no UTF-8, and neither orjson
+    # nor Elasticsearch's serializer would write it again
+    bus, index = bus_factory(), index_factory()
+    half = json.loads(encode(ARTICLES[2]))
+    half["content"] += "\ud83d"
+    bus.publish(RAW, encode(ARTICLES[0]), key=b"same-story")
+    bus.publish(RAW, json.dumps(half).encode("ascii"), key=b"same-story")
+    bus.publish(RAW, encode(ARTICLES[1]), key=b"same-story")
+    bus.flush()
+    app = application(tmp_path, bus, index)
+    classified = app.drain("classify", idle_s=3.0)
+    app.drain("index", idle_s=3.0)
+    index.refresh()
+    assert (classified.read, classified.written, classified.dead) == (3, 2, 1)
+    assert index.count() == 2
+    [letter] = drain(bus.consumer(DEADLETTER, "ops"), 1)
+    assert "surrogate" in json.loads(letter.value)["reason"]
+
+
 def test_a_crash_before_commit_replays_without_duplicates(bus_factory, index_factory, tmp_path):
     bus = bus_factory()
     publish_articles(bus, ARTICLES)
