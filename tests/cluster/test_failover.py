@@ -520,7 +520,7 @@ def test_a_broker_and_a_data_node_lost_and_every_worker_restarted_lose_and_doubl
               f"{sampler.lag_peak(t_down, t_up + recovered):.0f}; started again in {booted:.0f} s, "
               f"green and fully in sync {recovered:.0f} s after the start")
         print(f"  rolling restart of {len(gone)} workers in {t_rolled - t_rolling:.0f} s "
-              f"(each gone {min(gone.values()):.0f}-{max(gone.values()):.0f} s): indexed "
+              f"(each gone {min(gone.values()):.1f}-{max(gone.values()):.1f} s): indexed "
               f"{sampler.indexed_rate(t_rolling, t_rolled):.1f}/s, longest stall "
               f"{sampler.longest_stall(t_rolling, t_rolled):.0f} s, lag peak "
               f"{sampler.lag_peak(t_rolling, t_rolled):.0f}")
