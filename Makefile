@@ -4,6 +4,10 @@
 #   make test   set up, check the architecture's import contract (make lint), start Kafka,
 #               Elasticsearch and PostgreSQL on loopback, run every test, stop them
 #               (PYTEST_ARGS="-k kafka" passes arguments to pytest)
+#   make test-cluster  a 3-broker Kafka and a 2-node Elasticsearch cluster on loopback
+#               (deploy/services/cluster): the bus and index contract suites on it, then the
+#               failover test (a broker and a data node stopped mid-stream, every worker
+#               restarted: nothing lost, nothing twice); stops and deletes the cluster after
 # Setting up is the Debian packages first (deploy/setup-system: CJK font, Pango, Chromium,
 # poppler; installs as root, says what is missing otherwise), then the virtualenv.
 
@@ -12,7 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install system lint demo test services-start services-stop services-status clean
+.PHONY: install system lint demo test test-cluster services-start services-stop services-status clean
 
 # Quick when everything is there; order-only, so it runs first without forcing a reinstall.
 system:
@@ -42,6 +46,9 @@ lint: install
 
 test: install lint
 	bash deploy/run-tests $(PYTEST_ARGS)
+
+test-cluster: install lint
+	bash deploy/run-cluster-tests $(PYTEST_ARGS)
 
 services-start:
 	deploy/services/start

@@ -11,6 +11,8 @@ Environment variables (deployment settings and secrets; read here and nowhere el
     YUQING_DATA_DIR        paths.data_dir
     YUQING_BUS_URL         bus.url       e.g. kafka://10.0.0.5:9092,10.0.0.6:9092
     YUQING_INDEX_URL       index.url     e.g. https://es.example:9200
+                                         a cluster: kafka://h1:9092,h2:9092,h3:9092?replication_factor=3&min_insync_replicas=2
+                                         and http://h1:9200,h2:9200?replicas=1 (pipeline/urloptions.py)
     YUQING_INDEX_USERNAME  index.username
     YUQING_INDEX_PASSWORD  index.password
     YUQING_STORE_URL       store.url     e.g. postgresql://yuqing@db/yuqing
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from pipeline.errors import ConfigError
+from pipeline.urloptions import index_hosts, index_options, kafka_options
 from pipeline.yamlfile import PATTERN_WORDS, Marks, read_mapping, validation_problems
 
 DEFAULT_FILE = "yuqing.yaml"
@@ -64,8 +67,24 @@ def _url(*schemes: str):
     return Annotated[str | None, AfterValidator(partial(_check_scheme, allowed=schemes))]
 
 
-BusUrl = _url("sqlite", "kafka")
-IndexUrl = _url("sqlite", "http", "https")
+def _check_options(url: str | None) -> str | None:
+    """The cluster options of a Kafka or Elasticsearch URL (pipeline.urloptions), checked when the
+    settings are read so that a wrong one is reported with its file and line."""
+    if url is None:
+        return url
+    scheme = urlsplit(url).scheme
+    if scheme == "kafka":
+        kafka_options(url)
+    elif scheme in ("http", "https"):
+        index_options(url)
+        index_hosts(url)
+    elif urlsplit(url).query:
+        raise ValueError(f"{url!r}: a {scheme}:// URL takes no options (the part after '?')")
+    return url
+
+
+BusUrl = Annotated[_url("sqlite", "kafka"), AfterValidator(_check_options)]
+IndexUrl = Annotated[_url("sqlite", "http", "https"), AfterValidator(_check_options)]
 StoreUrl = _url("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -75,7 +94,8 @@ class BusSettings(_Section):
     url: BusUrl = Field(
         default=None,
         description="sqlite:///PATH for the embedded log (default: DATA_DIR/bus.sqlite3), "
-        "or kafka://HOST:PORT[,HOST:PORT...]",
+        "or kafka://HOST:PORT[,HOST:PORT...][?replication_factor=3&min_insync_replicas=2] "
+        "(the replication of the topics yuqing creates; pipeline/urloptions.py)",
     )
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     partitions: int = Field(default=3, ge=1, le=1000, description="for topics yuqing creates")
@@ -92,7 +112,9 @@ class IndexSettings(_Section):
 
     url: IndexUrl = Field(
         default=None,
-        description="sqlite:///PATH (default: DATA_DIR/index.sqlite3) or http(s)://HOST:PORT",
+        description="sqlite:///PATH (default: DATA_DIR/index.sqlite3) or "
+        "http(s)://HOST:PORT[,HOST:PORT...][?replicas=1] (number_of_replicas of the indices "
+        "yuqing creates; pipeline/urloptions.py)",
     )
     name: str = Field(default="yuqing-articles", pattern=r"^[a-z0-9][a-z0-9._-]*$")
     username: str | None = None

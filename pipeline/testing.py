@@ -35,12 +35,14 @@ def require_service(name: str, url: str) -> None:
     # deferred: pytest is a test dependency ('.[dev]'), and only a failing check needs it
     import pytest
 
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=2):
-            return
-    except OSError:
-        pass
+    # A cluster URL lists several nodes (h1:9092,h2:9092): one that answers is enough here.
+    for node in urlsplit(url).netloc.rpartition("@")[2].split(","):
+        host, _, port = node.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+                return
+        except (OSError, ValueError):
+            pass
     message = f"{name} at {url} is not reachable; start it with deploy/services/start"
     if IN_CI:
         pytest.fail(f"{message} (CI=true: real-service tests must not be skipped)")

@@ -7,6 +7,9 @@ skipped real-service test in CI would hide exactly what the suite exists to prov
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from pipeline.testing import ES_URL, KAFKA_URL, drop_test_topics, postgres_database, require_service, unique
@@ -93,3 +96,20 @@ def store_url(request, tmp_path):
         return
     with postgres_database() as url:
         yield url
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/cluster runs against deploy/services/cluster (``make test-cluster``): collected when
+    its addresses are set or ``-m cluster`` asks for it, never by the ordinary run."""
+    if collection_path.name != "cluster" or collection_path.parent != Path(__file__).parent:
+        return None
+    asked = "cluster" in (config.getoption("markexpr") or "")
+    if os.environ.get("YUQING_CLUSTER_KAFKA_URL") or asked:
+        return None
+    return True
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "cluster: needs deploy/services/cluster (make test-cluster; "
+        "YUQING_CLUSTER_KAFKA_URL, YUQING_CLUSTER_ES_URL)")

@@ -8,6 +8,11 @@ record cost the client 0.22 ms and the broker 0.36 ms of CPU; at 256 KiB it is 0
 (docs/benchmarks.md, "Stream pipeline end to end"). No compression: on loopback or a LAN the CPU
 it costs is worth more than the bytes it saves. Consumer: a member of a consumer group with automatic
 commits off; ``commit`` is called by the stage after it has handled the batch (at-least-once).
+
+On a cluster the URL lists several brokers and says how many copies the topics keep
+(``kafka://h1:9092,h2:9092,h3:9092?replication_factor=3&min_insync_replicas=2``,
+:mod:`pipeline.urloptions`): with acks=all a record is acknowledged once that many replicas have
+it, so losing one broker loses nothing and does not stop writes.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, Ne
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from pipeline.bus import TOPICS, Message
-from pipeline.errors import BackendUnavailable
+from pipeline.errors import BackendUnavailable, ConfigError
+from pipeline.urloptions import kafka_options
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +66,18 @@ class KafkaBus:
         partitions: int = 3,
         topic_prefix: str = "",
         client_id: str = "yuqing",
-        replication_factor: int = 1,
+        replication_factor: int | None = None,
         retention_ms: int | None = None,
     ):
         self.url = url
         self.servers = bootstrap_servers(url)
+        try:
+            options = kafka_options(url)
+        except ValueError as exc:
+            raise ConfigError(f"bus.url: {exc}") from None
+        # The topics yuqing creates: replication from the URL unless the caller says otherwise.
+        replication_factor = replication_factor or options.replication_factor
+        self.min_insync_replicas = options.min_insync_replicas
         self.prefix = topic_prefix
         self.client_id = client_id
         # Each thread checks the records it published itself: `yuqing run` shares one bus
@@ -132,7 +145,10 @@ class KafkaBus:
                         why)
 
     def _configs(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms)} if self.retention_ms is not None else {}
+        configs = {"min.insync.replicas": str(self.min_insync_replicas)}
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
 
     def topic_retention_ms(self, topic: str) -> int | None:
         """The topic's retention.ms as the broker reports it (tests, ``yuqing storage``)."""

@@ -14,6 +14,11 @@ monitoring (tens of thousands of articles a day at most, a few kB each) a month 
 the 10–50 GB a shard should hold, and 24 months are 24 small indices. Retention is dropping whole
 months (``prune``, ``yuqing index prune --keep-months 24``), which costs nothing, unlike deleting
 documents. The same article always lands in the same month, so a replay still overwrites itself.
+
+On a cluster the URL lists several nodes and the replicas each month keeps
+(``http://h1:9200,h2:9200?replicas=1``, :mod:`pipeline.urloptions`): the client sends each request
+to a node that answers, and a month whose primary's node is lost carries on from its replica.
+Indices made before a change of ``replicas`` keep theirs (``PUT yuqing-articles-*/_settings``).
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from elasticsearch import exceptions as es_errors
 from elasticsearch.helpers import bulk
 from elasticsearch.serializer import OrjsonSerializer
 
-from pipeline.errors import BackendUnavailable
+from pipeline.errors import BackendUnavailable, ConfigError
 from pipeline.index import RECORD_FIELDS, Hit, Query, Rejected, SearchResult, document
 from pipeline.records import ScoredArticle
+from pipeline.urloptions import index_hosts, index_options
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +131,16 @@ class ElasticsearchIndex:
         self.url = url
         self.name = name
         self._pending: dict[str, ScoredArticle] = {}
+        try:
+            hosts, replicas = index_hosts(url), index_options(url).replicas
+        except ValueError as exc:
+            raise ConfigError(f"index.url: {exc}") from None
+        self._settings = {**SETTINGS, "number_of_replicas": replicas}
         auth = (username, password or "") if username else None
         # orjson writes the bulk bodies (each document about 9 kB of JSON: the text twice and
-        # its words) and reads the answers, in half the standard library's time.
-        self.client = Elasticsearch(url, basic_auth=auth, request_timeout=timeout_s,
+        # its words) and reads the answers, in half the standard library's time. With several
+        # hosts, a request refused by a node that is down is sent to another one.
+        self.client = Elasticsearch(hosts, basic_auth=auth, request_timeout=timeout_s,
                                     serializer=OrjsonSerializer())
         try:
             # Cluster health rather than GET /: it also waits until the node can take writes.
@@ -150,7 +162,7 @@ class ElasticsearchIndex:
         self.client.indices.put_index_template(
             name=f"{self.name}-template",
             index_patterns=[f"{self.name}-*"],
-            template={"settings": SETTINGS, "mappings": MAPPINGS, "aliases": {self.name: {}}},
+            template={"settings": self._settings, "mappings": MAPPINGS, "aliases": {self.name: {}}},
             priority=100,
         )
         # Fields added to the record since an index was created (strict mappings refuse them).

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.errors import ConfigError
+from pipeline.urloptions import IndexOptions, KafkaOptions, index_hosts, index_options, kafka_options
 from yuqing.cli.main import main
 
 
@@ -85,3 +86,33 @@ def test_a_value_of_the_wrong_shape_says_what_is_allowed(tmp_path):
         f"{path}:2:9: index.name: 'Yuqing Articles' is not allowed; use lower-case letters, "
         "digits, '.', '_' and '-', starting with a letter or digit"
     ]
+
+
+def test_a_cluster_is_one_url_with_its_nodes_and_replication(tmp_path):
+    path = write(tmp_path, "bus:\n  url: kafka://k1:9092,k2:9092,k3:9092?replication_factor=3&"
+                           "min_insync_replicas=2\nindex:\n  url: http://e1:9200,e2:9200?replicas=1\n")
+    settings = load_settings(path, env={})
+    assert kafka_options(settings.bus.url) == KafkaOptions(replication_factor=3, min_insync_replicas=2)
+    assert index_options(settings.index.url) == IndexOptions(replicas=1)
+    assert index_hosts(settings.index.url) == ["http://e1:9200", "http://e2:9200"]
+    # without options: the single node's replication
+    assert kafka_options("kafka://k1:9092") == KafkaOptions(replication_factor=1, min_insync_replicas=1)
+    assert index_options("http://e1:9200") == IndexOptions(replicas=0)
+
+
+@pytest.mark.parametrize("section, url, expected", [
+    ("bus", "kafka://k1:9092,k2:9092?replication_factor=2&min_insync_replicas=3",
+     "min_insync_replicas=3 is more than replication_factor=2"),
+    ("bus", "kafka://k1:9092?replicas=3", "unknown option 'replicas'"),
+    ("bus", "kafka://k1:9092?replication_factor=three", "replication_factor='three' is not a whole number"),
+    ("bus", "kafka://k1:9092?replication_factor=0", "at least 1"),
+    ("index", "http://e1:9200?replicas=-1", "replicas='-1' is not a whole number"),
+    ("index", "http://e1:9200?replication_factor=3", "unknown option 'replication_factor'"),
+    ("bus", "sqlite:///bus.sqlite3?replicas=1", "takes no options"),
+])
+def test_a_wrong_cluster_option_names_the_setting_and_its_line(tmp_path, section, url, expected):
+    path = write(tmp_path, f"paths:\n  data_dir: data\n{section}:\n  url: '{url}'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    message = str(caught.value)
+    assert f"{path}:4" in message and f"{section}.url" in message and expected in message
