@@ -2,8 +2,10 @@
 #   make demo   set up, run the main job on the embedded default (no servers), then serve the
 #               web console on its data
 #   make test   set up, check the architecture's import contract (make lint), start Kafka,
-#               Elasticsearch and PostgreSQL on loopback, run every test, stop them
-#               (PYTEST_ARGS="-k kafka" passes arguments to pytest)
+#               Elasticsearch and PostgreSQL on loopback, run every test, stop them; then the
+#               same for the cluster (make test-single, then make test-cluster; PYTEST_ARGS="-x"
+#               passes arguments to pytest in both)
+#   make test-single  the first half: every test on single nodes (PYTEST_ARGS="-k kafka")
 #   make test-cluster  a 3-broker Kafka and a 2-node Elasticsearch cluster on loopback
 #               (deploy/services/cluster): the bus and index contract suites on it, then the
 #               failover test (a broker and a data node stopped mid-stream, every worker
@@ -16,7 +18,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install system lint demo test test-cluster services-start services-stop services-status clean
+.PHONY: install system lint demo test test-single test-cluster services-start services-stop services-status clean
 
 # Quick when everything is there; order-only, so it runs first without forcing a reinstall.
 system:
@@ -44,7 +46,11 @@ demo: install
 lint: install
 	$(BIN)/lint-imports --no-cache
 
-test: install lint
+# the whole suite: every test on single nodes, then the cluster's (the README's second command)
+test: test-single
+	bash deploy/run-cluster-tests $(PYTEST_ARGS)
+
+test-single: install lint
 	bash deploy/run-tests $(PYTEST_ARGS)
 
 test-cluster: install lint
