@@ -49,13 +49,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pipeline_profile import cpu_seconds, service_pids  # noqa: E402
+
+from pipeline.testing import worker_counters  # noqa: E402
 
 STEPS = ("classify", "index", "alert")
 
@@ -66,22 +67,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def scrape(port: int) -> dict[str, float]:
-    """``yuqing_produced_total`` and ``yuqing_consumer_lag`` of one worker, by stage."""
-    try:
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
-    except OSError:
-        return {}
-    out: dict[str, float] = {}
-    for line in body.splitlines():
-        for metric, name in (("yuqing_produced_total", "produced"), ("yuqing_consumer_lag", "lag")):
-            if line.startswith(metric + "{"):
-                stage = line.split('stage="', 1)[1].split('"', 1)[0]
-                key = f"{name}:{stage}"
-                out[key] = out.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
-    return out
 
 
 def settings_yaml(folder: Path, args, run_id: str) -> Path:
@@ -251,7 +236,7 @@ def main() -> None:
     def produced() -> dict[str, float]:
         sums: dict[str, float] = {}
         for port in ports.values():
-            for k, v in scrape(port).items():
+            for k, v in worker_counters(port).items():
                 sums[k] = sums.get(k, 0.0) + v
         return sums
 

@@ -7,9 +7,10 @@ import os
 import socket
 import threading
 import time
+import urllib.request
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
@@ -196,3 +197,21 @@ class TcpProxy:
         except OSError:
             pass
         conn.close()
+
+
+def worker_counters(port: int) -> dict[str, float]:
+    """A running worker's ``yuqing_produced_total`` and ``yuqing_consumer_lag`` by step, read off
+    its Prometheus page on 127.0.0.1 (``produced:classify``, ``lag:index``); empty while the
+    worker is down. Used by the sustained benchmark and the failover test to follow a stream."""
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except OSError:
+        return {}
+    out: dict[str, float] = {}
+    for line in body.splitlines():
+        for metric, name in (("yuqing_produced_total", "produced"), ("yuqing_consumer_lag", "lag")):
+            if line.startswith(metric + "{"):
+                stage = line.split('stage="', 1)[1].split('"', 1)[0]
+                key = f"{name}:{stage}"
+                out[key] = out.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+    return out

@@ -31,7 +31,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +47,7 @@ from pipeline.errors import BackendUnavailable
 from pipeline.index import document
 from pipeline.index.elasticsearch import ElasticsearchIndex
 from pipeline.records import Article, ScoredArticle, encode
-from pipeline.testing import drop_test_topics, unique
+from pipeline.testing import drop_test_topics, unique, worker_counters
 from pipeline.urloptions import index_hosts
 
 #: The script that stops and starts single nodes of the cluster.
@@ -190,16 +189,8 @@ class Workers:
         """``produced:STEP`` summed over the members, ``lag:STEP`` summed too (a group's lag)."""
         out: dict[str, float] = {}
         for port in self.ports.values():
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
-            except OSError:
-                continue
-            for line in body.splitlines():
-                for metric, name in (("yuqing_produced_total", "produced"), ("yuqing_consumer_lag", "lag")):
-                    if line.startswith(metric + "{"):
-                        stage = line.split('stage="', 1)[1].split('"', 1)[0]
-                        key = f"{name}:{stage}"
-                        out[key] = out.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+            for key, value in worker_counters(port).items():
+                out[key] = out.get(key, 0.0) + value
         return out
 
 
