@@ -5,7 +5,8 @@
     errors.py      the one error tree (exit codes) and the per-item signals Drop, Retry, Quarantine
     bus/           the Bus protocol: local.py (SQLite, embedded), kafka.py
     index/         the Index protocol: sqlite.py (FTS5, embedded), elasticsearch.py
-    backends.py    a backend picked by the scheme of its URL
+    backends.py    a backend picked by the scheme of its URL; urloptions.py reads a cluster from
+                   it (several nodes, replication of the topics and indices yuqing creates)
     flow.py        the step runner (handle_batch, dead_letter, Worker) and the index and alert steps
     jsonl.py       articles as JSON Lines, the one shape commands read
     text.py        normalisation, segmentation, hashes, canonical URLs
