@@ -32,7 +32,7 @@ def locate(text: str, jurisdiction: Jurisdiction) -> Locality:
         return "local"
     # where an item happened is said in its title and first lines (the dateline, the lead);
     # tagging only those keeps the cost flat for long texts
-    found = places(folded[:HEAD])
+    found = places(folded[:HEAD], normalized=True)
     if _names(folded, found, jurisdiction.local):
         return "local"
     if _names(folded, found, jurisdiction.region):
