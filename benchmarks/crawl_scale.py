@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -120,14 +122,6 @@ def sources_yaml(count: int, port: int, full_text: bool) -> str:
                    + ("    fetch_full_text: true\n    extraction:\n      title: h1\n"
                       "      body: div.content\n" if full_text else ""))
     return "\n".join(out) + "\n"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def articles_on_bus(data: Path) -> int:

@@ -56,17 +56,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from pipeline_profile import cpu_seconds, service_pids  # noqa: E402
 
-from pipeline.testing import worker_counters  # noqa: E402
+from pipeline.testing import free_port, groups_stable, worker_counters  # noqa: E402
 
 STEPS = ("classify", "index", "alert")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def settings_yaml(folder: Path, args, run_id: str) -> Path:
@@ -373,26 +365,14 @@ def outside_ratio(cpu: dict[str, float]) -> float | None:
 
 def wait_for_groups(settings, expected: dict[str, int], check_alive) -> None:
     """Until every consumer group has its members and is Stable (Kafka)."""
-    from kafka.admin import KafkaAdminClient
-
-    from pipeline.bus.kafka import bootstrap_servers
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(settings.bus.url))
     prefix = settings.bus.topic_prefix
     deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            check_alive()
-            groups = admin.describe_groups([prefix + g for g in expected])
-            ready = all(groups.get(prefix + g, {}).get("group_state") == "Stable"
-                        and len(groups[prefix + g].get("members", [])) == n
-                        for g, n in expected.items())
-            if ready:
-                return
-            time.sleep(0.5)
-        raise SystemExit("the workers did not join their consumer groups within 120 s")
-    finally:
-        admin.close()
+    while time.monotonic() < deadline:
+        check_alive()
+        if groups_stable(settings.bus.url, {prefix + g: n for g, n in expected.items()}):
+            return
+        time.sleep(0.5)
+    raise SystemExit("the workers did not join their consumer groups within 120 s")
 
 
 def read_latencies(bus, run_id: str, keys: set[bytes]) -> list[float]:

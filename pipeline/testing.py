@@ -98,6 +98,28 @@ def drop_test_topics(kafka_url: str, prefix: str) -> None:
         admin.close()
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test or benchmark
+    starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def groups_stable(kafka_url: str, members: dict[str, int]) -> bool:
+    """Whether every consumer group named in ``members`` (full names) is Stable with that many
+    members; False while a coordinator moves (after a broker stopped), so the caller asks again."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(kafka_url), request_timeout_ms=10_000)
+    try:
+        found = admin.describe_groups(list(members))
+    except Exception:  # kafka-python raises bare errors while the coordinator moves
+        return False
+    finally:
+        admin.close()
+    return all(found.get(g, {}).get("group_state") == "Stable"
+               and len(found[g].get("members", [])) == n for g, n in members.items())
+
+
 def unique(prefix: str) -> str:
     """A name no other test run uses, so tests on a shared broker or node never see each other."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"

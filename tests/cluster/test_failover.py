@@ -26,7 +26,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -47,7 +46,7 @@ from pipeline.errors import BackendUnavailable
 from pipeline.index import document
 from pipeline.index.elasticsearch import ElasticsearchIndex
 from pipeline.records import Article, ScoredArticle, encode
-from pipeline.testing import drop_test_topics, unique, worker_counters
+from pipeline.testing import drop_test_topics, free_port, groups_stable, unique, worker_counters
 from pipeline.urloptions import index_hosts
 
 #: The script that stops and starts single nodes of the cluster.
@@ -75,12 +74,6 @@ def articles(n: int, run_id: str) -> list[Article]:
         out.append(Article.create(source_id=f"s{i % 20}", url=f"https://example.cn/{run_id}/{i}.html",
                                   title=body[:30], content=body))
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Feeder:
@@ -196,15 +189,7 @@ class Workers:
 
 def groups_ready(kafka_url: str, prefix: str) -> bool:
     """Every step's group is Stable with all its members."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(kafka_url), request_timeout_ms=10_000)
-    try:
-        found = admin.describe_groups([prefix + g for g in MEMBERS])
-    except Exception:  # a coordinator moving after a broker stopped: ask again
-        return False
-    finally:
-        admin.close()
-    return all(found.get(prefix + g, {}).get("group_state") == "Stable"
-               and len(found[prefix + g].get("members", [])) == n for g, n in MEMBERS.items())
+    return groups_stable(kafka_url, {prefix + g: n for g, n in MEMBERS.items()})
 
 
 def fully_replicated(kafka_url: str, prefix: str, replicas: int) -> bool:
