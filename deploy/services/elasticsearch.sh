@@ -20,12 +20,17 @@ ES_CLUSTER_NAME=yuqing-test
 ES_MIN_JAVA=21
 
 ES_HOME="$CACHE_DIR/elasticsearch-$ES_VERSION"
-ES_STATE="$STATE_DIR/elasticsearch"
-ES_CONF="$ES_STATE/config"
-ES_LOGS="$ES_STATE/logs"
-ES_PIDFILE="$ES_STATE/elasticsearch.pid"
-ES_LOG="$ES_LOGS/$ES_CLUSTER_NAME.log"
-ES_STARTUP_LOG="$ES_LOGS/startup.log"
+# Where a node keeps its config, data, logs and pid: the single node's folder here, one per
+# node in the cluster script (deploy/services/cluster), after it sets ES_CLUSTER_NAME.
+es_use_state() {
+    ES_STATE=$1
+    ES_CONF="$ES_STATE/config"
+    ES_LOGS="$ES_STATE/logs"
+    ES_PIDFILE="$ES_STATE/elasticsearch.pid"
+    ES_LOG="$ES_LOGS/$ES_CLUSTER_NAME.log"
+    ES_STARTUP_LOG="$ES_LOGS/startup.log"
+}
+es_use_state "$STATE_DIR/elasticsearch"
 # What the cluster script (deploy/services/cluster) changes per node; the single node's values.
 ES_NODE_NAME="$ES_CLUSTER_NAME-1"
 ES_DISCOVERY="discovery.type: single-node"

@@ -13,11 +13,16 @@ KAFKA_CONTROLLER_PORT="${YUQING_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${YUQING_KAFKA_HEAP:--Xms256m -Xmx512m}"
 
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
-KAFKA_STATE="$STATE_DIR/kafka"
-KAFKA_DATA="$KAFKA_STATE/data"
-KAFKA_PIDFILE="$KAFKA_STATE/kafka.pid"
-KAFKA_LOG="$KAFKA_STATE/kafka.log"
-KAFKA_PROPERTIES="$KAFKA_STATE/server.properties"
+# Where a broker keeps its data, pid, log and properties: the single node's folder here, one
+# per broker in the cluster script (deploy/services/cluster).
+kafka_use_state() {
+    KAFKA_STATE=$1
+    KAFKA_DATA="$KAFKA_STATE/data"
+    KAFKA_PIDFILE="$KAFKA_STATE/kafka.pid"
+    KAFKA_LOG="$KAFKA_STATE/kafka.log"
+    KAFKA_PROPERTIES="$KAFKA_STATE/server.properties"
+}
+kafka_use_state "$STATE_DIR/kafka"
 # What the cluster script (deploy/services/cluster) changes per broker; these are the single
 # node's values. KAFKA_CLUSTER_ID empty = a random one at format time.
 KAFKA_NODE_ID=1
@@ -125,18 +130,22 @@ kafka_tool() {
         -cp "$KAFKA_LIBS/*" "$@"
 }
 
+# A fresh cluster id on stdout; the tool's stderr (log4j has no config yet) goes to the log
+# file $1 and is shown only when it fails.
+kafka_new_cluster_id() {
+    mkdir -p "$(dirname "$1")"
+    kafka_tool kafka.tools.StorageTool random-uuid 2>"$1" || {
+        show_log_tail "$1" 30
+        die "kafka: StorageTool random-uuid failed"
+    }
+}
+
 # KRaft refuses to start on an unformatted log dir. Format once; meta.properties
 # marks a formatted dir and is kept across restarts, so topics survive.
 kafka_format() {
     [[ -f $KAFKA_DATA/meta.properties ]] && return 0
     local cluster_id out
-    cluster_id=$KAFKA_CLUSTER_ID
-    if [[ -z $cluster_id ]]; then
-        cluster_id=$(kafka_tool kafka.tools.StorageTool random-uuid 2>"$KAFKA_STATE/format.log") || {
-            show_log_tail "$KAFKA_STATE/format.log" 30
-            die "kafka: StorageTool random-uuid failed"
-        }
-    fi
+    cluster_id=${KAFKA_CLUSTER_ID:-$(kafka_new_cluster_id "$KAFKA_STATE/format.log")}
     if ! out=$(kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_PROPERTIES" 2>&1); then
         printf '%s\n' "$out" >"$KAFKA_STATE/format.log"
         show_log_tail "$KAFKA_STATE/format.log" 30
