@@ -32,7 +32,7 @@ from alerting.people import Roster
 from alerting.store.models import Deadline, Report
 from alerting.workflow import Workflow
 
-__all__ = ["ReportChain", "RECEIPT_VIAS", "ChainStep", "receipt_key"]
+__all__ = ["ReportChain", "RECEIPT_VIAS", "receipt_key"]
 
 #: how a receipt is confirmed
 RECEIPT_VIAS = ("电话", "传真", "机要", "邮件")
@@ -41,22 +41,6 @@ RECEIPT_VIAS = ("电话", "传真", "机要", "邮件")
 def receipt_key(report_id: int) -> str:
     """The key of the receipt deadline a report opens."""
     return f"receipt:{report_id}"
-
-
-class ChainStep:
-    """A unit of the chain as it stands for one alert: its report (if made) and receipt."""
-
-    def __init__(self, unit: Unit, report: Report | None):
-        self.unit = unit
-        self.report = report
-
-    @property
-    def reported(self) -> bool:
-        return self.report is not None
-
-    @property
-    def confirmed(self) -> bool:
-        return self.report is not None and self.report.received_at is not None
 
 
 class ReportChain:
@@ -175,10 +159,3 @@ class ReportChain:
             a.extra.update(unit=unit, received_by=report.received_by, via=via, report=report.id,
                            deadline=receipt_key(report.id), status=status)
         return report.id
-
-    def steps(self, reports: list[Report]) -> list[ChainStep]:
-        """Every reportable unit with its latest report of ``reports`` (an alert's), chain order."""
-        latest: dict[str, Report] = {}
-        for report in sorted(reports, key=lambda r: (r.at, r.id)):
-            latest[report.recipient] = report
-        return [ChainStep(u, latest.get(u.name)) for u in self.directory.recipients]
