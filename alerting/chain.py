@@ -63,9 +63,6 @@ class ReportChain:
             raise UnknownUnit(f"{what}; report to one of: {valid} (directory in alerting.yaml)")
         return unit
 
-    def _clock(self, kind: str):
-        return self.config.clocks.major if kind == "major" else self.config.clocks.overall
-
     def report(self, alert_id: str, actor, recipients: list[str] | None = None, note: str = "",
                skip_reason: str = "") -> list[str]:
         """上报/知会 to ``recipients`` (default: every unit the alert's clocks still need), lowest rung
@@ -79,7 +76,7 @@ class ReportChain:
                 Deadline.alert_id == alert_id, Deadline.kind.in_(("major", "overall")))).scalars().all()
             made = set(a.session.execute(select(Report.recipient).where(Report.alert_id == alert_id)).scalars())
             if recipients is None:
-                wanted = [r for d in clocks if d.status != "void" for r in self._clock(d.kind).recipients]
+                wanted = [r for d in clocks if d.status != "void" for r in self.config.clocks.upward(d.kind).recipients]
                 recipients = [r for r in wanted if r not in made] or wanted
                 if not recipients:
                     raise IllegalTransition(f"alert {alert_id} has no upward-report deadline; name the unit "
@@ -97,7 +94,7 @@ class ReportChain:
             outcome = {}
             for deadline in clocks:
                 if deadline.status != "void" and deadline.done_at is None:
-                    if set(self._clock(deadline.kind).recipients) <= made:
+                    if set(self.config.clocks.upward(deadline.kind).recipients) <= made:
                         outcome[deadline.key] = deadlines.close_deadline(a.session, deadline, a.now)
             a.extra.update(recipients=[u.name for u in units], deadlines=outcome)
             if skipped:
