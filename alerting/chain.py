@@ -32,7 +32,7 @@ from alerting.people import Roster
 from alerting.store.models import Deadline, Report
 from alerting.workflow import Workflow
 
-__all__ = ["ReportChain", "RECEIPT_VIAS", "ChainStep", "receipt_key"]
+__all__ = ["ReportChain", "RECEIPT_VIAS", "receipt_key"]
 
 #: how a receipt is confirmed
 RECEIPT_VIAS = ("电话", "传真", "机要", "邮件")
@@ -41,22 +41,6 @@ RECEIPT_VIAS = ("电话", "传真", "机要", "邮件")
 def receipt_key(report_id: int) -> str:
     """The key of the receipt deadline a report opens."""
     return f"receipt:{report_id}"
-
-
-class ChainStep:
-    """A unit of the chain as it stands for one alert: its report (if made) and receipt."""
-
-    def __init__(self, unit: Unit, report: Report | None):
-        self.unit = unit
-        self.report = report
-
-    @property
-    def reported(self) -> bool:
-        return self.report is not None
-
-    @property
-    def confirmed(self) -> bool:
-        return self.report is not None and self.report.received_at is not None
 
 
 class ReportChain:
@@ -79,9 +63,6 @@ class ReportChain:
             raise UnknownUnit(f"{what}; report to one of: {valid} (directory in alerting.yaml)")
         return unit
 
-    def _clock(self, kind: str):
-        return self.config.clocks.major if kind == "major" else self.config.clocks.overall
-
     def report(self, alert_id: str, actor, recipients: list[str] | None = None, note: str = "",
                skip_reason: str = "") -> list[str]:
         """上报/知会 to ``recipients`` (default: every unit the alert's clocks still need), lowest rung
@@ -95,7 +76,7 @@ class ReportChain:
                 Deadline.alert_id == alert_id, Deadline.kind.in_(("major", "overall")))).scalars().all()
             made = set(a.session.execute(select(Report.recipient).where(Report.alert_id == alert_id)).scalars())
             if recipients is None:
-                wanted = [r for d in clocks if d.status != "void" for r in self._clock(d.kind).recipients]
+                wanted = [r for d in clocks if d.status != "void" for r in self.config.clocks.upward(d.kind).recipients]
                 recipients = [r for r in wanted if r not in made] or wanted
                 if not recipients:
                     raise IllegalTransition(f"alert {alert_id} has no upward-report deadline; name the unit "
@@ -113,7 +94,7 @@ class ReportChain:
             outcome = {}
             for deadline in clocks:
                 if deadline.status != "void" and deadline.done_at is None:
-                    if set(self._clock(deadline.kind).recipients) <= made:
+                    if set(self.config.clocks.upward(deadline.kind).recipients) <= made:
                         outcome[deadline.key] = deadlines.close_deadline(a.session, deadline, a.now)
             a.extra.update(recipients=[u.name for u in units], deadlines=outcome)
             if skipped:
@@ -175,10 +156,3 @@ class ReportChain:
             a.extra.update(unit=unit, received_by=report.received_by, via=via, report=report.id,
                            deadline=receipt_key(report.id), status=status)
         return report.id
-
-    def steps(self, reports: list[Report]) -> list[ChainStep]:
-        """Every reportable unit with its latest report of ``reports`` (an alert's), chain order."""
-        latest: dict[str, Report] = {}
-        for report in sorted(reports, key=lambda r: (r.at, r.id)):
-            latest[report.recipient] = report
-        return [ChainStep(u, latest.get(u.name)) for u in self.directory.recipients]

@@ -207,6 +207,10 @@ class Clocks(_Model):
     #: a clue handed over (线索移交) is to be acknowledged by the receiving office within this
     clue: Duration = Field(default=timedelta(hours=2), description="the receiving office signs for a clue within")
 
+    def upward(self, kind: str) -> ReportClock:
+        """The report clock of an upward-report deadline's ``kind`` (``major`` or ``overall``)."""
+        return self.major if kind == "major" else self.overall
+
     def due(self, within: timedelta, first_seen: datetime, raised_at: datetime | None) -> datetime:
         """When a clock of ``within`` falls due: from ``first_seen`` for a clock the alert had when
         it opened (``raised_at`` None), else by ``raised_from`` (see above)."""
@@ -332,7 +336,7 @@ class AlertingConfig(_Model):
         check_directory(self.directory)
         reportable = {u.name for u in self.directory if u.kind != "partner"}
         for clock in ("major", "overall"):
-            for name in getattr(self.clocks, clock).recipients:
+            for name in self.clocks.upward(clock).recipients:
                 if name not in reportable:
                     raise ValueError(f"clocks.{clock}.recipients: {name!r} is not a unit of the directory that "
                                      f"can be reported to ({', '.join(sorted(reportable))}); add it under "

@@ -25,10 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Unit", "UNIT_KINDS", "default_directory", "check_directory", "Directory"]
-
-#: how each kind of unit is spoken of in the documents and on the console
-UNIT_KINDS = {"upward": "上级宣传部门", "party": "同级党委", "propaganda": "同级党委宣传部", "partner": "协同单位"}
+__all__ = ["Unit", "default_directory", "check_directory", "Directory"]
 
 
 class Unit(BaseModel):

@@ -143,6 +143,3 @@ class Handlings:
             raise UnknownUnit(f"协同 --partner {name!r} is not a partner of the directory; one of: {valid} "
                               "(directory in alerting.yaml, kind: partner)")
         return unit.name
-
-    def of(self, session: Session, alert_id: str) -> list[HandlingLine]:
-        return handlings_of(session, [alert_id]).get(alert_id, [])

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from alerting import audit
 from alerting.access import Access, Actor
 from alerting.clock import Clock
@@ -30,7 +28,7 @@ PETITION_OFFICE = "信访室"
 
 
 class Petitions:
-    """Record petition items and list them by alert."""
+    """Record petition items (the alert's page lists them: :meth:`alerting.queries.Queries.show`)."""
 
     def __init__(self, store: Store, clock: Clock, access: Access):
         self.store = store
@@ -69,10 +67,3 @@ class Petitions:
                          {"petition": row.id, "channel": channel, "received_at": received_at,
                           "summary": row.summary, "named": named})
             return row.id
-
-    def of_alert(self, alert_id: str, actor: Actor) -> list[Petition]:
-        """The petitions linked to an alert, earliest received first."""
-        with self.store.session() as session:
-            self.access.load(session, alert_id, actor)
-            return list(session.execute(select(Petition).where(Petition.alert_id == alert_id)
-                                        .order_by(Petition.received_at, Petition.id)).scalars())

@@ -190,11 +190,12 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
                                              until=_before(previous_end), limit=0)).total
 
         # a receipt (回执) is chased, not a time limit of the rules: briefings leave it out
-        deadlines = session.execute(select(Deadline).join(Alert, Alert.id == Deadline.alert_id).where(
+        found = session.execute(select(Deadline, Alert.title).join(Alert, Alert.id == Deadline.alert_id).where(
             Deadline.status != "void", Deadline.kind != "receipt", real_alerts(),
             or_(Deadline.due_at.between(start, end), Deadline.status == "open"),
-            Deadline.due_at < end + timedelta(days=1))).scalars().all()
-        titles = dict(session.execute(select(Alert.id, Alert.title)).all()) if deadlines else {}
+            Deadline.due_at < end + timedelta(days=1))).all()
+        deadlines = [d for d, _ in found]
+        titles = {d.alert_id: title for d, title in found}
         stories = _stories(session, start, end, deadlines)
         records = [DeadlineRecord(alert_id=d.alert_id, title=titles.get(d.alert_id, ""), kind=_kind(d),
                                   due=d.due_at.astimezone(SHANGHAI),

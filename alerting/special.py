@@ -141,8 +141,7 @@ class SpecialReports:
     def _recipients(self, reports: list[Report], clocks: list[Deadline]) -> tuple[str, ...]:
         wanted = {r.recipient for r in reports}
         for deadline in clocks:
-            clock = self.config.clocks.major if deadline.kind == "major" else self.config.clocks.overall
-            wanted.update(clock.recipients)
+            wanted.update(self.config.clocks.upward(deadline.kind).recipients)
         ordered = [u.name for u in self.directory.recipients if u.name in wanted]
         return tuple(ordered + sorted(wanted - set(ordered)))
 
@@ -176,8 +175,7 @@ class SpecialReports:
         made = {r.recipient for r in reports}
         for deadline in clocks:
             if deadline.done_at is None and deadline.exempted_at is None:
-                clock = self.config.clocks.major if deadline.kind == "major" else self.config.clocks.overall
-                missing = "、".join(u for u in clock.recipients if u not in made)
+                missing = "、".join(u for u in self.config.clocks.upward(deadline.kind).recipients if u not in made)
                 lines.append(f"于{_when(deadline.due_at)}前完成{deadline.label}（尚需报送{missing}）。")
         unconfirmed = [r.recipient for r in reports if r.received_at is None]
         if unconfirmed:
