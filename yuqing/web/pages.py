@@ -233,9 +233,7 @@ async def intake_submit(request: Request):
         proposal = Proposal(form.get("office") or actor.office, level_of(form.get("level")),
                             form.get("reason", "").strip())
         alert_id = await run_in_threadpool(_handed_in, console, actor, article, proposal)
-    except ValueError as exc:
-        return _back(request, "/intake", "error", f"报送未完成：{exc}")
-    except AlertingError as exc:
+    except (ValueError, AlertingError) as exc:
         return _back(request, "/intake", "error", f"报送未完成：{exc}")
     if alert_id is None:
         return _back(request, "/intake", "error", "模型判定与纪检监察无关且未建议级别，未立项；如确属相关请选择建议级别后再报送")
