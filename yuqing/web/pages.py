@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from alerting import accountability
 from alerting.accounts import acting_actor, actor_for
 from alerting.errors import AlertingError, IllegalTransition, NotFound
-from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article
+from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article, petition_proposal
 from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.reports import period
 from alerting.routing import Proposal
@@ -247,8 +247,7 @@ def _record_petition(console, actor, form) -> tuple[str, int]:
     alert_id = form.get("alert_id") or None
     if alert_id is None:
         article = petition_article(channel, summary, received, form.get("title", ""))
-        alert_id = _handed_in(console, actor, article,
-                              Proposal(PETITION_OFFICE, level_of(form.get("level")) or 1, f"信访{channel}"))
+        alert_id = _handed_in(console, actor, article, petition_proposal(channel, form.get("level")))
     number = console.service.record_petition(alert_id, actor, channel, summary, received,
                                              named=form.get("named") == "on")
     return alert_id, number
