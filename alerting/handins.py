@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from alerting.petitions import PETITION_OFFICE
+from alerting.routing import Proposal
 from pipeline.records import FILE_URN, Article
 
-__all__ = ["LEVEL_WORDS", "item_article", "level_of", "petition_article"]
+__all__ = ["LEVEL_WORDS", "item_article", "level_of", "petition_article", "petition_proposal"]
 
 #: the levels an office may propose, in the rules' words
 LEVEL_WORDS = {"一般": 1, "较大": 2, "重大": 3}
@@ -51,3 +53,9 @@ def petition_article(channel: str, summary: str, received: datetime, title: str 
     ``title`` (default: the start of the summary), its source the channel (信访来电 ...)."""
     head = (title or summary.strip().splitlines()[0][:40] if summary.strip() else title).strip()
     return item_article(f"{channel}：{head}", f"信访{channel}", received, text=summary)
+
+
+def petition_proposal(channel: str, level_word: str | None) -> Proposal:
+    """信访室's proposal for a petition it hands in: the level it names, at least 一般 (a petition
+    concerns the commission whatever the model makes of its words), the channel as the reason."""
+    return Proposal(PETITION_OFFICE, level_of(level_word) or 1, f"信访{channel}")

@@ -287,6 +287,11 @@ class SourceSet:
     def enabled(self) -> tuple[Source, ...]:
         return tuple(s for s in self.sources if s.enabled)
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Source id -> the name an office reads (briefings and 专报 print it for the id)."""
+        return {s.id: s.name for s in self.sources}
+
     def summary(self) -> str:
         kinds: dict[str, int] = {}
         for s in self.sources:

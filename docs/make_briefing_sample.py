@@ -72,7 +72,7 @@ def run() -> None:
         start, end, prev_start, prev_end = period("range", start=today.replace(day=1), end=today)
         index = open_index(settings)
         try:
-            names = {s.id: s.name for s in load_sources(work / "demo-web" / "sources.yaml").sources}
+            names = load_sources(work / "demo-web" / "sources.yaml").names
             data = gather(service.store, service.config, "range", start, end, prev_start, prev_end,
                           clock.now(), index, source_names=names)
         finally:

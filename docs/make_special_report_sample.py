@@ -105,7 +105,7 @@ def run() -> None:
         settings = load_settings(None, env={}, overrides={("paths", "data_dir"): str(work),
                                                           ("alerting", "file"): str(work / "alerting.yaml")})
         service = open_service(settings, clock=clock)
-        names = {s.id: s.name for s in load_sources(work / "demo-web" / "sources.yaml").sources}
+        names = load_sources(work / "demo-web" / "sources.yaml").names
         written = work_through(service, clock, work / "special-reports", names)
         if OUT.exists():
             shutil.rmtree(OUT)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article
-from alerting.petitions import CHANNELS, PETITION_OFFICE
+from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article, petition_proposal
+from alerting.petitions import CHANNELS
 from alerting.routing import LEVEL_NAMES, Proposal
 from pipeline.errors import ConfigError
 from pipeline.records import beijing_time
@@ -93,7 +93,7 @@ def run_petition(args) -> int:
             article = petition_article(args.channel, args.summary, received, args.title or "")
             with Application(settings) as app:
                 scored = app.scorer.score(article)
-            proposal = Proposal(PETITION_OFFICE, level_of(args.level) or 1, f"信访{args.channel}")
+            proposal = petition_proposal(args.channel, args.level)
             alert_id = service.hand_in(scored, proposal, actor)
         number = service.record_petition(alert_id, actor, args.channel, args.summary, received, args.named)
         alert = service.show(alert_id, actor).alert

@@ -108,7 +108,7 @@ def source_names(given: str | Path | None, data_dir: Path) -> dict[str, str]:
             return {}
     if given and not path.exists():
         raise ConfigError(f"--sources {given}: no such file or folder")
-    return {source.id: source.name for source in load_sources(path).sources}
+    return load_sources(path).names
 
 
 def make(args, kind: str, periods, folder: Path, png: bool = False):

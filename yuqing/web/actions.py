@@ -17,6 +17,8 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.access import Actor
+from alerting.chain import RECEIPT_VIAS
+from alerting.handling import HANDLING_KINDS
 from alerting.reviews import REVIEW_LABELS
 from alerting.workflow import ACTION_WORDS, TaskSpec
 
@@ -83,13 +85,13 @@ class ReceiptIn(NoteIn):
 
     unit: str = Field(min_length=1, max_length=30)
     by: str = Field(min_length=1, max_length=80)
-    via: Literal["电话", "传真", "机要", "邮件"]
+    via: Literal[RECEIPT_VIAS]  # the service's list, so the two cannot drift apart
 
 
 class HandleIn(_In):
     """舆情处置: a 回应/澄清/辟谣/信息发布 (text, link), a 线索移交 (office), a 协同 (partner)."""
 
-    kind: Literal["回应", "澄清", "辟谣", "信息发布", "线索移交", "协同"]
+    kind: Literal[HANDLING_KINDS]
     text: str = Field(min_length=1, max_length=4000)
     link: str | None = Field(default=None, max_length=2000)
     office: str | None = None

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from alerting import accountability
 from alerting.accounts import acting_actor, actor_for
 from alerting.errors import AlertingError, IllegalTransition, NotFound
-from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article
+from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article, petition_proposal
 from alerting.petitions import CHANNELS, PETITION_OFFICE
 from alerting.reports import period
 from alerting.routing import Proposal
@@ -233,9 +233,7 @@ async def intake_submit(request: Request):
         proposal = Proposal(form.get("office") or actor.office, level_of(form.get("level")),
                             form.get("reason", "").strip())
         alert_id = await run_in_threadpool(_handed_in, console, actor, article, proposal)
-    except ValueError as exc:
-        return _back(request, "/intake", "error", f"报送未完成：{exc}")
-    except AlertingError as exc:
+    except (ValueError, AlertingError) as exc:
         return _back(request, "/intake", "error", f"报送未完成：{exc}")
     if alert_id is None:
         return _back(request, "/intake", "error", "模型判定与纪检监察无关且未建议级别，未立项；如确属相关请选择建议级别后再报送")
@@ -249,8 +247,7 @@ def _record_petition(console, actor, form) -> tuple[str, int]:
     alert_id = form.get("alert_id") or None
     if alert_id is None:
         article = petition_article(channel, summary, received, form.get("title", ""))
-        alert_id = _handed_in(console, actor, article,
-                              Proposal(PETITION_OFFICE, level_of(form.get("level")) or 1, f"信访{channel}"))
+        alert_id = _handed_in(console, actor, article, petition_proposal(channel, form.get("level")))
     number = console.service.record_petition(alert_id, actor, channel, summary, received,
                                              named=form.get("named") == "on")
     return alert_id, number

@@ -37,7 +37,7 @@ def source_names(options: ConsoleOptions) -> dict[str, str]:
     if options.sources is None or not options.sources.exists():
         return {}
     try:
-        return {s.id: s.name for s in load_sources(options.sources).sources}
+        return load_sources(options.sources).names
     except ConfigError:
         return {}
 
