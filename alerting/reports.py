@@ -358,7 +358,10 @@ class BriefingJob:
     made again, and its announcement has a unique outbox key: once each.
 
     Called by the :class:`alerting.timekeeper.Ticker` with the current time; ``open_index`` gives
-    a fresh index for each briefing (closed after it), since the job runs for weeks.
+    a fresh index for each briefing (closed after it), since the job runs for weeks, and
+    ``source_names`` the sources' names (source id -> name) read again for each briefing, since
+    operators edit the sources file while it runs: the scheduled briefing names a source as
+    ``yuqing report`` does, not by its id.
 
     A system that never made a briefing (no PDF in ``out_dir``) does not make, at its first start,
     the ones whose time had already come: a new installation would otherwise open with a daily
@@ -367,10 +370,11 @@ class BriefingJob:
     """
 
     def __init__(self, store: Store, config: AlertingConfig, open_index: Callable[[], Index], out_dir: Path,
-                 anchors: Path | None = None):
+                 anchors: Path | None = None, source_names: Callable[[], Mapping[str, str]] = dict):
         self.store = store
         self.config = config
         self.open_index = open_index
+        self.source_names = source_names
         self.out_dir = out_dir
         self.anchors = anchors
         self._never_made = not any(out_dir.glob("*.pdf"))
@@ -402,7 +406,7 @@ class BriefingJob:
             index = self.open_index()
             try:
                 data = gather(self.store, config, kind, start, end, prev_start, prev_end, now, index,
-                              edits=read_edits(self.out_dir, name))
+                              source_names=self.source_names(), edits=read_edits(self.out_dir, name))
             finally:
                 index.close()
             written = write_briefing(data, self.out_dir, anchor_file=self.anchors)

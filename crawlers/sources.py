@@ -21,6 +21,7 @@ duplicate ids naming both places, selectors that do not compile, encodings Pytho
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,9 @@ from pipeline.records import DEPARTMENTS
 from pipeline.yamlfile import PATTERN_WORDS, Marks, parse_yaml, read_capped, validation_problems
 
 __all__ = ["DEFAULT_RATE", "Extraction", "Source", "SourceSet", "SourcesFile", "load_sources", "parse_duration",
-           "compile_selector", "SourceType", "Rsshub"]
+           "compile_selector", "SourceType", "Rsshub", "source_names"]
+
+log = logging.getLogger(__name__)
 
 SourceType = Literal["rss", "html", "sitemap", "rsshub"]
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
@@ -345,6 +348,19 @@ def _load_file(file: Path) -> tuple[list[Source], Marks, list[str], list[tuple[i
     if missing:
         return [], marks, missing, ids
     return parsed.resolved(), marks, [], ids
+
+
+def source_names(path: str | Path | None) -> dict[str, str]:
+    """Source id -> name from the sources file or folder at ``path``; {} when there is none or
+    when it does not load (with a warning that names the problems). Briefings and 专报 then print
+    the ids: a broken sources file must not stop a report going upward."""
+    if path is None or not Path(path).exists():
+        return {}
+    try:
+        return load_sources(path).names
+    except ConfigError as exc:
+        log.warning("source_names_unread: %s; sources are shown by their ids", exc)
+        return {}
 
 
 def load_sources(path: str | Path) -> SourceSet:

@@ -41,6 +41,7 @@ from crawlers.fetch import Fetcher
 from crawlers.poll import RetryPolicy
 from crawlers.politeness import Politeness
 from crawlers.service import CrawlService, HtmlRunner, SourceWatcher
+from crawlers.sources import source_names
 from crawlers.snapshots import SnapshotStore
 from crawlers.state import StateStore
 from pipeline import bus as topics
@@ -234,11 +235,13 @@ class Application:
               max_batches)
         return count
 
-    def ticker(self, interval_s: float = 5.0) -> Ticker:
-        """The clocks (reminders, escalations, deliveries) and the scheduled briefings."""
+    def ticker(self, interval_s: float = 5.0, sources: Path | None = None) -> Ticker:
+        """The clocks (reminders, escalations, deliveries) and the scheduled briefings, which name
+        the sources as the crawl ``sources`` file (or folder) names them."""
         anchors = self.settings.store.audit_anchors
         briefings = BriefingJob(self.service.store, self.service.config, lambda: open_index(self.settings),
-                                self.data_dir / "briefings", anchors=anchors)
+                                self.data_dir / "briefings", anchors=anchors,
+                                source_names=lambda: source_names(sources))
         return Ticker(self.service, interval_s, jobs=[briefings, AnchorJob(self.service.store, anchors)])
 
     # ---- crawling ------------------------------------------------------------------------------

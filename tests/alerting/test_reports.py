@@ -110,3 +110,18 @@ def test_a_first_start_after_the_scheduled_time_makes_no_briefing_of_a_period_no
     restarted = BriefingJob(service.store, config, lambda: open_index(settings), tmp_path / "briefings")
     (caught_up,) = restarted(datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI))
     assert caught_up.pdf.name == "舆情日报-2026-12-01.pdf"
+
+
+def test_the_scheduled_briefing_names_the_sources_as_the_sources_file_does(store_factory, tmp_path):
+    config = AlertingConfig.model_validate({"briefings": {"daily_at": "07:30", "weekly_at": None}})
+    clock = ManualClock(NINE)
+    service = AlertService(store_factory(), config, clock=clock, channels={})
+    a_day_of_work(service, clock)
+    settings = load_settings(None, env={}, overrides={("paths", "data_dir"): str(tmp_path)})
+    names = {"weibo-huichang": "微博·会昌发布"}
+    job = BriefingJob(service.store, config, lambda: open_index(settings), tmp_path / "briefings",
+                      source_names=lambda: names)
+    assert job(datetime(2026, 11, 27, 7, 0, tzinfo=SHANGHAI)) == []   # started before its time
+    (made,) = job(datetime(2026, 11, 27, 7, 31, tzinfo=SHANGHAI))
+    page = made.html.read_text(encoding="utf-8")
+    assert "微博·会昌发布" in page and "weibo-huichang" not in page

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.sources import load_sources, parse_duration
+from crawlers.sources import load_sources, parse_duration, source_names
 from pipeline.errors import ConfigError
 from yuqing.cli.main import main
 
@@ -137,3 +137,15 @@ def test_headers_must_be_sendable(tmp_path):
                            "    url: https://a.example.cn/rss\n    headers:\n      Referer: 首页\n"))
     assert found == [f"{tmp_path / 'h.yaml'}:7:7: sources[0].headers: header 'Referer': HTTP "
                      "headers carry ASCII only; percent-encode Chinese text (e.g. in a Referer URL)"]
+
+
+def test_source_names_read_the_names_and_a_broken_or_missing_file_gives_ids_with_a_warning(tmp_path, caplog):
+    good = write(tmp_path, "sources.yaml", GOOD)
+    assert source_names(good) == {"county-rss": "示范县纪委监委 工作动态",
+                                  "county-list": "示范县纪委监委 审查调查"}
+    assert source_names(None) == {} and source_names(tmp_path / "gone.yaml") == {}
+
+    broken = write(tmp_path, "broken.yaml", GOOD.replace("interval: 5m", "interval: soon"))
+    with caplog.at_level("WARNING", logger="crawlers.sources"):
+        assert source_names(broken) == {}
+    assert "broken.yaml:" in caplog.text and "interval" in caplog.text

@@ -26,6 +26,7 @@ from yuqing.app import Application, open_service
 from yuqing.cli import handin
 from yuqing.cli.common import settings_from, stop_on_signals
 from yuqing.cli.identity import acting, actor_options
+from yuqing.cli.sources import found_sources_path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -336,7 +337,7 @@ def run_deadlines(args) -> int:
 def run_tick(args) -> int:
     with Application(settings_from(args)) as app:
         if args.loop:
-            app.ticker(args.interval).run(stop_on_signals())
+            app.ticker(args.interval, sources=found_sources_path()).run(stop_on_signals())
             return 0
         r = app.service.tick()
     print(f"reminders {r.reminders}, escalations {r.escalations}, sent {r.sent}, failed {r.failed}")

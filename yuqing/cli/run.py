@@ -30,7 +30,7 @@ from pipeline.flow import StepCount
 from yuqing.app import STEPS, Application
 from yuqing.cli.common import crawl_options, stop_on_signals
 from yuqing.cli.crawl import watched
-from yuqing.cli.sources import default_sources_path
+from yuqing.cli.sources import default_sources_path, found_sources_path
 from yuqing.cli.worker import application, idle_s, step_options
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         threads.add("crawl", crawling)
     if not args.until_idle:
         # reminders, escalations and notifications go out while the stream runs
-        ticker = app.ticker()
+        ticker = app.ticker(sources=found_sources_path(args.sources))
         threads.add("ticker", lambda: ticker.run(stop))
     print(f"yuqing run: {'crawl, ' if crawling else ''}{', '.join(STEPS)} on bus {app.settings.bus.url}; "
           "Ctrl-C to stop", flush=True)

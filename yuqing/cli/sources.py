@@ -37,6 +37,14 @@ def default_sources_path(given: str | None) -> Path:
                       "crawlers/sources.example.yaml to start)")
 
 
+def found_sources_path(given: str | None = None) -> Path | None:
+    """:func:`default_sources_path`, or None when there is none (for commands that run without)."""
+    try:
+        return default_sources_path(given)
+    except ConfigError:
+        return None
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from alerting.access import Actor
 from alerting.errors import NotFound
 from alerting.special import Written
-from crawlers.sources import load_sources
-from pipeline.errors import ConfigError
+from crawlers import sources
 from yuqing.web.console import ConsoleOptions
 
-__all__ = ["folder", "source_names", "make", "file_of"]
+__all__ = ["folder", "make", "file_of"]
 
 #: ``舆情专报-<alert id>-首报.docx`` ... as written by alerting.special
 _NAME = re.compile(r"^舆情专报-(?P<alert>[A-Za-z0-9]+)-(首报|续报\d+|结报)\.(docx|pdf)$")
@@ -31,19 +30,9 @@ def folder(options: ConsoleOptions) -> Path:
     return options.special_reports or Path(tempfile.gettempdir()) / "yuqing-special-reports"
 
 
-def source_names(options: ConsoleOptions) -> dict[str, str]:
-    """Source id → name from the operators' sources file; {} when there is none or it does not load
-    (the ids are printed then: a broken sources file must not stop a report going upward)."""
-    if options.sources is None or not options.sources.exists():
-        return {}
-    try:
-        return load_sources(options.sources).names
-    except ConfigError:
-        return {}
-
-
 def make(service, options: ConsoleOptions, actor: Actor, alert_id: str, kind: str, next_steps: list[str]) -> Written:
-    return service.special_report(alert_id, actor, kind, folder(options), source_names(options), next_steps or None)
+    return service.special_report(alert_id, actor, kind, folder(options),
+                                  sources.source_names(options.sources), next_steps or None)
 
 
 def file_of(service, options: ConsoleOptions, actor: Actor, alert_id: str, name: str) -> Path:
