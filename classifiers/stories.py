@@ -92,6 +92,11 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _word_table: np.ndarray | None = None
+#: Row v: the 8 bits of the byte value v, least significant first.
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1,
+                           bitorder="little").astype(np.float64)
+#: Where each of a hash's 8 bytes counts in one bincount: lane j's values at 256 * j.
+_LANE_OFFSETS = np.arange(8, dtype=np.int64) * 256
 
 
 def _is_word() -> np.ndarray:
@@ -137,10 +142,15 @@ def simhash(text: str, normalized: bool = False) -> int:
     hashes = shingle_hashes(text, normalized)
     if len(hashes) == 0:
         return 0
-    # Row i: the 64 bits of hash i, least significant first.
-    bits = np.unpackbits(hashes.astype("<u8").view(np.uint8).reshape(-1, 8), axis=1,
-                         bitorder="little")
-    votes = 2 * bits.sum(axis=0, dtype=np.int64) - len(hashes)
+    # Counting the values of each of a hash's 8 bytes (one bincount over all 8 lanes) and then
+    # the set bits of those values gives the same votes as unpacking n x 64 bits, at a third of
+    # the cost for an article: the work per shingle is 8 byte reads instead of 64 bit writes.
+    lanes = hashes.astype("<u8").view(np.uint8).reshape(-1, 8) + _LANE_OFFSETS
+    per_value = np.bincount(lanes.ravel(), minlength=8 * 256).reshape(8, 256)
+    # In floating point so that BLAS does the product (numpy's integer one is several times
+    # slower); the counts are below 2**53, so every sum is exact.
+    ones = (per_value.astype(np.float64) @ _BYTE_BITS).ravel()  # bit 8 * lane + k, low first
+    votes = 2 * ones - len(hashes)
     return int(np.packbits(votes > 0, bitorder="little").view("<u8")[0])
 
 
