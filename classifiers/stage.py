@@ -62,8 +62,9 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount, stories: StoryClus
     repost of a text already seen is dropped (counted in its story), a near duplicate carries its
     story's id, first source and repost count. The story file is written in two transactions a
     batch, both committed before anything is published (and so before the offsets are): a batch
-    replayed after a crash gets the same stories and drops the same copies. Then the batch is scored in one call; if that call
-    fails, its articles are scored one by one so only the poison one is dead-lettered. A story's
+    replayed after a crash gets the same stories and drops the same copies. Then the batch is
+    scored in one call; if that call fails, its articles are scored one by one so only the
+    poison one is dead-lettered (clustering falls back the same way). A story's
     level is the highest of its articles' so far, this batch included: an article scored lower
     than its story takes the story's level and office (its explanation then starts with
     ``事件定级:较大``), so a repost the model judges apart from its original still reaches the alert

@@ -100,3 +100,31 @@ def test_a_copy_in_the_batch_of_its_original_is_dropped_and_a_replayed_batch_ans
     assert all(len(given) == 1 for given in answers.values())  # the replay answered alike
     (copy,), (repost,), (other,) = answers[kept[0]], answers[batch[2].url], answers[batch[3].url]
     assert repost[0] == copy[0] != other[0]
+
+
+class RefusingStories(StoryClusters):
+    """A story file that cannot take articles whose text holds ``refuse`` (as a text that broke
+    clustering would): the whole batch fails with them, and each alone."""
+
+    refuse = "无法聚类"
+
+    def assign_many(self, articles):
+        if any(self.refuse in text for _, text, _, _ in articles):
+            raise RuntimeError("cannot cluster this text")
+        return super().assign_many(articles)
+
+
+def test_an_article_clustering_cannot_take_is_dead_lettered_alone(bus_factory, tmp_path):
+    bus = bus_factory()
+    text = weibo_post(*COMPLAINTS[6])
+    batch = [Article.create(source_id="weibo", url=f"https://weibo.example/{n}", title="", content=content,
+                            fetched=T0 + timedelta(minutes=n))
+             for n, content in enumerate([text, RefusingStories.refuse + text, "转发：" + text])]
+    with RefusingStories(tmp_path / "stories.sqlite3") as stories:
+        publish_articles(bus, batch)
+        count = classify(bus, stories, ScriptedScorer(lambda article: 1))
+    assert (count.read, count.written, count.dead) == (3, 2, 1)
+    dead = drain(bus.consumer(topics.DEADLETTER, "check-dead"), 1)
+    assert "cannot cluster this text" in dead[0].value.decode("utf-8")
+    scored = [decode(m.value, m.where, expect=ScoredArticle) for m in drain(bus.consumer(topics.SCORED, "check"), 2)]
+    assert len({s.story_id for s in scored}) == 1
