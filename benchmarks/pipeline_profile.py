@@ -5,10 +5,10 @@
         --bus-url kafka://127.0.0.1:9092 --index-url http://127.0.0.1:9200 [--profile]
 
 Publishes N distinct articles of about 1,500 characters to articles.raw (fresh topics / files /
-index per run), then runs publish, story clustering (``StoryClusters.assign``, which the classify
-worker does before scoring), classify (the model and keyword schemes), index and alert one after
-the other, each alone in this process (``Application.drain`` of classify, index and alert until idle,
-the idle wait taken off), and
+index per run), then runs publish, story clustering (``StoryClusters.assign_many`` and
+``raise_levels``, 500 articles at a time, as the classify worker does around scoring), classify
+(the model and keyword schemes), index and alert one after the other, each alone in this process
+(``Application.drain`` of classify, index and alert until idle, the idle wait taken off), and
 prints for each: wall time, articles per second, this process's CPU seconds (all its threads) and
 the CPU seconds of the Kafka broker and the Elasticsearch node over the same interval (from
 ``/proc/PID/stat`` of the pids in deploy/services' state files). ``--profile`` runs each step
@@ -121,10 +121,13 @@ def main() -> None:
     stories = StoryClusters(data / "stories.sqlite3")
 
     def cluster() -> int:
-        # What the classify worker adds before scoring (the classify step with ``stories``).
-        for a in docs:
-            stories.assign(f"{a.content_hash}:{a.canonical_url}", a.title + "\n" + a.content,
-                           a.published or a.fetched, a.source_id)
+        # What the classify step with ``stories`` adds to scoring, a batch of 500 at a time: the
+        # articles into their stories, then their levels into their stories' (level 1 for all).
+        for start in range(0, len(docs), 500):
+            batch = docs[start:start + 500]
+            found = stories.assign_many([(f"{a.content_hash}:{a.canonical_url}", a.title + "\n" + a.content,
+                                          a.published or a.fetched, a.source_id) for a in batch])
+            stories.raise_levels([(f.cluster_id, 1, "宣传部") for f in found])
         return len(docs)
 
     idle_s = 2.0

@@ -14,11 +14,10 @@ import logging
 from typing import Protocol
 
 from classifiers.scorer import LEVEL_NAMES
-from classifiers.stories import StoryClusters
+from classifiers.stories import Assignment, StoryClusters
 from pipeline import bus as topics
 from pipeline import metrics
 from pipeline.bus import Bus, Message
-from pipeline.errors import Drop
 from pipeline.flow import Step, StepCount, dead_letter, handle_batch, reason_of
 from pipeline.records import Article, ScoredArticle, decode, encode
 
@@ -61,8 +60,11 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount, stories: StoryClus
     The batch is decoded first (unreadable records are dead-lettered) and, with ``stories`` (a
     :class:`classifiers.stories.StoryClusters`), each article joins its story: an exact
     repost of a text already seen is dropped (counted in its story), a near duplicate carries its
-    story's id, first source and repost count. Then the batch is scored in one call; if that call
-    fails, its articles are scored one by one so only the poison one is dead-lettered. A story's
+    story's id, first source and repost count. The story file is written in two transactions a
+    batch, both committed before anything is published (and so before the offsets are): a batch
+    replayed after a crash gets the same stories and drops the same copies. Then the batch is
+    scored in one call; if that call fails, its articles are scored one by one so only the
+    poison one is dead-lettered (clustering falls back the same way). A story's
     level is the highest of its articles' so far, this batch included: an article scored lower
     than its story takes the story's level and office (its explanation then starts with
     ``事件定级:较大``), so a repost the model judges apart from its original still reaches the alert
@@ -72,24 +74,14 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount, stories: StoryClus
 
     def step(batch: list[Message]) -> None:
         decoded: list[tuple[Message, Article]] = []
-        story: dict[int, dict] = {}
 
         def keep(message: Message) -> None:
-            article = decode(message.value, message.where, expect=Article)
-            if stories is not None:
-                # The id joins text and URL: the same text at another address is a repost,
-                # the same record delivered again is a replay (same answer, not counted twice).
-                found = stories.assign(f"{article.content_hash}:{article.canonical_url}",
-                                       article.title + "\n" + article.content,
-                                       article.published or article.fetched, article.source_id)
-                if found.exact:
-                    raise Drop("duplicate")
-                story[len(decoded)] = {"story_id": story_id(found.cluster_id),
-                                       "first_source": found.first_source,
-                                       "repost_count": found.repost_count}
-            decoded.append((message, article))
+            decoded.append((message, decode(message.value, message.where, expect=Article)))
 
         handle_batch(bus, "classify", batch, keep, count)
+        story: dict[int, dict] = {}
+        if stories is not None:
+            decoded, story = _join_stories(bus, stories, decoded, count)
         try:
             results = scorer.score_many([a for _, a in decoded])
         except Exception:
@@ -119,14 +111,52 @@ def classify_step(bus: Bus, scorer: Scorer, count: StepCount, stories: StoryClus
     return step
 
 
+def _join_stories(bus: Bus, stories: StoryClusters, decoded: list[tuple[Message, Article]],
+                  count: StepCount) -> tuple[list[tuple[Message, Article]], dict[int, dict]]:
+    """Each article of the batch in its story, in one transaction: the articles kept (an exact
+    repost of a text already seen is dropped, counted in its story) and, by position among them,
+    what a story member carries. If the batch fails as a whole (nothing of it is then written),
+    its articles are clustered one by one so that only the poison one is dead-lettered."""
+    # The id joins text and URL: the same text at another address is a repost, the same record
+    # delivered again is a replay (same answer, not counted twice).
+    wanted = [(f"{a.content_hash}:{a.canonical_url}", a.title + "\n" + a.content,
+               a.published or a.fetched, a.source_id) for _, a in decoded]
+    try:
+        found: list[Assignment | None] = list(stories.assign_many(wanted))
+    except Exception:
+        log.exception("classify: clustering the batch failed; clustering one by one")
+        found = []
+        for (message, _), one in zip(decoded, wanted):
+            try:
+                found.append(stories.assign(*one))
+            except Exception as exc:
+                log.warning("classify: %s: %s", message.where, exc)
+                dead_letter(bus, "classify", message, reason_of(exc), count)
+                found.append(None)
+    kept: list[tuple[Message, Article]] = []
+    story: dict[int, dict] = {}
+    for pair, assignment in zip(decoded, found):
+        if assignment is None:
+            continue
+        if assignment.exact:
+            count.dropped["duplicate"] = count.dropped.get("duplicate", 0) + 1
+            metrics.DROPPED.labels("classify", "duplicate").inc()
+            continue
+        story[len(kept)] = {"story_id": story_id(assignment.cluster_id),
+                            "first_source": assignment.first_source,
+                            "repost_count": assignment.repost_count}
+        kept.append(pair)
+    return kept, story
+
+
 def _story_levels(stories: StoryClusters, batch: list[tuple[Message, ScoredArticle]]
                   ) -> list[tuple[Message, ScoredArticle]]:
     """The batch with every article at its story's level: each article's level counted in its
-    story first, so an original and its reposts in one batch all take the highest."""
-    best: dict[str, tuple[int, str]] = {}
-    for _, scored in batch:
-        if scored.story_id:
-            best[scored.story_id] = stories.raise_level(scored.story_id, scored.level, scored.department)
+    story first (one transaction for the batch), so an original and its reposts in one batch all
+    take the highest."""
+    members = [scored for _, scored in batch if scored.story_id]
+    raised = stories.raise_levels([(s.story_id, s.level, s.department) for s in members])
+    best = {scored.story_id: answer for scored, answer in zip(members, raised)}  # the last answer
     out = []
     for message, scored in batch:
         level, office = best.get(scored.story_id, (scored.level, scored.department))

@@ -66,3 +66,65 @@ def test_complaints_on_one_template_keep_their_own_levels(bus_factory, tmp_path)
     scored = [decode(m.value, m.where, expect=ScoredArticle) for m in drain(bus.consumer(topics.SCORED, "check"), 8)]
     assert len({s.story_id for s in scored}) == 8
     assert sorted(s.level for s in scored) == [1] * 7 + [3]
+
+
+def test_a_copy_in_the_batch_of_its_original_is_dropped_and_a_replayed_batch_answers_alike(bus_factory, tmp_path):
+    bus = bus_factory()
+    text = weibo_post(*COMPLAINTS[4])
+    batch = [Article.create(source_id="weibo-huichang", url="https://weibo.example/orig", title="",
+                            content=text, fetched=T0),
+             Article.create(source_id="mirror", url="https://mirror.example/copy", title="", content=text,
+                            fetched=T0 + timedelta(minutes=1)),
+             Article.create(source_id="portal", url="https://portal.example/r", title="", content="转发：" + text,
+                            fetched=T0 + timedelta(minutes=2)),
+             Article.create(source_id="weibo-other", url="https://weibo.example/other", title="",
+                            content=weibo_post(*COMPLAINTS[5]), fetched=T0)]
+    scorer = ScriptedScorer(lambda article: 1)
+    with StoryClusters(tmp_path / "stories.sqlite3") as stories:
+        publish_articles(bus, batch)
+        first = classify(bus, stories, scorer)
+        # the same records again, as after a crash before the offsets were committed
+        count = StepCount()
+        run_until_idle(bus, topics.RAW, "classify-replay", classify_step(bus, scorer, count, stories), "classify")
+    for done in (first, count):
+        assert (done.read, done.written, done.dead, done.dropped) == (4, 3, 0, {"duplicate": 1})
+    scored = [decode(m.value, m.where, expect=ScoredArticle) for m in drain(bus.consumer(topics.SCORED, "check"), 6)]
+    answers: dict[str, set] = {}
+    for s in scored:
+        # (the story's first source and spread a replay reports are the story's as it is now)
+        answers.setdefault(s.url, set()).add((s.story_id,))
+    # which of the two copies comes first depends on the partitions they landed in; the other is
+    # dropped, the first time and the second
+    kept = [a.url for a in batch[:2] if a.url in answers]
+    assert len(kept) == 1 and set(answers) == {kept[0], batch[2].url, batch[3].url}
+    assert all(len(given) == 1 for given in answers.values())  # the replay answered alike
+    (copy,), (repost,), (other,) = answers[kept[0]], answers[batch[2].url], answers[batch[3].url]
+    assert repost[0] == copy[0] != other[0]
+
+
+class RefusingStories(StoryClusters):
+    """A story file that cannot take articles whose text holds ``refuse`` (as a text that broke
+    clustering would): the whole batch fails with them, and each alone."""
+
+    refuse = "无法聚类"
+
+    def assign_many(self, articles):
+        if any(self.refuse in text for _, text, _, _ in articles):
+            raise RuntimeError("cannot cluster this text")
+        return super().assign_many(articles)
+
+
+def test_an_article_clustering_cannot_take_is_dead_lettered_alone(bus_factory, tmp_path):
+    bus = bus_factory()
+    text = weibo_post(*COMPLAINTS[6])
+    batch = [Article.create(source_id="weibo", url=f"https://weibo.example/{n}", title="", content=content,
+                            fetched=T0 + timedelta(minutes=n))
+             for n, content in enumerate([text, RefusingStories.refuse + text, "转发：" + text])]
+    with RefusingStories(tmp_path / "stories.sqlite3") as stories:
+        publish_articles(bus, batch)
+        count = classify(bus, stories, ScriptedScorer(lambda article: 1))
+    assert (count.read, count.written, count.dead) == (3, 2, 1)
+    dead = drain(bus.consumer(topics.DEADLETTER, "check-dead"), 1)
+    assert "cannot cluster this text" in dead[0].value.decode("utf-8")
+    scored = [decode(m.value, m.where, expect=ScoredArticle) for m in drain(bus.consumer(topics.SCORED, "check"), 2)]
+    assert len({s.story_id for s in scored}) == 1
