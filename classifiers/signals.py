@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.rules import WordFinder
-from classifiers.subject import commission_accused
+from classifiers.subject import accusations
 
 __all__ = ["Cues", "SUBJECTS", "read_cues"]
 
@@ -156,9 +156,11 @@ class _Reader:
         found = self.finder.table(texts)
         has = {name: found[:, cols].any(axis=1) for name, cols in self.columns.items()}
         spread = found[:, self.columns["spread"]]
+        named = np.flatnonzero(has["commission"]).tolist()
+        accusation_of = dict(zip(named, accusations([texts[i] for i in named])))
         out = []
         for i, t in enumerate(texts):
-            accusation = commission_accused(t) if has["commission"][i] else ""
+            accusation = accusation_of.get(i, "")
             if has["official"][i]:
                 subject = "点名官员"
             elif has["cadre"][i]:
