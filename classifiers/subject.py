@@ -329,17 +329,15 @@ def _read(sentences: list[str], has: dict[str, list[bool]], window: int) -> str:
 def _named_and_accused(sentences: list[str], has: dict[str, list[bool]]) -> set[str]:
     """{"点名"} when an official a commission title introduced is accused by name anywhere in
     the text, else an empty set."""
-    candidates = [i for i in range(len(sentences)) if has["trigger"][i]
-                  and (has["shield"][i] or has["retaliation"][i])]
-    if not candidates:
+    # The accusing sentences first: they are few, and the names are read only if there are any.
+    accusing = [s for s, trigger, shield, retaliation in zip(
+                    sentences, has["trigger"], has["shield"], has["retaliation"])
+                if trigger and (shield or retaliation) and not _ENFORCING.search(s)
+                and (_SHIELD.search(s) or _RETALIATION.search(s))]
+    if not accusing:
         return set()
     names: set[str] = set()
-    for k in range(len(sentences)):
-        if has["named"][k]:
-            staff_misconduct(sentences[k], names)
-    for i in candidates:
-        s = sentences[i]
-        if (names and any(n in s for n in names) and not _ENFORCING.search(s)
-                and (_SHIELD.search(s) or _RETALIATION.search(s))):
-            return {"点名"}
-    return set()
+    for s, named in zip(sentences, has["named"]):
+        if named:
+            staff_misconduct(s, names)
+    return {"点名"} if any(n in s for s in accusing for n in names) else set()
