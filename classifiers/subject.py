@@ -198,9 +198,18 @@ def staff_misconduct(sentence: str, names: set[str]) -> bool:
 
 
 def _literals(source: str) -> tuple[str, ...]:
-    """The literal start of each alternative of a pattern made of top-level alternatives
-    (``不归[^，。]{0,4}管`` gives 不归): a word that any match of the alternative contains."""
-    return tuple(re.split(r"[\[(\\.*+?{]", part, maxsplit=1)[0] for part in source.split("|"))
+    """The literal start of each alternative of a pattern (``不归[^，。]{0,4}管`` gives 不归): a
+    word that any match of the alternative contains. An alternative that starts with anything
+    but a literal (a group, a class) is refused: its words have to be listed by hand."""
+    out = []
+    for part in source.split("|"):
+        literal = re.match(r"[^\[\]()\\.*+?{}^$]*", part).group(0)
+        if part[len(literal):len(literal) + 1] in ("?", "*", "{"):
+            literal = literal[:-1]  # the quantifier makes its character optional
+        if not literal:
+            raise ValueError(f"{part!r} in {source[:40]!r}...: no literal start to look for")
+        out.append(literal)
+    return tuple(out)
 
 
 # Words that each reading needs in its sentence (or, for a leak, in the one before): where none
