@@ -186,8 +186,11 @@ def _have_units(words: list[str]) -> list[bool]:
     ends = np.flatnonzero(codes == 0)
     if len(ends) != len(words):  # some word holds a NUL of its own: ask word by word
         return [_UNIT.search(w) is not None for w in words]
-    units_before = np.cumsum(unit_char[codes])[ends]
-    return (np.diff(units_before, prepend=0) > 0).tolist()
+    # Each word with the NUL after it: never empty, so reduceat reads every word's own span.
+    starts = np.empty(len(ends), dtype=np.intp)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
+    return np.logical_or.reduceat(unit_char[codes], starts).tolist()
 
 
 def content_hash(title: str, content: str) -> str:
