@@ -83,6 +83,11 @@ def prepare(raw: str) -> str:
 # finds what it needs at all: most pages have none of this damage, and a pattern that starts
 # with a lookbehind is tried at every position of the text.
 _TONED_CHAR = re.compile(f"[{_TONED}]")
+# What a match of _PINYIN_PAREN and of _JUNK must contain, found without their lookbehinds (which
+# make a pattern be tried at every position): a parenthesised syllable; four short ASCII
+# fragments with spaces or tabs between.
+_PAREN_SYLLABLE = re.compile(rf"[(（][a-zü{_TONED}]{{1,6}}[)）]")
+_FRAGMENTS = re.compile(r"[!-~][ \t]+[!-~]{1,3}[ \t]+[!-~]{1,3}[ \t]+[!-~]")
 _MOJIBAKE_PAIRS = ("\ufffd", "??", "？？", "?？", "？?")
 _BUTTON_WORDS = ("打开", "点击", "扫一扫", "字号", "打印", "分享到")
 
@@ -93,14 +98,14 @@ def clean(text: str) -> str:
         return ""
     if _COMPAT_CHARS.search(text):
         text = text.translate(_COMPAT)
-    if "(" in text or "（" in text:
+    if ("(" in text or "（" in text) and _PAREN_SYLLABLE.search(text):
         text = _PINYIN_PAREN.sub("", text)
     if _TONED_CHAR.search(text):
         text = _PINYIN_GLUED.sub("", text)
     if any(pair in text for pair in _MOJIBAKE_PAIRS):
         text = _MOJIBAKE.sub(" ", text)
     # Four fragments need at least three separating spaces or tabs.
-    if text.count(" ") + text.count("\t") >= 3:
+    if text.count(" ") + text.count("\t") >= 3 and _FRAGMENTS.search(text):
         text = _JUNK.sub(_junk, text)
     if any(word in text for word in _BUTTON_WORDS):
         text = _BUTTONS.sub(" ", text)

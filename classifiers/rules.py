@@ -162,22 +162,37 @@ class WordFinder:
 
     def table(self, texts: list[str]) -> np.ndarray:
         found = np.zeros((len(texts), len(self.words)), dtype=bool)
-        if not self.words:
-            return found
-        start, size = 0, 0
-        for end, t in enumerate(texts, 1):
-            size += len(t)
-            if size >= self.CHUNK or end == len(texts):
-                self._scan(texts[start:end], found[start:end])
-                start, size = end, 0
+        text_of, word = self.occurrences(texts)
+        found[text_of, word] = True
         return found
 
-    def _scan(self, texts: list[str], found: np.ndarray) -> None:
+    def occurrences(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each occurrence of a word in the batch as (index of the text, column of the word), in
+        no particular order; a word found twice in a text is there twice. For many short texts
+        (the sentences of a batch) this is much smaller than :meth:`table`."""
+        empty = np.zeros(0, dtype=np.int64)
+        if not self.words or not texts:
+            return empty, empty
+        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+        texts_of, words = [], []
+        start = 0
+        while start < len(texts):
+            # Whole texts up to about CHUNK characters (at least one text).
+            before = int(ends[start - 1]) if start else 0
+            end = max(int(np.searchsorted(ends, before + self.CHUNK, side="left")) + 1, start + 1)
+            end = min(end, len(texts))
+            text_of, word = self._scan(texts[start:end])
+            texts_of.append(text_of + start)
+            words.append(word)
+            start = end
+        return np.concatenate(texts_of), np.concatenate(words)
+
+    def _scan(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         width = self.chars.shape[1]
         # Padding after the last text keeps every window inside the array; a word that would run
         # past the end of its text is refused below, whatever the next text holds.
         chars = np.frombuffer(("".join(texts) + " " * width).encode("utf-32-le"), dtype=np.uint32)
-        ends = np.cumsum([len(t) for t in texts])
+        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
         groups = self.group_of[chars[:-width]]
         at = np.flatnonzero(groups)
         group = groups[at].astype(np.int64) - 1
@@ -194,7 +209,7 @@ class WordFinder:
             at, word = at[agree], word[agree]
         text_of = np.searchsorted(ends, at, side="right")
         inside = at + self.lengths[word] <= ends[text_of]
-        found[text_of[inside], word[inside]] = True
+        return text_of[inside], word[inside]
 
 
 def _expand(words: tuple[str, ...], groups: dict[str, tuple[str, ...]]):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.rules import WordFinder
-from classifiers.subject import commission_accused
+from classifiers.subject import accusations
 
 __all__ = ["Cues", "SUBJECTS", "read_cues"]
 
@@ -93,12 +93,15 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "市里", "区里", "林业站", "畜牧站", "农技站", "财政所", "国土所", "供电所", "敬老院"),
 }
 
+# What a relayed report is told to: found with the groups' words, so that _RELAYED is tried only
+# on the texts that name one.
+_RELAYED_TO = ("本报", "记者", "本台", "媒体", "编辑部", "本网", "报社", "栏目", "热线")
 # A citizen's report relayed by a paper or a reporter, with words between (村民向本报记者反映,
 # 多名家长致电本报投诉).
 _RELAYED = re.compile(
     r"(?:村民|居民|群众|网友|市民|业主|家属|职工|员工|农户|农民工|工人|老人|读者|当事人|家长|教师|乡亲|"
     r"商户|摊主|司机|租户|学生)[^。！？\n]{0,16}(?:向|给|找到|联系|致电|来到|打进)[^。！？\n]{0,6}"
-    r"(?:本报|记者|本台|媒体|编辑部|本网|报社|栏目|热线)[^。！？\n]{0,8}(?:反映|举报|投诉|爆料|求助|"
+    rf"(?:{'|'.join(_RELAYED_TO)})[^。！？\n]{{0,8}}(?:反映|举报|投诉|爆料|求助|"
     r"讲述|诉说|反应|打来电话)")
 
 # 第12章, 第一百零八节, 第3回: a chapter heading.
@@ -145,20 +148,22 @@ class Cues:
 
 class _Reader:
     def __init__(self):
-        words = {w for group in _GROUPS.values() for w in group}
-        self.finder = WordFinder(words)
+        groups = {**_GROUPS, "relayed_to": _RELAYED_TO}
+        self.finder = WordFinder({w for group in groups.values() for w in group})
         column = self.finder.column
         self.columns = {name: np.array([column[w] for w in group], dtype=np.int64)
-                        for name, group in _GROUPS.items()}
+                        for name, group in groups.items()}
         self.spread_words = _GROUPS["spread"]
 
     def read(self, texts: list[str]) -> list[Cues]:
         found = self.finder.table(texts)
         has = {name: found[:, cols].any(axis=1) for name, cols in self.columns.items()}
         spread = found[:, self.columns["spread"]]
+        named = np.flatnonzero(has["commission"]).tolist()
+        accusation_of = dict(zip(named, accusations([texts[i] for i in named])))
         out = []
         for i, t in enumerate(texts):
-            accusation = commission_accused(t) if has["commission"][i] else ""
+            accusation = accusation_of.get(i, "")
             if has["official"][i]:
                 subject = "点名官员"
             elif has["cadre"][i]:
@@ -174,7 +179,8 @@ class _Reader:
                 spread=tuple(w for w, on in zip(self.spread_words, spread[i]) if on),
                 commission=bool(has["commission"][i]), subject=subject,
                 accused=bool(accusation), accusation=accusation,
-                complaint=bool(has["complaint"][i]) or _RELAYED.search(t) is not None,
+                complaint=bool(has["complaint"][i]) or (
+                    bool(has["relayed_to"][i]) and _RELAYED.search(t) is not None),
                 mass=bool(has["mass"][i])))
         return out
 

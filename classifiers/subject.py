@@ -34,8 +34,14 @@ decision: the commission head and a threshold chosen in training decide the leve
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
-__all__ = ["ACCUSATIONS", "TRIGGERS", "commission_accused", "might_accuse"]
+import numpy as np
+
+from classifiers.rules import WordFinder
+
+__all__ = ["ACCUSATIONS", "PATTERNS", "TRIGGERS", "accusations", "commission_acts",
+           "commission_accused", "might_accuse", "staff_misconduct"]
 
 #: The kinds of allegation, in the order they are looked for (the first found is named).
 ACCUSATIONS = ("自身", "办案", "泄露", "报复", "包庇", "压案", "点名")
@@ -155,7 +161,7 @@ def might_accuse(text: str) -> bool:
             and _TRIGGER.search(text) is not None)
 
 
-def _acts(sentence: str, accusation: re.Pattern, reach: int = 40) -> bool:
+def commission_acts(sentence: str, accusation: re.Pattern, reach: int = 40) -> bool:
     """The sentence names the commission as an actor (not as the addressee of a report), and
     ``accusation`` follows within ``reach`` characters with no report on someone else between."""
     for m in _BODY_RE.finditer(sentence):
@@ -168,7 +174,7 @@ def _acts(sentence: str, accusation: re.Pattern, reach: int = 40) -> bool:
     return False
 
 
-def _staff(sentence: str, names: set[str]) -> bool:
+def staff_misconduct(sentence: str, names: set[str]) -> bool:
     """Whether the sentence names a commission official and then misconduct within a few
     characters (no speech or enforcement between); the names after such titles go into
     ``names``."""
@@ -191,87 +197,156 @@ def _staff(sentence: str, names: set[str]) -> bool:
     return found
 
 
+def _literals(source: str) -> tuple[str, ...]:
+    """The literal start of each alternative of a pattern (``不归[^，。]{0,4}管`` gives 不归): a
+    word that any match of the alternative contains. An alternative that starts with anything
+    but a literal (a group, a class) is refused: its words have to be listed by hand."""
+    out = []
+    for part in source.split("|"):
+        literal = re.match(r"[^\[\]()\\.*+?{}^$]*", part).group(0)
+        if part[len(literal):len(literal) + 1] in ("?", "*", "{"):
+            literal = literal[:-1]  # the quantifier makes its character optional
+        if not literal:
+            raise ValueError(f"{part!r} in {source[:40]!r}...: no literal start to look for")
+        out.append(literal)
+    return tuple(out)
+
+
+# Words that each reading needs in its sentence (or, for a leak, in the one before): where none
+# is there, the reading's patterns cannot match and are not tried. All of them are found for a
+# whole batch of sentences in one WordFinder pass, together with the triggers, the commission's
+# names and the words of a report, instead of a pattern search per sentence and per reading.
+_NEEDS = {
+    "trigger": TRIGGERS,
+    "named": _literals(_BODY.removeprefix("(?:")[:-1]),
+    "report": _literals(_REPORTED.pattern),
+    "held": ("留置",),
+    "own": _literals(_OWN.pattern) + _literals(_FAMILY.pattern.removeprefix("(?:的)?(?:")[:-1]),
+    "custody": ("留置", "逼供", "刑讯", "诱供", "谈话"),
+    "exposure": _literals(_EXPOSED.removeprefix("(?:")[:-1]) + _literals(_EXPOSING.pattern),
+    "retaliation": _literals(_RETALIATION.pattern),
+    "shield": _literals(_SHIELD.pattern),
+    "fate": _literals(_FATE.pattern),
+}
+_FINDER = WordFinder({w for words in _NEEDS.values() for w in words})
+# For each need, which of the finder's columns are its words.
+_COLUMNS = {need: np.isin(np.arange(len(_FINDER.words)), [_FINDER.column[w] for w in words])
+            for need, words in _NEEDS.items()}
+
+#: The patterns of the readings by name, for a test or a tool that reads a sentence the plain
+#: way (a pattern search per sentence) to compare with :func:`accusations`.
+PATTERNS = MappingProxyType({
+    "sentences": _SENTENCES, "body": _BODY_RE, "trigger": _TRIGGER, "reported": _REPORTED,
+    "addressee": _ADDRESSEE, "rules": _RULES, "custody": _CUSTODY, "enforcing": _ENFORCING,
+    "asking": _ASKING, "leak": _LEAK, "exposing": _EXPOSING, "identity": _IDENTITY,
+    "retaliation": _RETALIATION, "shield": _SHIELD, "fate": _FATE, "feared": _FEARED})
+
+
 def commission_accused(text: str, window: int = 3) -> str:
     """The kind of allegation against the commission the text makes (one of
-    :data:`ACCUSATIONS`), or "" when it makes none (see the module docstring).
+    :data:`ACCUSATIONS`), or "" when it makes none (see the module docstring)."""
+    return accusations([text], window)[0]
 
-    Only sentences holding one of :data:`TRIGGERS` are read closely, and only those near a
-    mention of the commission (or of 留置, or of a name a commission title introduced); the
-    others count only as context (whether they name the commission or a report).
+
+def accusations(texts: list[str], window: int = 3) -> list[str]:
+    """:func:`commission_accused` of each text of a batch.
+
+    Only sentences holding one of :data:`TRIGGERS` (or whose previous sentence holds one) are
+    read closely, and only those near a mention of the commission (or of 留置, or of a name a
+    commission title introduced); the others count only as context (whether they name the
+    commission or a report). Which words each sentence holds is found for the whole batch at
+    once.
     """
-    if _BODY_RE.search(text) is None and "留置" not in text:
-        return ""
-    sentences = _SENTENCES.findall(text)
+    out = [""] * len(texts)
+    todo = [k for k, t in enumerate(texts) if _BODY_RE.search(t) is not None or "留置" in t]
+    split = [_SENTENCES.findall(texts[k]) for k in todo]
+    flat = [s for sentences in split for s in sentences]
+    sentence, word = _FINDER.occurrences(flat)
+    has = {}
+    for need, columns in _COLUMNS.items():
+        flags = np.zeros(len(flat), dtype=bool)
+        flags[sentence[columns[word]]] = True
+        has[need] = flags.tolist()
+    at = 0
+    for k, sentences in zip(todo, split):
+        end = at + len(sentences)
+        out[k] = _read(sentences, {need: flags[at:end] for need, flags in has.items()}, window)
+        at = end
+    return out
+
+
+def _read(sentences: list[str], has: dict[str, list[bool]], window: int) -> str:
+    """The allegation the sentences of one text make; ``has[need][i]``: whether sentence i holds
+    a word of ``_NEEDS[need]``."""
     count = len(sentences)
-    named = [_BODY_RE.search(s) is not None for s in sentences]
-    triggered = [None] * count  # filled when first asked
-    reported = [None] * count
-
-    def trigger(i: int) -> bool:
-        if triggered[i] is None:
-            triggered[i] = _TRIGGER.search(sentences[i]) is not None
-        return triggered[i]
-
-    def report(i: int) -> bool:
-        if reported[i] is None:
-            reported[i] = _REPORTED.search(sentences[i]) is not None
-        return reported[i]
-
+    named, trigger, report = has["named"], has["trigger"], has["report"]
     near = set()
     for i in (i for i in range(count) if named[i]):
         near.update(range(max(0, i - 1), min(i + window, count)))
     # A report handed to the commission (向县纪委举报, 交到了乡纪委): what befalls that report
     # later in the text, however far on, is the commission's doing.
-    sent_at = next((i for i in range(count) if named[i] and report(i) and any(
+    sent_at = next((i for i in range(count) if named[i] and report[i] and any(
         _ADDRESSEE.search(sentences[i][max(0, m.start() - 14):m.start()])
         for m in _BODY_RE.finditer(sentences[i]))), None)
     if sent_at is not None:
         near.update(range(sent_at, count))
+    held, own, custody = has["held"], has["own"], has["custody"]
+    exposure, retaliation, shield, fate_words = (
+        has["exposure"], has["retaliation"], has["shield"], has["fate"])
     found = set()
-    for i in sorted(near | {i for i in range(count) if "留置" in sentences[i]}):
+    for i in sorted(near | {i for i in range(count) if held[i]}):
         # A trigger here, or in the sentence before for what is told in two.
-        if not (trigger(i) or (i and trigger(i - 1))):
+        if not (trigger[i] or (i and trigger[i - 1])):
             continue
         s = sentences[i]
-        if named[i] and _staff(s, set()) and not _RULES.search(s):
+        if named[i] and own[i] and staff_misconduct(s, set()) and not _RULES.search(s):
             found.add("自身")
-        custody = _CUSTODY.search(s)
+        custody_hit = custody[i] and _CUSTODY.search(s)
         # 留置 is the commission's own measure: it names the commission by itself.
-        if custody and ("留置" in custody.group(0) or any(named[max(0, i - 2):i + 2])):
+        if custody_hit and ("留置" in custody_hit.group(0) or any(named[max(0, i - 2):i + 2])):
             found.add("办案")
-        if _ENFORCING.search(s):
-            continue
         window_start = max(0, i - window + 1)
         sent = sent_at is not None and sent_at <= i
+        # What each reading below needs besides its pattern; all of them yield to enforcement.
+        may_leak = (any(named[window_start:i + 1]) or sent) and (
+            exposure[i] or (i and exposure[i - 1]))
+        may_retaliate = named[i] and retaliation[i]
+        may_shield = named[i] and shield[i]
+        may_sit = fate_words[i] and (named[i] or (i and named[i - 1]) or sent) and (
+            report[i] or (i and report[i - 1]))
+        if not (may_leak or may_retaliate or may_shield or may_sit) or _ENFORCING.search(s):
+            continue
         # The letter and what happened to it may be told in two sentences (站长拿着复印件来了。
         # 那就是我的举报信。).
         told = s if i == 0 else sentences[i - 1] + "，" + s
-        if (any(named[window_start:i + 1]) or sent) and not (
-                _ASKING.search(told) or _ENFORCING.search(told)) and (
-                _LEAK.search(told) or (any(map(report, range(window_start, i + 1)))
+        if may_leak and not (_ASKING.search(told) or _ENFORCING.search(told)) and (
+                _LEAK.search(told) or (any(report[window_start:i + 1])
                                        and _EXPOSING.search(s) and _IDENTITY.search(told))):
             found.add("泄露")
-        if named[i]:
-            if _acts(s, _RETALIATION):
-                found.add("报复")
-            if _acts(s, _SHIELD):
-                found.add("包庇")
-        fate = _FATE.search(s)
-        if (fate and (named[i] or (i and named[i - 1]) or sent)
-                and not _FEARED.search(s, 0, fate.start())
-                and (report(i) or (i and report(i - 1)))):
+        if may_retaliate and commission_acts(s, _RETALIATION):
+            found.add("报复")
+        if may_shield and commission_acts(s, _SHIELD):
+            found.add("包庇")
+        fate = may_sit and _FATE.search(s)
+        if fate and not _FEARED.search(s, 0, fate.start()):
             found.add("压案")
-    # 点名: an official a commission title introduced, accused by name anywhere in the text.
     if not found:
-        names: set[str] = set()
-        for k in range(count):
-            if named[k]:
-                _staff(sentences[k], names)
-        for i in range(count):
-            s = sentences[i]
-            if (names and any(n in s for n in names) and trigger(i)
-                    and not _ENFORCING.search(s)
-                    and (_SHIELD.search(s) or _RETALIATION.search(s))):
-                found.add("点名")
-                break
+        found.update(_named_and_accused(sentences, has))
     return next((kind for kind in ACCUSATIONS if kind in found), "")
+
+
+def _named_and_accused(sentences: list[str], has: dict[str, list[bool]]) -> set[str]:
+    """{"点名"} when an official a commission title introduced is accused by name anywhere in
+    the text, else an empty set."""
+    # The accusing sentences first: they are few, and the names are read only if there are any.
+    accusing = [s for s, trigger, shield, retaliation in zip(
+                    sentences, has["trigger"], has["shield"], has["retaliation"])
+                if trigger and (shield or retaliation) and not _ENFORCING.search(s)
+                and (_SHIELD.search(s) or _RETALIATION.search(s))]
+    if not accusing:
+        return set()
+    names: set[str] = set()
+    for s, named in zip(sentences, has["named"]):
+        if named:
+            staff_misconduct(s, names)
+    return {"点名"} if any(n in s for s in accusing for n in names) else set()

@@ -12,11 +12,13 @@ import importlib.util
 import re
 import threading
 from functools import lru_cache
+from itertools import compress
 from typing import Callable, Literal, NamedTuple
 from importlib import resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_CJK = "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in _CJK_RANGES)
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 # One search unit: a single CJK character, or a run of letters/digits (an ASCII word, a number).
 _UNIT = re.compile(f"[{_CJK}]|[0-9a-z]+(?:[._-][0-9a-z]+)*")
@@ -155,26 +157,40 @@ def search_words(text: str, backend: Backend | None = None, normalized: bool = F
     """
     norm = text if normalized else normalize(text)
     words = segmenter(backend or default_backend()).cut_for_search(norm)
-    # Whether a word has a unit, remembered per word (words repeat from article to article) and
-    # read in C by filter(): the index step pays this for every word of every article, and a
-    # Python loop over them cost as much as the segmentation itself.
-    return list(filter(HAS_UNIT.__getitem__, words))
+    return list(compress(words, _have_units(words)))
 
 
-class _UnitMemo(dict):
-    """word → whether it has a search unit; bounded, since numbers and names never stop coming."""
+@lru_cache(maxsize=1)
+def _unit_chars():
+    """Code point → whether it can be (part of) a search unit: a word holds a unit exactly when
+    it holds one of these."""
+    import numpy as np  # deferred: commands that never index text start without it
 
-    LIMIT = 200_000
-
-    def __missing__(self, word: str) -> bool:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        keep = self[word] = _UNIT.search(word) is not None
-        return keep
+    table = np.zeros(0x110000, dtype=bool)
+    for low, high in _CJK_RANGES + ((ord("0"), ord("9")), (ord("a"), ord("z"))):
+        table[low:high + 1] = True
+    return np, table
 
 
-#: word → whether :func:`search_words` keeps it
-HAS_UNIT = _UnitMemo()
+def _have_units(words: list[str]) -> list[bool]:
+    """Whether each word holds a search unit.
+
+    The index step asks this for every word of every article (about a thousand an article),
+    so it is read off one array of the words' code points, joined by NUL, rather than asked
+    word by word: a call per word, even to a memo, cost about half as much as the segmentation.
+    """
+    np, unit_char = _unit_chars()
+    joined = "\0".join(words) + "\0"
+    # surrogatepass: a lone surrogate (a broken page read by the Python segmenter) is no unit.
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    ends = np.flatnonzero(codes == 0)
+    if len(ends) != len(words):  # some word holds a NUL of its own: ask word by word
+        return [_UNIT.search(w) is not None for w in words]
+    # Each word with the NUL after it: never empty, so reduceat reads every word's own span.
+    starts = np.empty(len(ends), dtype=np.intp)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
+    return np.logical_or.reduceat(unit_char[codes], starts).tolist()
 
 
 def content_hash(title: str, content: str) -> str:

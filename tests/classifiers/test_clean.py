@@ -21,6 +21,13 @@ def test_mojibake_runs_and_anti_scraping_junk_go():
     assert "县委书记对村民讲话" in out and "村民仍不放心" in out
 
 
+def test_junk_between_tabs_or_closing_a_line_goes_and_parentheses_without_pinyin_stay():
+    # The quick tests that decide whether to look for junk or pinyin at all must let these by.
+    assert clean("村民仍不放心。\tx5\tm5\t*T\tQ\n县委书记讲话。") == "村民仍不放心。\t \n县委书记讲话。"
+    assert clean("会议(2026)在县城（北区）召开，纪(jì)委") == "会议(2026)在县城（北区）召开，纪委"
+    assert clean("a b c d") == "a b c d" and clean("a b c") == "a b c"
+
+
 def test_kangxi_radicals_become_ordinary_characters():
     assert prepare("⼀个⼈在⼯作") == "一个人在工作"
 

@@ -4,9 +4,14 @@ same vocabulary about other people. Texts written here."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from classifiers.subject import ACCUSATIONS, commission_accused
+from classifiers.clean import prepare
+from classifiers.corpus import load_corpus
+from classifiers.subject import (ACCUSATIONS, PATTERNS, accusations, commission_accused,
+                                 commission_acts, staff_misconduct)
 from pipeline.text import normalize
 
 # Long narratives: the commission is named early, the allegation comes sentences later.
@@ -98,3 +103,117 @@ def test_traditional_script_reads_the_same_once_normalised():
 
 def test_every_kind_is_named():
     assert set(ALLEGATIONS) == set(ACCUSATIONS)
+
+
+def plain_reading(text: str, window: int = 3) -> str:
+    """The definition :func:`accusations` must keep, read the plain way: every pattern searched
+    sentence by sentence, nothing skipped for want of a word."""
+    p = PATTERNS
+    if p["body"].search(text) is None and "留置" not in text:
+        return ""
+    sentences = p["sentences"].findall(text)
+    count = len(sentences)
+    named = [p["body"].search(s) is not None for s in sentences]
+    trigger = [p["trigger"].search(s) is not None for s in sentences]
+    report = [p["reported"].search(s) is not None for s in sentences]
+    near = set()
+    for i in range(count):
+        if named[i]:
+            near.update(range(max(0, i - 1), min(i + window, count)))
+    sent_at = None
+    for i in range(count):
+        if named[i] and report[i] and any(
+                p["addressee"].search(sentences[i][max(0, m.start() - 14):m.start()])
+                for m in p["body"].finditer(sentences[i])):
+            sent_at = i
+            break
+    if sent_at is not None:
+        near.update(range(sent_at, count))
+    found = set()
+    for i in sorted(near | {i for i in range(count) if "留置" in sentences[i]}):
+        if not (trigger[i] or (i > 0 and trigger[i - 1])):
+            continue
+        s = sentences[i]
+        if named[i] and staff_misconduct(s, set()) and not p["rules"].search(s):
+            found.add("自身")
+        custody = p["custody"].search(s)
+        if custody and ("留置" in custody.group(0) or any(named[max(0, i - 2):i + 2])):
+            found.add("办案")
+        if p["enforcing"].search(s):
+            continue
+        window_start = max(0, i - window + 1)
+        sent = sent_at is not None and sent_at <= i
+        told = s if i == 0 else sentences[i - 1] + "，" + s
+        if ((any(named[window_start:i + 1]) or sent)
+                and not (p["asking"].search(told) or p["enforcing"].search(told))
+                and (p["leak"].search(told)
+                     or (any(report[window_start:i + 1]) and p["exposing"].search(s)
+                         and p["identity"].search(told)))):
+            found.add("泄露")
+        if named[i] and commission_acts(s, p["retaliation"]):
+            found.add("报复")
+        if named[i] and commission_acts(s, p["shield"]):
+            found.add("包庇")
+        fate = p["fate"].search(s)
+        if (fate and (named[i] or (i > 0 and named[i - 1]) or sent)
+                and not p["feared"].search(s, 0, fate.start())
+                and (report[i] or (i > 0 and report[i - 1]))):
+            found.add("压案")
+    if not found:
+        names: set[str] = set()
+        for k in range(count):
+            if named[k]:
+                staff_misconduct(sentences[k], names)
+        for s in sentences:
+            if (names and any(n in s for n in names) and p["trigger"].search(s)
+                    and not p["enforcing"].search(s)
+                    and (p["shield"].search(s) or p["retaliation"].search(s))):
+                found.add("点名")
+                break
+    return next((kind for kind in ACCUSATIONS if kind in found), "")
+
+
+# Texts that put each shortcut of the fast reading on its edge: a trigger only in the sentence
+# before, a pattern whose words are split by a sentence end, patterns with gaps (不归…管,
+# 转交…自查, 不属于…受理范围), 留置 without the commission, a leak told in two sentences, names
+# accused far from the title, enforcement, and texts of no words at all.
+HARD_CASES = [
+    "", "。。！！\n\n；;", "纪委", "留置", "纪委。石沉大海", "石沉\n大海，县纪委",
+    "他向县纪委举报了村主任。后来就没有下文了。",
+    "我把材料交到了乡纪委。三年过去了。镇里说已转交村里自查，至今没有结论。",
+    "县纪委的人说，这件事不归他们管。",
+    "乡纪委称此事不属于纪委受理范围。",
+    "县纪委书记李国强的儿子承包了镇里的道路工程。",
+    "县纪委监委通报一起案件。当事人在谈话后坠楼身亡。",
+    "某局副局长在留置期间死亡。",
+    "我给县纪委写了一封实名举报信。第二天，村支书手里拿着那封信来找我。",
+    "我的名字只填在县纪委的举报平台上！到底是谁泄露给了他？",
+    "县纪委严肃处理了包庇违纪干部的人。",
+    "县纪委书记赵立新到村里调研。村民说赵立新包庇村主任，还威胁举报人。",
+    "县纪委书记赵立新到村里调研。\n村民说赵立新是个好人。\n后来石沉大海。",
+    "县纪委 (jw) 书记 wang某 收受 礼金!! 2026年3月",
+    "我向县纪委反映问题，怕石沉大海，发到网上。",
+    "镇纪委来了一趟。包庇！威胁！石沉大海！泄露！",
+    "举报信落到了被举报人手上；纪委",
+    "县纪委干部说：你再举报，后果自负",
+]
+
+
+def test_the_fast_reading_is_the_plain_one_on_written_hard_cases():
+    texts = [normalize(t) for t in HARD_CASES]
+    assert [commission_accused(t) for t in texts] == [plain_reading(t) for t in texts]
+    assert accusations(texts) == [plain_reading(t) for t in texts]
+
+
+def test_the_fast_reading_is_the_plain_one_on_the_corpus_and_its_sentences_reshuffled():
+    texts = [prepare(e.full_text) for e in load_corpus()]
+    # Sentences of different texts put together: triggers, names and reports meet in places
+    # no single text has them.
+    rng = random.Random(17)
+    sentences = [s for t in texts if PATTERNS["body"].search(t)
+                 for s in PATTERNS["sentences"].findall(t)]
+    texts += ["。".join(rng.sample(sentences, 8)) for _ in range(1500)]
+    expected = [plain_reading(t) for t in texts]
+    # Not an idle comparison: the texts make every kind of allegation and none.
+    assert set(expected) == set(ACCUSATIONS) | {""}
+    assert accusations(texts) == expected
