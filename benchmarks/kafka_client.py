@@ -16,6 +16,7 @@ With ``--trickle RATE``, each round also feeds RATE records a second for 20 s, a
 with a flush each time as the pipeline's feeder does, while a consumer on a thread polls, commits
 and asks for its lag after every batch, as a step does: small requests, where the broker's CPU
 per record is highest. Printed: the broker's and this process's CPU per record over that span.
+``--no-reader`` leaves the reader out, so the broker's figure is the producer's requests alone.
 
 With ``--old-rev``, the same is measured on the KafkaBus of that git revision as well (kafka-python,
 before issue 17 moved the bus to librdkafka), when kafka-python can still be imported; rounds
@@ -110,20 +111,20 @@ def one_round(bus_class, url: str, records: int, size: int) -> tuple[float, floa
         drop_test_topics(url, prefix)
 
 
-def trickle_round(bus_class, url: str, rate: float, size: int, seconds: float = 20.0
-                  ) -> tuple[float, float]:
+def trickle_round(bus_class, url: str, rate: float, size: int, seconds: float = 20.0,
+                  reader: bool = True) -> tuple[float, float]:
     """(broker, this process) CPU milliseconds per record while trickling ``rate`` a second."""
     prefix = unique("bench.trickle.") + "."
     bus = bus_class(url, partitions=6, topic_prefix=prefix)
     value = os.urandom(size // 2).hex().encode()[:size]
     records = int(rate * seconds)
-    consumer = bus.consumer(RAW, "reader")
+    consumer = bus.consumer(RAW, "reader") if reader else None
     deadline = time.monotonic() + 60
-    while not consumer.assigned():
+    while consumer is not None and not consumer.assigned():
         if time.monotonic() > deadline:
             raise SystemExit("the consumer got no partitions within 60 s: is the broker busy?")
         consumer.poll(timeout_s=1.0)
-    got = [0]
+    got = [0 if reader else records]
 
     def read() -> None:
         while got[0] < records and time.monotonic() < deadline + 2 * seconds:
@@ -131,10 +132,10 @@ def trickle_round(bus_class, url: str, rate: float, size: int, seconds: float = 
             consumer.commit()
             consumer.lag()
 
-    reader = threading.Thread(target=read)
+    reading = threading.Thread(target=read)
     try:
         began, broker_began, start = time.process_time(), broker_cpu(), time.monotonic()
-        reader.start()
+        reading.start()
         sent = 0
         while sent < records:
             due = min(records, int(rate * (time.monotonic() - start)) + 1)
@@ -143,13 +144,14 @@ def trickle_round(bus_class, url: str, rate: float, size: int, seconds: float = 
             bus.flush()
             sent = due
             time.sleep(0.02)
-        reader.join()
+        reading.join()
         if got[0] < records:
             raise SystemExit(f"only {got[0]} of {records} trickled records came back")
         return ((broker_cpu() - broker_began) * 1000 / records,
                 (time.process_time() - began) * 1000 / records)
     finally:
-        consumer.close()
+        if consumer is not None:
+            consumer.close()
         bus.close()
         drop_test_topics(url, prefix)
 
@@ -163,6 +165,7 @@ def main() -> None:
     parser.add_argument("--old-rev", default=None, help="also measure the KafkaBus of this git revision")
     parser.add_argument("--trickle", type=float, default=0.0, metavar="RATE",
                         help="also feed RATE records a second for 20 s with a reader alongside")
+    parser.add_argument("--no-reader", action="store_true", help="the trickle without its reader")
     args = parser.parse_args()
 
     clients = {"confluent-kafka (this tree)": KafkaBus}
@@ -179,7 +182,8 @@ def main() -> None:
             print(f"round {n + 1} {name}: produce {produce:.4f} ms, consume+commit {consume:.4f} ms; "
                   f"broker {b_produce:.4f} / {b_consume:.4f} ms")
             if args.trickle:
-                trickled[name].append(trickle_round(bus_class, args.bus_url, args.trickle, args.size))
+                trickled[name].append(trickle_round(bus_class, args.bus_url, args.trickle, args.size,
+                                                     reader=not args.no_reader))
                 print(f"round {n + 1} {name}: trickle at {args.trickle:g}/s: broker "
                       f"{trickled[name][-1][0]:.3f} ms, this process {trickled[name][-1][1]:.3f} ms")
     print(f"\n{args.records} records of {args.size} bytes, 6 partitions, batches of {BATCH}; "
