@@ -14,7 +14,9 @@ to end"). No compression: on loopback or a LAN the CPU it costs is worth more th
 saves. librdkafka reports each delivery through a callback run by whichever thread calls
 ``poll``/``flush``; every publishing thread keeps its own tally (:class:`Deliveries`), so a flush
 judges only the records its own thread published: `yuqing run` shares one bus between its steps,
-and a step must not commit a batch on another step's success.
+and a step must not commit a batch on another step's success. A record the client refuses
+outright (over the 1 MB message limit) is a :class:`RecordError`, which the step dead-letters,
+not a BackendUnavailable that would have it retried for ever.
 
 Consumer: a member of a consumer group with automatic commits off; ``commit`` commits the offsets
 of what ``poll`` returned, and is called by the stage after it has handled the batch
@@ -46,7 +48,7 @@ from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, 
                                    NewTopic, ResourceType)
 
 from pipeline.bus import TOPICS, Message
-from pipeline.errors import BackendUnavailable, ConfigError
+from pipeline.errors import BackendUnavailable, ConfigError, RecordError
 from pipeline.urloptions import kafka_options
 
 __all__ = ["KafkaBus", "KafkaGroupConsumer", "Deliveries", "bootstrap_servers", "client_config",
@@ -70,6 +72,11 @@ _ANSWER_S = 15.0
 
 #: librdkafka's syslog level for warnings: info and debug lines are not produced at all.
 _SYSLOG_WARNING = 4
+
+#: What librdkafka refuses about one record rather than about the cluster: the record is a bad
+#: one (the step dead-letters its input), and the bus goes on with the next.
+_RECORD_REFUSALS = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_MSG_SIZE,
+                              KafkaError._INVALID_ARG})
 
 _HINT = "is the broker running? (deploy/services/start kafka, or check bus.url / YUQING_BUS_URL)"
 
@@ -159,6 +166,11 @@ class Deliveries:
     def pending(self) -> int:
         with self._lock:
             return self.sent - self.acknowledged - len(self.failed)
+
+    def outcome(self) -> tuple[list[KafkaError], int]:
+        """(the errors, how many are still unanswered), read at one moment."""
+        with self._lock:
+            return list(self.failed), self.sent - self.acknowledged - len(self.failed)
 
 
 class KafkaBus:
@@ -288,8 +300,11 @@ class KafkaBus:
                 # librdkafka's queue is full (100,000 records): let deliveries drain it
                 self._producer.poll(0.1)
             except KafkaException as exc:
+                if _code(exc) in _RECORD_REFUSALS:
+                    raise RecordError(f"{topic} (publish, {len(value)} bytes)",
+                                      f"refused by the Kafka client: {_reason(exc)}") from None
                 raise BackendUnavailable(f"Kafka at {self.url}: cannot publish to "
-                                         f"{self.prefix + topic}: {_reason(exc)}") from None
+                                         f"{self.prefix + topic}: {_reason(exc)}; {_HINT}") from None
         deliveries.sent += 1
         # serves the delivery callbacks that are due, so they do not wait for the next flush
         self._producer.poll(0)
@@ -306,7 +321,7 @@ class KafkaBus:
         # stops waiting as soon as its own are answered.
         while deliveries.pending() and (left := deadline - time.monotonic()) > 0:
             self._producer.flush(min(left, 0.1))
-        failed, pending = list(deliveries.failed), deliveries.pending()
+        failed, pending = deliveries.outcome()
         if failed or pending:
             first = failed[0].str() if failed else f"timed out after {timeout_s:g} s"
             raise BackendUnavailable(

@@ -13,7 +13,7 @@ from confluent_kafka.admin import NewTopic
 
 from pipeline.bus import RAW
 from pipeline.bus.kafka import KafkaBus, admin_client
-from pipeline.errors import BackendUnavailable
+from pipeline.errors import BackendUnavailable, RecordError
 from pipeline.testing import KAFKA_URL, drain, drop_test_topics, free_port, require_service, unique
 
 pytestmark = pytest.mark.kafka
@@ -74,6 +74,20 @@ def test_a_flush_fails_for_the_thread_whose_records_were_refused_and_only_for_it
     bus.flush()  # the failure was reported once; the thread's next flush starts afresh
     reader = bus.consumer(RAW, "check")
     assert sorted(m.value for m in drain(reader, 20)) == sorted(f"r{i}".encode() for i in range(20))
+    reader.close()
+    bus.close()
+
+
+def test_a_record_the_client_refuses_is_a_record_error_and_the_bus_goes_on(prefix):
+    # a record error is dead-lettered by the step; BackendUnavailable would retry it for ever
+    bus = KafkaBus(KAFKA_URL, partitions=3, topic_prefix=prefix)
+    with pytest.raises(RecordError) as caught:
+        bus.publish(RAW, b"x" * 2_000_000, key=b"huge")
+    assert RAW in str(caught.value) and "too large" in str(caught.value).lower()
+    bus.publish(RAW, b"fits", key=b"small")
+    bus.flush()
+    reader = bus.consumer(RAW, "check")
+    assert [m.value for m in drain(reader, 1)] == [b"fits"]
     reader.close()
     bus.close()
 
