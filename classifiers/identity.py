@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["template_free", "names", "same_names"]
+__all__ = ["template_free", "names", "same_names", "SURNAME", "COMPOUND_SURNAME", "TITLES", "PLACE_WORDS",
+           "ANCHOR", "NOT_IN_NAME", "NOT_A_NAME"]
 
 # -- the template ---------------------------------------------------------------------------------
 
@@ -102,7 +103,7 @@ def template_free(text: str) -> str:
 
 # -- names ----------------------------------------------------------------------------------------
 
-_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
              "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万"
              "钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝"
              "包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
@@ -111,25 +112,25 @@ _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁
              "鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋"
              "相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银"
              "亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
-_COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "夏侯", "尉迟", "长孙", "宇文",
+COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "夏侯", "尉迟", "长孙", "宇文",
              "司徒", "公孙", "端木", "独孤", "南宫", "西门", "百里", "呼延", "轩辕", "钟离")
-_SURNAME = frozenset(_SURNAMES)
-_COMPOUND_SURNAME = frozenset(_COMPOUND)
-_TITLES = frozenset(("书记", "局长", "镇长", "乡长", "县长", "区长", "市长", "主任", "所长", "站长", "院长",
+SURNAME = frozenset(SURNAMES)
+COMPOUND_SURNAME = frozenset(COMPOUND)
+TITLES = frozenset(("书记", "局长", "镇长", "乡长", "县长", "区长", "市长", "主任", "所长", "站长", "院长",
                      "校长", "支书", "队长", "科长", "股长", "经理", "会计", "组长", "主席", "委员", "干部",
                      "民警", "辅警", "医生", "老师", "村民", "党员", "厅长", "处长", "部长", "检察长", "庭长",
                      "审判员"))
 # Place and unit words: 周田镇, 羊角村, 财政所, 资源局 (a title such as 局长 is found first).
-_PLACE_WORDS = ("镇", "乡", "村", "县", "区", "市", "街道", "社区", "局", "所", "院", "站", "厂", "公司", "小学",
+PLACE_WORDS = ("镇", "乡", "村", "县", "区", "市", "街道", "社区", "局", "所", "院", "站", "厂", "公司", "小学",
                 "中学")
 # Where names are read: 某 (张某某), a title (副局长朱文斌) or a place word, titles before the
 # place words they start with.
-_ANCHOR = re.compile("某|" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "|" + "|".join(_PLACE_WORDS))
+ANCHOR = re.compile("某|" + "|".join(sorted(TITLES, key=len, reverse=True)) + "|" + "|".join(PLACE_WORDS))
 # Characters that are never part of the two before a place word: function words (我们村, 全县,
 # 该镇) and place words themselves (县乡镇).
-_NOT_IN_NAME = set("我你他她它们这那该本全各每某此其的了在是和与及到从对把被将向给为有个一二两几多镇乡村县区市局所院站")
+NOT_IN_NAME = set("我你他她它们这那该本全各每某此其的了在是和与及到从对把被将向给为有个一二两几多镇乡村县区市局所院站")
 # Times and motions before a place word: 今天县纪委, 近日镇里, 来到村里.
-_NOT_A_NAME = {"今天", "当天", "昨天", "明天", "前天", "近日", "日前", "当日", "今日", "昨日", "今年", "去年",
+NOT_A_NAME = {"今天", "当天", "昨天", "明天", "前天", "近日", "日前", "当日", "今日", "昨日", "今年", "去年",
                "明年", "当年", "目前", "如今", "现在", "最近", "已经", "正在", "来到", "前往", "回到", "走进",
                "深入", "返回", "离开", "进入", "赶到", "赶往", "全省", "上级", "下级", "基层", "城乡"}
 
@@ -138,23 +139,23 @@ def names(text: str) -> frozenset[str]:
     """The people, places and units the normalised ``text`` names (see the module docstring),
     template included: a complaint may name its town only in the topic."""
     found = set()
-    for m in _ANCHOR.finditer(text):
+    for m in ANCHOR.finditer(text):
         start, end = m.span()
         word = m.group()
         if word == "某":  # 张某某, 欧阳某: the surname before it
-            if text[start - 2:start] in _COMPOUND_SURNAME:
+            if text[start - 2:start] in COMPOUND_SURNAME:
                 found.add(text[start - 2:end])
-            elif start and text[start - 1] in _SURNAME:
+            elif start and text[start - 1] in SURNAME:
                 found.add(text[start - 1:end])
-        elif word in _TITLES:  # 副局长朱文斌: the surname after it and one more character
-            after = 3 if text[end:end + 2] in _COMPOUND_SURNAME else 2 if text[end:end + 1] in _SURNAME else 0
+        elif word in TITLES:  # 副局长朱文斌: the surname after it and one more character
+            after = 3 if text[end:end + 2] in COMPOUND_SURNAME else 2 if text[end:end + 1] in SURNAME else 0
             name = text[end:end + after]
             if after and _two_han(name[-2:]) and not name.endswith("某"):
                 found.add(name)
         elif start >= 2 and text[end:end + 1] != "长":  # 周田镇: the two characters before, unless a title (村长)
             prefix = text[start - 2:start]
-            if (prefix[0] not in _NOT_IN_NAME and prefix[1] not in _NOT_IN_NAME and _two_han(prefix)
-                    and prefix not in _NOT_A_NAME):
+            if (prefix[0] not in NOT_IN_NAME and prefix[1] not in NOT_IN_NAME and _two_han(prefix)
+                    and prefix not in NOT_A_NAME):
                 found.add(prefix + word)
     return frozenset(found)
 

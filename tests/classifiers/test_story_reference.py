@@ -13,7 +13,8 @@ import re
 import pytest
 
 from classifiers.corpus import load_corpus
-from classifiers.identity import names, template_free
+from classifiers.identity import (ANCHOR, COMPOUND_SURNAME, NOT_A_NAME, NOT_IN_NAME, SURNAME, TITLES, names,
+                                  template_free)
 from classifiers.stories import fingerprint, simhash
 from classifiers.testing import COMPLAINTS, plea_post, weibo_post
 from pipeline.text import normalize
@@ -68,38 +69,6 @@ def plain_template_free(text: str) -> str:
     return "".join(kept)
 
 
-# identity's word lists as they were when this test was written: names() must read with these
-# exactly as this definition does (a list changed there is a change to review here too).
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
-             "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万"
-             "钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝"
-             "包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
-             "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬"
-             "师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚"
-             "鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋"
-             "相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银"
-             "亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
-COMPOUND = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "慕容", "令狐", "夏侯", "尉迟", "长孙", "宇文",
-             "司徒", "公孙", "端木", "独孤", "南宫", "西门", "百里", "呼延", "轩辕", "钟离")
-SURNAME = frozenset(SURNAMES)
-COMPOUND_SURNAME = frozenset(COMPOUND)
-TITLES = frozenset(("书记", "局长", "镇长", "乡长", "县长", "区长", "市长", "主任", "所长", "站长", "院长",
-                     "校长", "支书", "队长", "科长", "股长", "经理", "会计", "组长", "主席", "委员", "干部",
-                     "民警", "辅警", "医生", "老师", "村民", "党员", "厅长", "处长", "部长", "检察长", "庭长",
-                     "审判员"))
-# Place and unit words: 周田镇, 羊角村, 财政所, 资源局 (a title such as 局长 is found first).
-PLACE_WORDS = ("镇", "乡", "村", "县", "区", "市", "街道", "社区", "局", "所", "院", "站", "厂", "公司", "小学",
-                "中学")
-# Where names are read: 某 (张某某), a title (副局长朱文斌) or a place word, titles before the
-# place words they start with.
-ANCHOR = re.compile("某|" + "|".join(sorted(TITLES, key=len, reverse=True)) + "|" + "|".join(PLACE_WORDS))
-# Characters that are never part of the two before a place word: function words (我们村, 全县,
-# 该镇) and place words themselves (县乡镇).
-NOT_IN_NAME = set("我你他她它们这那该本全各每某此其的了在是和与及到从对把被将向给为有个一二两几多镇乡村县区市局所院站")
-# Times and motions before a place word: 今天县纪委, 近日镇里, 来到村里.
-NOT_A_NAME = {"今天", "当天", "昨天", "明天", "前天", "近日", "日前", "当日", "今日", "昨日", "今年", "去年",
-               "明年", "当年", "目前", "如今", "现在", "最近", "已经", "正在", "来到", "前往", "回到", "走进",
-               "深入", "返回", "离开", "进入", "赶到", "赶往", "全省", "上级", "下级", "基层", "城乡"}
 TWO_HAN = re.compile("[\u4e00-\u9fff]{2}")
 
 
