@@ -26,8 +26,11 @@ transient one (a broker away, a partition moving) is logged and skipped, a fatal
 
 librdkafka connects lazily and never fails at construction, so creating a bus or a consumer asks
 for the cluster's metadata with a timeout: no answer is :class:`BackendUnavailable`, as before.
-Its own log lines go to the ``pipeline.bus.kafka.librdkafka`` logger, warnings and worse only,
-instead of stderr.
+Its own log lines (warnings and worse only) go to stderr in librdkafka's format, and the errors
+it reports through ``error_cb`` to the ``pipeline.bus.kafka.librdkafka`` logger. Handing the log
+lines to a Python logger as well (the client's ``logger`` setting) crashed the process with a
+segmentation fault in the failover test, twice in two runs, a minute into the feed; without it
+the same test passed twice (docs/benchmarks.md, "Issue 17: the Kafka client in C").
 
 On a cluster the URL lists several brokers and says how many copies the topics keep
 (``kafka://h1:9092,h2:9092,h3:9092?replication_factor=3&min_insync_replicas=2``,
@@ -55,7 +58,7 @@ __all__ = ["KafkaBus", "KafkaGroupConsumer", "Deliveries", "bootstrap_servers", 
            "admin_client"]
 
 log = logging.getLogger(__name__)
-#: librdkafka's own log lines (connections, metadata, brokers going away), warning and worse.
+#: The errors librdkafka reports through ``error_cb`` (connections lost, all brokers down).
 client_log = logging.getLogger(f"{__name__}.librdkafka")
 
 #: Producer batch per partition; see the module docstring for why it is not a small one.
@@ -100,12 +103,12 @@ def _log_client_error(err: KafkaError) -> None:
 
 
 def client_config(url: str, client_id: str = "yuqing") -> dict:
-    """The settings every client (producer, consumer, admin) of ``url`` shares: the brokers, and
-    librdkafka's logging sent to :data:`client_log` instead of stderr."""
+    """The settings every client (producer, consumer, admin) of ``url`` shares: the brokers,
+    librdkafka's own log lines at warning and worse (to stderr: see the module docstring for why
+    not to a Python logger), its errors to :data:`client_log`."""
     return {
         "bootstrap.servers": ",".join(bootstrap_servers(url)),
         "client.id": client_id,
-        "logger": client_log,
         "log_level": _SYSLOG_WARNING,
         # a broker closing an idle connection is routine, not a warning for an operator
         "log.connection.close": False,
