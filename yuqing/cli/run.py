@@ -22,15 +22,16 @@ import argparse
 import logging
 import sys
 import threading
+from pathlib import Path
 from typing import Callable
 
 from crawlers.service import SourceWatcher
-from pipeline.errors import ConfigError, YuqingError
+from pipeline.errors import YuqingError
 from pipeline.flow import StepCount
 from yuqing.app import STEPS, Application
 from yuqing.cli.common import crawl_options, stop_on_signals
 from yuqing.cli.crawl import watched
-from yuqing.cli.sources import default_sources_path, found_sources_path
+from yuqing.cli.sources import found_sources_path
 from yuqing.cli.worker import application, idle_s, step_options
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,14 @@ def run(args: argparse.Namespace) -> int:
     for name in STEPS:
         worker = app.worker(name, counts[name], batch_size=args.batch, idle_s=idle_s(args))
         threads.add(name, lambda w=worker: w.run(stop, until_idle=args.until_idle))
-    crawling = None if args.until_idle or args.no_crawl else _crawl(args, app, stop)
+    # --sources, else ./sources.yaml or ./sources/: what is crawled, and how briefings name sources
+    sources = found_sources_path(args.sources)
+    crawling = None if args.until_idle or args.no_crawl else _crawl(sources, app, stop)
     if crawling is not None:
         threads.add("crawl", crawling)
     if not args.until_idle:
         # reminders, escalations and notifications go out while the stream runs
-        ticker = app.ticker(sources=found_sources_path(args.sources))
+        ticker = app.ticker(sources=sources)
         threads.add("ticker", lambda: ticker.run(stop))
     print(f"yuqing run: {'crawl, ' if crawling else ''}{', '.join(STEPS)} on bus {app.settings.bus.url}; "
           "Ctrl-C to stop", flush=True)
@@ -124,14 +127,10 @@ def run(args: argparse.Namespace) -> int:
     return threads.exit_code()
 
 
-def _crawl(args: argparse.Namespace, app: Application, stop: threading.Event) -> Callable[[], None] | None:
-    """The crawl service, to run on a thread of its own, publishing to the same bus; None
-    without sources."""
-    try:
-        path = default_sources_path(args.sources)
-    except ConfigError:
-        if args.sources:
-            raise
+def _crawl(path: Path | None, app: Application, stop: threading.Event) -> Callable[[], None] | None:
+    """The crawl service of the sources at ``path``, to run on a thread of its own, publishing
+    to the same bus; None without sources."""
+    if path is None:
         print("yuqing run: no sources.yaml here, so no crawling (give --sources PATH)")
         return None
     watcher = SourceWatcher(path)  # an invalid file stops the start with FILE:LINE problems
