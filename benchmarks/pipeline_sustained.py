@@ -401,21 +401,21 @@ def read_latencies(bus, run_id: str, keys: set[bytes]) -> list[float]:
 
 def delete_topics(settings) -> None:
     """This run's topics and consumer groups (the broker is shared with the tests)."""
-    from pipeline.bus import TOPICS
-    from pipeline.bus.kafka import admin_client
+    from kafka.admin import KafkaAdminClient
 
+    from pipeline.bus import TOPICS
+    from pipeline.bus.kafka import bootstrap_servers
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(settings.bus.url))
     prefix = settings.bus.topic_prefix
     try:
-        admin = admin_client(settings.bus.url, client_id="yuqing-bench")
-        for answer in admin.delete_topics([prefix + t for t in TOPICS]).values():
-            answer.result()
-        listed = admin.list_consumer_groups().result().valid
-        groups = [g.group_id for g in listed if g.group_id.startswith(prefix)]
-        if groups:
-            for answer in admin.delete_consumer_groups(groups).values():
-                answer.result()
+        admin.delete_topics([prefix + t for t in TOPICS])
+        groups = [g["group_id"] for g in admin.list_groups() if g["group_id"].startswith(prefix)]
+        admin.delete_groups(groups)
     except Exception as exc:  # leftover benchmark topics and groups are harmless
         print(f"(could not delete the benchmark topics or groups: {exc})")
+    finally:
+        admin.close()
 
 
 if __name__ == "__main__":

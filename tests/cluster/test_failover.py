@@ -37,11 +37,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicCollection, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, OffsetSpec, ResourceType
+from kafka import KafkaConsumer
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from pipeline.bus import ALERTS, DEADLETTER, RAW
-from pipeline.bus.kafka import KafkaBus, admin_client
+from pipeline.bus.kafka import KafkaBus, bootstrap_servers
 from pipeline.errors import BackendUnavailable
 from pipeline.index import document
 from pipeline.index.elasticsearch import ElasticsearchIndex
@@ -194,14 +194,14 @@ def groups_ready(kafka_url: str, prefix: str) -> bool:
 
 def fully_replicated(kafka_url: str, prefix: str, replicas: int) -> bool:
     """Every partition of this run's topics has all its replicas in sync again."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(kafka_url), request_timeout_ms=10_000)
     try:
-        admin = admin_client(kafka_url, client_id="yuqing-tests")
-        names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
-        asked = admin.describe_topics(TopicCollection(names), request_timeout=10)
-        topics = [answer.result() for answer in asked.values()]
-    except Exception:  # a broker on its way back: not yet
+        topics = admin.describe_topics([t for t in admin.list_topics() if t.startswith(prefix)])
+    except Exception:
         return False
-    return bool(topics) and all(len(p.isr) == replicas for t in topics for p in t.partitions)
+    finally:
+        admin.close()
+    return bool(topics) and all(len(p["isr_nodes"]) == replicas for t in topics for p in t["partitions"])
 
 
 def es_client(es_url: str) -> Elasticsearch:
@@ -253,15 +253,15 @@ def cluster_node(command: str, *nodes: str) -> None:
 def drop_run(kafka_url: str, es_url: str, prefix: str, index: str) -> None:
     """This run's topics, consumer groups and indices: the cluster is left as it was found."""
     drop_test_topics(kafka_url, prefix)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(kafka_url), request_timeout_ms=15_000)
     try:
-        admin = admin_client(kafka_url, client_id="yuqing-tests")
-        listed = admin.list_consumer_groups(request_timeout=15).result().valid
-        groups = [g.group_id for g in listed if g.group_id.startswith(prefix)]
+        groups = [g["group_id"] for g in admin.list_groups() if g["group_id"].startswith(prefix)]
         if groups:
-            for answer in admin.delete_consumer_groups(groups, request_timeout=15).values():
-                answer.result()
+            admin.delete_groups(groups)
     except Exception as exc:  # a leftover group holds no data; say so and go on
         print(f"could not delete the consumer groups of {prefix}: {exc}")
+    finally:
+        admin.close()
     es = es_client(es_url)
     try:
         es.options(ignore_status=404).indices.delete(index=f"{index}-*")
@@ -292,8 +292,9 @@ class Sampler:
 
     def __init__(self, kafka_url: str, prefix: str, es_url: str, index: str):
         self.es = es_client(es_url)
-        self.kafka_url, self.prefix, self.index = kafka_url, prefix, index
-        self.admin: AdminClient | None = None
+        self.servers, self.prefix, self.index = bootstrap_servers(kafka_url), prefix, index
+        self.admin: KafkaAdminClient | None = None
+        self.reader: KafkaConsumer | None = None
         self.samples: list[tuple[float, int | None, float | None]] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -302,23 +303,26 @@ class Sampler:
     def _lag(self) -> float | None:
         try:
             if self.admin is None:
-                self.admin = admin_client(self.kafka_url, client_id="yuqing-tests")
+                self.admin = KafkaAdminClient(bootstrap_servers=self.servers, request_timeout_ms=5_000)
+                self.reader = KafkaConsumer(bootstrap_servers=self.servers, request_timeout_ms=5_000)
             total = 0
-            for step in MEMBERS:
-                # the admin API answers one group per request
-                (asked,) = self.admin.list_consumer_group_offsets(
-                    [ConsumerGroupTopicPartitions(self.prefix + step)], request_timeout=5).values()
-                committed = [tp for tp in asked.result().topic_partitions if tp.offset >= 0]
-                if not committed:
-                    continue
-                ends = self.admin.list_offsets({TopicPartition(tp.topic, tp.partition): OffsetSpec.latest()
-                                                for tp in committed}, request_timeout=5)
-                end = {(tp.topic, tp.partition): answer.result().offset for tp, answer in ends.items()}
-                total += sum(max(0, end[tp.topic, tp.partition] - tp.offset) for tp in committed)
+            found = self.admin.list_group_offsets([self.prefix + step for step in MEMBERS])
+            for committed in found.values():
+                ends = self.reader.end_offsets(list(committed))
+                total += sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items())
             return total
         except Exception:  # a broker going away mid-question: no figure this second, ask anew
-            self.admin = None
+            self._close_kafka()
             return None
+
+    def _close_kafka(self) -> None:
+        for client in (self.admin, self.reader):
+            try:
+                if client is not None:
+                    client.close()
+            except Exception:
+                pass
+        self.admin = self.reader = None
 
     def _run(self) -> None:
         while not self.stop.wait(1.0):
@@ -332,6 +336,7 @@ class Sampler:
         self.stop.set()
         self.thread.join(10)
         self.es.close()
+        self._close_kafka()
 
     def indexed_rate(self, t0: float, t1: float) -> float:
         """Documents a second that became searchable between ``t0`` and ``t1``."""
@@ -364,11 +369,15 @@ def test_topics_and_indices_made_on_the_cluster_are_replicated(cluster):
     name = unique("test-")
     index = ElasticsearchIndex(cluster.es_url, name=name)
     try:
-        admin = admin_client(cluster.kafka_url, client_id="yuqing-tests")
-        (described,) = admin.describe_topics(TopicCollection([prefix + RAW])).values()
-        (configs,) = admin.describe_configs([ConfigResource(ResourceType.TOPIC, prefix + RAW)]).values()
-        assert [len(p.replicas) for p in described.result().partitions] == [3, 3, 3]
-        assert configs.result()["min.insync.replicas"].value == "2"
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(cluster.kafka_url))
+        try:
+            described = admin.describe_topics([prefix + RAW])
+            configs = admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, prefix + RAW, ["min.insync.replicas"])])
+        finally:
+            admin.close()
+        assert [len(p["replica_nodes"]) for p in described[0]["partitions"]] == [3, 3, 3]
+        assert configs["topic"][prefix + RAW]["min.insync.replicas"]["value"] == "2"
         settings = index.client.indices.get_settings(index=f"{name}-*")
         assert [s["settings"]["index"]["number_of_replicas"] for s in settings.values()] == ["1"]
     finally:
