@@ -17,6 +17,8 @@ reader checks by eye and what a model trained on our own writing may miss on a r
               open letters, 12345 / 问政 / 留言板 threads and the platform's replies, "村民向记者
               反映", reports sent to a paper
     mass      a mass incident (群体性, 聚集, 对峙, 堵路, 数百名村民)
+    alleged   an office holder openly accused of a wrong done in office, in a text that does not
+              read as the matter's handling (classifiers.allegation)
     subject   who the text is about, by the words it uses: 纪委自身 / 点名官员 / 干部 / 机构 / 无
 
 :func:`read_cues` reads them for a batch of texts already cleaned and normalised (simplified,
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from classifiers.allegation import MISCONDUCT, accused_openly
 from classifiers.rules import WordFinder
 from classifiers.subject import accusations
 
@@ -123,6 +126,7 @@ class Cues:
     complaint: bool = False
     mass: bool = False
     accusation: str = ""  # which allegation against the commission (classifiers.subject)
+    alleged: bool = False  # an office holder openly accused (classifiers.allegation)
 
     def names(self) -> tuple[str, ...]:
         """Short Chinese names of the cues present, for explanations."""
@@ -139,6 +143,8 @@ class Cues:
             out.append("线索:指向纪委" + (f":{self.accusation}" if self.accusation else ""))
         if self.complaint:
             out.append("线索:投诉举报")
+        if self.alleged:
+            out.append("线索:点名指控")
         if self.mass:
             out.append("线索:群体性事件")
         if self.spread:
@@ -148,7 +154,7 @@ class Cues:
 
 class _Reader:
     def __init__(self):
-        groups = {**_GROUPS, "relayed_to": _RELAYED_TO}
+        groups = {**_GROUPS, "relayed_to": _RELAYED_TO, "misconduct": MISCONDUCT}
         self.finder = WordFinder({w for group in groups.values() for w in group})
         column = self.finder.column
         self.columns = {name: np.array([column[w] for w in group], dtype=np.int64)
@@ -181,7 +187,8 @@ class _Reader:
                 accused=bool(accusation), accusation=accusation,
                 complaint=bool(has["complaint"][i]) or (
                     bool(has["relayed_to"][i]) and _RELAYED.search(t) is not None),
-                mass=bool(has["mass"][i])))
+                mass=bool(has["mass"][i]),
+                alleged=bool(has["misconduct"][i]) and accused_openly(t)))
         return out
 
 

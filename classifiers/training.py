@@ -212,11 +212,11 @@ def _office_thresholds(offices: list[dict[str, float]], cues, truth: list[str]) 
     """The bars at which the complaint cue moves an item from 宣传部 to 信访室 (``office_cued``)
     and the case cue to 案管室 (``case_cued``), see :func:`classifiers.levels.route`: each the
     one with the best out-of-fold office accuracy, the other held where it stands (two rounds)."""
-    bars = {"office_cued": 0.3, "case_cued": 0.3}
+    bars = {"office_cued": 0.3, "case_cued": 0.3, "office_alleged": 0.3}
     for _ in range(2):
-        for key in ("office_cued", "case_cued"):
+        for key in ("office_cued", "case_cued", "office_alleged"):
             best = (-1, bars[key])
-            for bar in np.arange(0.05, 0.51, 0.01):
+            for bar in np.arange(0.0 if key == "office_alleged" else 0.05, 0.51, 0.01):
                 trial = {**bars, key: round(float(bar), 2)}
                 right = sum(route(o, c, trial)[0] == want
                             for o, c, want in zip(offices, cues, truth))
@@ -275,6 +275,18 @@ def choose_thresholds(p: dict[str, np.ndarray], genre_p: list[dict[str, float]],
         if f2 > best[0]:
             best = (f2, round(float(warn), 2))
     t["warn"] = reached if reached is not None else best[1]
+    # The event head's bar where an office holder is openly accused in a complaint or a
+    # spreading item (no sensitivity needed there): the best F2 of the decided level >= 2
+    # (recall weighed twice, as above), the highest bar of a tie; above every score (off) when
+    # the cue only costs on these texts.
+    best = (-1.0, DEFAULT_RULE_THRESHOLDS["warn_cued"])
+    for cued in [*np.arange(0.0, 1.001, 0.01), DEFAULT_RULE_THRESHOLDS["warn_cued"]]:
+        level = decided_levels(p, genre_p, cues, {**t, "warn_cued": float(cued)})
+        _, _, f2, _ = precision_recall_fscore_support(truth, level >= 2, beta=2.0,
+                                                      average="binary", zero_division=0)
+        if f2 >= best[0]:
+            best = (f2, round(float(cued), 2))
+    t["warn_cued"] = best[1]
     return t
 
 

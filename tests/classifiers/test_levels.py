@@ -173,3 +173,49 @@ def test_an_allegation_told_at_length_lowers_the_bar_for_重大():
     d = decide(signals(commission=0.35, c=story), T)
     assert d.level == 3 and d.reasons[0].startswith("依据:主体:纪委自身")
     assert "线索:指向纪委:压案" in d.reasons
+
+
+def test_an_open_accusation_in_a_complaint_is_较大_however_calm_it_reads():
+    t = {**T, "warn_cued": 0.05}
+    calm = dict(sensitivity=0.12, event=0.06)
+    told = signals(**calm, c=cues(alleged=True, complaint=True))
+    d = decide(told, t)
+    assert d.level == 2 and d.reasons[0] == "依据:线索:点名指控 事件 0.06"
+    assert "线索:点名指控" in d.reasons
+    # spreading online counts as a complaint does; so does a report the commission is said to
+    # have failed
+    assert decide(signals(**calm, c=cues(alleged=True, spread=("刷屏",))), t).level == 2
+    assert decide(signals(**calm, c=cues(alleged=True, accused=True, accusation="压案",
+                                          commission=True)), t).level == 2
+    # the accusation alone, or the complaint alone, stays 一般
+    assert decide(signals(**calm, c=cues(alleged=True)), t).level == 1
+    assert decide(signals(**calm, c=cues(complaint=True)), t).level == 1
+    # below the event head's lower bar, and with a model trained before the cue, it stays 一般
+    assert decide(signals(sensitivity=0.12, event=0.04, c=cues(alleged=True, complaint=True)),
+                  t).level == 1
+    assert decide(told, T).level == 1
+
+
+@pytest.mark.parametrize("kw, why", [
+    ({"g": genre("case_notice", 0.8)}, "依据:体裁:案件通报 0.80"),
+    ({"c": cues(alleged=True, complaint=True, denied=True)}, "依据:线索:辟谣"),
+    ({"old": True}, "依据:时效:旧闻"),
+])
+def test_an_open_accusation_keeps_the_exceptions_of_较大(kw, why):
+    t = {**T, "warn_cued": 0.0}
+    base = dict(sensitivity=0.2, event=0.1, c=cues(alleged=True, complaint=True))
+    d = decide(signals(**{**base, **kw}), t)
+    assert d.level == 1 and d.reasons[0] == why
+
+
+def test_a_complaint_accusing_an_office_holder_has_a_lower_bar_to_信访室():
+    t = {**T, "office_cued": 0.4, "office_alleged": 0.1}
+    offices = {"宣传部": 0.75, "信访室": 0.15, "案管室": 0.10}
+    assert route(offices, cues(complaint=True), t)[0] == "宣传部"
+    assert route(offices, cues(complaint=True, alleged=True), t) == ("信访室", "分办:投诉举报线索")
+    # an accusation in a news story that is no complaint stays with the head
+    assert route(offices, cues(alleged=True), t)[0] == "宣传部"
+    # a mass incident is general opinion, accused or not
+    assert route(offices, cues(complaint=True, alleged=True, mass=True), t)[0] == "宣传部"
+    # a model trained before the cue keeps its one bar
+    assert route(offices, cues(complaint=True, alleged=True), {**T, "office_cued": 0.4})[0] == "宣传部"

@@ -101,6 +101,29 @@ def test_the_counter_examples_raise_no_alarm(scorer, text, want):
     assert not any(e.startswith("线索:指向纪委") for e in j.explanation)
 
 
+# Complaints told the way the heads were not taught (issue 12, fourth round): with feeling, or
+# in an analyst's words. Written here.
+WITH_FEELING = (
+    "谁来为我们这些老实人做主\n我今年七十一了，一辈子没跟人红过脸。前年修水库占了我家两亩责任田，"
+    "说好的补偿到今天一分没见着。隔壁几户都领了，我去问，会计说我家的钱“还在走程序”。后来才听说，"
+    "是村支书把我的名额换成了他表侄，钱早被冒领了。我夜里睡不着，想起老伴临走前还惦记着那两亩地。"
+    "各位好心人，帮我转一转吧，让上面的人知道我们这里的事。")
+IN_ANALYSIS = (
+    "一条视频背后的基层治理之困\n近来，一段村民在田埂上哭诉的视频在多个平台传播。视频中的村民称，"
+    "当地片区的国土所所长长期索要好处费，不给钱的农户，宅基地审批就一拖再拖。这一事件值得深思："
+    "当小微权力缺少阳光，群众的诉求便只能借助流量表达，而流量终究不是制度。")
+
+
+@pytest.mark.parametrize("text", [WITH_FEELING, IN_ANALYSIS], ids=["with feeling", "in analysis"])
+def test_an_open_accusation_against_a_cadre_is_较大_however_it_is_told(scorer, text):
+    j = judge(scorer, text)
+    assert j.level == 2 and "线索:点名指控" in j.explanation
+
+
+def test_a_complaint_with_feeling_goes_to_petitions(scorer):
+    assert judge(scorer, WITH_FEELING).department == "信访室"
+
+
 def test_a_football_report_is_ignored(scorer):
     j = judge(scorer, "中超第28轮：主队3比1逆转取胜\n上半场客队凭借角球破门领先，下半场主队连入三球，"
               "外援梅开二度。主教练赛后表示球员执行了赛前布置。")
@@ -175,7 +198,8 @@ def test_the_shipped_model_records_what_it_was_trained_on(model):
     meta = model.metadata
     assert meta["data_hash"] and meta["train_examples"] > 1000
     assert meta["held_out"]["examples"] > 200
-    assert {"relevant", "warn", "major", "major_cued", "office_cued"} <= set(model.thresholds)
+    assert {"relevant", "warn", "major", "major_cued", "office_cued", "warn_cued",
+            "office_alleged"} <= set(model.thresholds)
     assert meta["genres"] and "genre" in model.coef
 
 

@@ -86,12 +86,12 @@ def test_the_command_reports_passages_and_corrections(tmp_path, capsys, monkeypa
 
 
 # The gate on the real development set (third-party text, measured, never trained on). Floors
-# pinned from the figures in docs/classifier.md; they can only go up, except level >= 2
-# precision, which gave one item (0.79 -> 0.77) when parts f and g joined: it stands far above the
-# issue's bar of 0.60, while recall is the target not yet met, and the office gained.
+# pinned from the figures in docs/classifier.md; they can only go up. Level >= 2 precision gave
+# one item (0.79 -> 0.77) when parts f and g joined and took it back with the open-accusation
+# cue (classifiers.allegation), which raised recall 0.82 -> 0.96 and the office 0.826 -> 0.859.
 DEV = Path(__file__).resolve().parents[2].parent / "shared" / "realworld" / "passages"
-REAL_FLOORS = {"relevance_f1": 0.94, "warn_precision": 0.76, "warn_recall": 0.82,
-               "major_precision": 0.83, "major_recall": 0.83, "department": 0.82}
+REAL_FLOORS = {"relevance_f1": 0.94, "warn_precision": 0.79, "warn_recall": 0.96,
+               "major_precision": 0.83, "major_recall": 0.83, "department": 0.85}
 
 
 # Third-party material beside the checkout, not a service of ours: where it is absent (a checkout
