@@ -76,7 +76,9 @@ _HANDLED = re.compile(
 def accused_openly(text: str) -> bool:
     """Whether a sentence of ``text`` (cleaned, normalised) accuses an office holder of a wrong
     done in office, and the text does not read as the matter's handling (module docstring)."""
-    if _MISCONDUCT.search(text) is None or _HANDLED.search(text) is not None:
+    # No scan of the whole text for a misconduct word first: the caller (classifiers.signals)
+    # reads only texts its word finder found one in, and each sentence is asked below.
+    if _HANDLED.search(text) is not None:
         return False
     for sentence in _SENTENCES.findall(text):
         if _MISCONDUCT.search(sentence) is None or not _someone_in_office(sentence):

@@ -98,8 +98,7 @@ def route(offices: dict[str, float], cues: Cues, t: dict[str, float]) -> tuple[s
     training)."""
     th = {**DEFAULT_RULE_THRESHOLDS, **t}
     office = max(offices, key=offices.get)
-    # Someone telling how the commission failed their report is a complainant too.
-    complaint = cues.complaint or cues.accusation in REPORTED_FAILURES
+    complaint = _complains(cues)
     if office == "宣传部":
         # A complaint that openly accuses an office holder is a report to handle, whatever
         # register it is told in: a lower bar (office_alleged) for it.
@@ -109,6 +108,12 @@ def route(offices: dict[str, float], cues: Cues, t: dict[str, float]) -> tuple[s
         if cues.case and offices.get("案管室", 0.0) >= th["case_cued"]:
             return "案管室", "分办:案件线索"
     return office, f"分办:{office} {offices[office]:.2f}"
+
+
+def _complains(cues: Cues) -> bool:
+    """A citizen's report, first-hand or relayed; someone telling how the commission failed
+    their report is a complainant too."""
+    return cues.complaint or cues.accusation in REPORTED_FAILURES
 
 
 def decide(s: Signals, t: dict[str, float]) -> Decision:
@@ -145,9 +150,9 @@ def decide(s: Signals, t: dict[str, float]) -> Decision:
     if commission and not s.old:
         return done(3, f"主体:纪委自身 {s.commission:.2f}")
     warned = s.event >= th["warn"] and sensitive
-    # A complaint, or the commission said to have failed one, or an item spreading online.
-    complaint = s.cues.complaint or s.cues.accusation in REPORTED_FAILURES or bool(s.cues.spread)
-    cued = not warned and s.cues.alleged and complaint and s.event >= th["warn_cued"]
+    # An open accusation in a complaint or in an item spreading online.
+    cued = (s.cues.alleged and (_complains(s.cues) or bool(s.cues.spread))
+            and s.event >= th["warn_cued"])
     if warned or cued:
         case = s.genre.get("case_notice", 0.0)
         if case >= th["case"]:

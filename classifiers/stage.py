@@ -18,7 +18,7 @@ from classifiers.stories import Assignment, StoryClusters
 from pipeline import bus as topics
 from pipeline import metrics
 from pipeline.bus import Bus, Message
-from pipeline.flow import Step, StepCount, dead_letter, handle_batch, reason_of
+from pipeline.flow import Step, StepCount, count_drop, dead_letter, handle_batch, reason_of
 from pipeline.records import Article, ScoredArticle, decode, encode
 
 __all__ = ["Scorer", "classify_step", "story_id", "STORY_ID_MAX"]
@@ -139,8 +139,7 @@ def _join_stories(bus: Bus, stories: StoryClusters, decoded: list[tuple[Message,
         if assignment is None:
             continue
         if assignment.exact:
-            count.dropped["duplicate"] = count.dropped.get("duplicate", 0) + 1
-            metrics.DROPPED.labels("classify", "duplicate").inc()
+            count_drop("classify", "duplicate", count)
             continue
         story[len(kept)] = {"story_id": story_id(assignment.cluster_id),
                             "first_source": assignment.first_source,

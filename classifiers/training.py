@@ -209,9 +209,10 @@ def _fit_genre(X, examples: list[Example], params: TrainParams, coef: dict,
 
 
 def _office_thresholds(offices: list[dict[str, float]], cues, truth: list[str]) -> dict:
-    """The bars at which the complaint cue moves an item from 宣传部 to 信访室 (``office_cued``)
-    and the case cue to 案管室 (``case_cued``), see :func:`classifiers.levels.route`: each the
-    one with the best out-of-fold office accuracy, the other held where it stands (two rounds)."""
+    """The bars at which the complaint cue moves an item from 宣传部 to 信访室 (``office_cued``;
+    ``office_alleged`` with an open accusation, which may go down to 0) and the case cue to 案管室
+    (``case_cued``), see :func:`classifiers.levels.route`: each the one with the best
+    out-of-fold office accuracy, the others held where they stand (two rounds)."""
     bars = {"office_cued": 0.3, "case_cued": 0.3, "office_alleged": 0.3}
     for _ in range(2):
         for key in ("office_cued", "case_cued", "office_alleged"):

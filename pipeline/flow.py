@@ -30,7 +30,7 @@ from pipeline.errors import BackendUnavailable, Drop, Quarantine, YuqingError
 from pipeline.index import Index
 from pipeline.records import Article, ScoredArticle, decode, encode
 
-__all__ = ["Step", "StepCount", "Worker", "handle_batch", "dead_letter", "dead_letter_record",
+__all__ = ["Step", "StepCount", "Worker", "handle_batch", "count_drop", "dead_letter", "dead_letter_record",
            "reason_of", "publish_articles", "index_step", "alert_step", "drain"]
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,13 @@ def dead_letter(bus: Bus, stage: str, message: Message, reason: str, count: Step
     metrics.DEADLETTERED.labels(stage).inc()
 
 
+def count_drop(stage: str, reason: str, count: StepCount) -> None:
+    """Count a record dropped on purpose (a :class:`Drop`, or a step's own decision) under
+    ``reason``."""
+    count.dropped[reason] = count.dropped.get(reason, 0) + 1
+    metrics.DROPPED.labels(stage, reason).inc()
+
+
 def handle_batch(bus: Bus, stage: str, batch: list[Message], handle: Callable[[Message], None],
                  count: StepCount) -> None:
     """Call ``handle`` on every message of ``batch``; one message's failure never stops the rest.
@@ -95,8 +102,7 @@ def handle_batch(bus: Bus, stage: str, batch: list[Message], handle: Callable[[M
         try:
             handle(message)
         except Drop as signal:
-            count.dropped[signal.reason] = count.dropped.get(signal.reason, 0) + 1
-            metrics.DROPPED.labels(stage, signal.reason).inc()
+            count_drop(stage, signal.reason, count)
         except BackendUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - the promise of pipeline.errors: quarantine it
