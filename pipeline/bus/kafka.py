@@ -36,10 +36,6 @@ log = logging.getLogger(__name__)
 #: Producer batch per partition; see the module docstring for why it is not the default 16 KiB.
 _BATCH_BYTES = 256 * 1024
 
-#: A fetch is answered once this much is there or the wait is over (kafka-python: 1 byte, 500 ms).
-_FETCH_MIN_BYTES = 128 * 1024
-_FETCH_MAX_WAIT_MS = 100
-
 _HINT = "is the broker running? (deploy/services/start kafka, or check bus.url / YUQING_BUS_URL)"
 
 
@@ -78,6 +74,10 @@ class KafkaBus:
         # The topics yuqing creates: replication from the URL unless the caller says otherwise.
         replication_factor = replication_factor or options.replication_factor
         self.min_insync_replicas = options.min_insync_replicas
+        # A fetch is answered once this much is there or the wait is over (kafka-python's own
+        # defaults are 1 byte and 500 ms: a fetch for every few records, docs/benchmarks.md).
+        self.fetch_min_bytes = options.fetch_min_bytes
+        self.fetch_max_wait_ms = options.fetch_max_wait_ms
         self.prefix = topic_prefix
         self.client_id = client_id
         # Each thread checks the records it published itself: `yuqing run` shares one bus
@@ -213,8 +213,8 @@ class KafkaGroupConsumer:
                 # A member that stops heart-beating hands its partitions over within this time.
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=1_000,
-                fetch_min_bytes=_FETCH_MIN_BYTES,
-                fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
+                fetch_min_bytes=bus.fetch_min_bytes,
+                fetch_max_wait_ms=bus.fetch_max_wait_ms,
             )
         except KafkaError as exc:
             raise BackendUnavailable(f"Kafka at {bus.url}: {exc}; {_HINT}") from None

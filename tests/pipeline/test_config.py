@@ -88,6 +88,12 @@ def test_a_value_of_the_wrong_shape_says_what_is_allowed(tmp_path):
     ]
 
 
+def test_the_bus_url_sets_how_much_a_fetch_waits_for():
+    options = kafka_options("kafka://k1:9092?fetch_min_bytes=1048576&fetch_max_wait_ms=500")
+    assert (options.fetch_min_bytes, options.fetch_max_wait_ms) == (1048576, 500)
+    assert options.replication_factor == 1
+
+
 def test_a_cluster_is_one_url_with_its_nodes_and_replication(tmp_path):
     path = write(tmp_path, "bus:\n  url: kafka://k1:9092,k2:9092,k3:9092?replication_factor=3&"
                            "min_insync_replicas=2\nindex:\n  url: http://e1:9200,e2:9200?replicas=1\n")
@@ -95,8 +101,9 @@ def test_a_cluster_is_one_url_with_its_nodes_and_replication(tmp_path):
     assert kafka_options(settings.bus.url) == KafkaOptions(replication_factor=3, min_insync_replicas=2)
     assert index_options(settings.index.url) == IndexOptions(replicas=1)
     assert index_hosts(settings.index.url) == ["http://e1:9200", "http://e2:9200"]
-    # without options: the single node's replication
-    assert kafka_options("kafka://k1:9092") == KafkaOptions(replication_factor=1, min_insync_replicas=1)
+    # without options: the single node's replication, fetches of 128 KiB or 100 ms
+    assert kafka_options("kafka://k1:9092") == KafkaOptions(replication_factor=1, min_insync_replicas=1,
+                                                           fetch_min_bytes=131072, fetch_max_wait_ms=100)
     assert index_options("http://e1:9200") == IndexOptions(replicas=0)
 
 
@@ -105,7 +112,9 @@ def test_a_cluster_is_one_url_with_its_nodes_and_replication(tmp_path):
      "min_insync_replicas=3 is more than replication_factor=2"),
     ("bus", "kafka://k1:9092?replicas=3", "unknown option 'replicas'"),
     ("bus", "kafka://k1:9092?replication_factor=three", "replication_factor='three' is not a whole number"),
-    ("bus", "kafka://k1:9092?replication_factor=0", "at least 1"),
+    ("bus", "kafka://k1:9092?replication_factor=0", "replication_factor='0' is not a whole number from 1 to 100"),
+    ("bus", "kafka://k1:9092?fetch_max_wait_ms=60000", "fetch_max_wait_ms='60000' is not a whole number from 0 to 5000"),
+    ("bus", "kafka://k1:9092?fetch_min_bytes=0", "fetch_min_bytes='0' is not a whole number from 1 to"),
     ("index", "http://e1:9200?replicas=-1", "replicas='-1' is not a whole number"),
     ("index", "http://e1:9200?replication_factor=3", "unknown option 'replication_factor'"),
     ("bus", "sqlite:///bus.sqlite3?replicas=1", "takes no options"),
