@@ -11,7 +11,7 @@ from pipeline.backends import open_bus
 from pipeline.bus import RAW, SCORED
 from pipeline.bus.local import LocalBus
 from pipeline.config import load_settings
-from pipeline.testing import KAFKA_URL, drain, require_service, unique
+from pipeline.testing import KAFKA_URL, drain, drop_test_topics, require_service, unique
 
 
 def test_the_embedded_bus_drops_old_records_and_offsets_go_on(tmp_path):
@@ -67,5 +67,8 @@ def test_kafka_topics_get_the_retention_of_the_settings_new_or_not():
     assert bus.topic_retention_ms(RAW) == 2 * 86_400_000
     bus.close()
     again = KafkaBus(KAFKA_URL, partitions=1, topic_prefix=prefix, retention_ms=86_400_000)
-    assert again.topic_retention_ms(RAW) == again.topic_retention_ms(SCORED) == 86_400_000
-    again.close()
+    try:
+        assert again.topic_retention_ms(RAW) == again.topic_retention_ms(SCORED) == 86_400_000
+    finally:
+        again.close()
+        drop_test_topics(KAFKA_URL, prefix)
