@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from alerting.store.models import Alert, Deadline, DeadlineOwner, Notification, Timer
 
-__all__ = ["open_deadline", "hand_over", "close_deadline", "void_deadline", "void_deadlines", "due_timers", "claim",
+__all__ = ["open_deadline", "hand_over", "close_deadline", "void_deadline", "due_timers", "claim",
            "time_left", "owed", "owed_clause", "STATUS_LABELS"]
 
 #: a deadline's status as the offices read it (console, command line)
@@ -128,14 +128,6 @@ def void_deadline(session: Session, deadline: Deadline) -> None:
     session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.fired_at.is_(None))
                     .values(cancelled=True))
     _withdraw_messages(session, deadline)
-
-
-def void_deadlines(session: Session, alert_id: str) -> None:
-    """A dismissed false alarm: every open deadline of the alert stops."""
-    for deadline in session.execute(
-        select(Deadline).where(Deadline.alert_id == alert_id, Deadline.status == "open")
-    ).scalars().all():
-        void_deadline(session, deadline)
 
 
 def due_timers(session: Session, now: datetime, limit: int = 100) -> list[tuple[Timer, Deadline]]:

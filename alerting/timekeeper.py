@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages, outbox
@@ -126,21 +127,7 @@ class Timekeeper:
         elif timer.kind == "escalate":
             if deadline.status != "open":
                 return
-            deadline.status, deadline.escalated_at = "missed", now
-            if deadline.task_id is None:  # a duty the roster assigns: whoever was on duty when it fell due
-                deadlines.hand_over(session, deadline, self.roster.responsible(deadline.office, deadline.due_at),
-                                    deadline.due_at, "due")
-            head = self.roster.head(deadline.office)
-            metrics.DEADLINES_MISSED.labels(deadline.kind).inc()
-            audit.append(session, now, SYSTEM.name, "deadline_missed", alert.id,
-                         {"deadline": deadline.key, "status": "open"},
-                         {"deadline": deadline.key, "label": deadline.label, "status": "missed",
-                          "due": deadline.due_at, "office": deadline.office, "person": deadline.person,
-                          "escalated_to": ["组长", *([head.name] if head else [])]})
-            subject, body = messages.escalation(alert, deadline, self.config.console_url)
-            self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
-                                 leader=True, urgent=True, any_level=True,
-                                 people=[deadline.person, head.name if head else ""])
+            self._miss(session, timer, deadline, alert, now)
             report.escalations += 1
         else:
             if now >= deadline.due_at or deadline.status != "open":
@@ -155,6 +142,39 @@ class Timekeeper:
                                  people=[deadline.person])
             report.reminders += 1
 
+    def settle_overdue(self, session: Session, deadline: Deadline, now: datetime) -> bool:
+        """Before a running deadline is voided or exempted: if its time has already passed, it is
+        missed, with the escalation the ticker would have sent, and True is returned. Whether the
+        ticker fired first or not must not decide whether a lapse is on record: voiding an overdue
+        deadline would take it out of 迟报漏报情况."""
+        if deadline.status != "open" or deadline.kind == "receipt" or now < deadline.due_at:
+            return False
+        timer = session.execute(select(Timer).where(
+            Timer.deadline_id == deadline.id, Timer.kind == "escalate")).scalar_one_or_none()
+        if timer is None or not deadlines.claim(session, timer, now):
+            return False  # no escalation to fire, or a ticker is firing it now
+        self._miss(session, timer, deadline, session.get(Alert, deadline.alert_id), now)
+        return True
+
+    def _miss(self, session: Session, timer: Timer, deadline: Deadline, alert: Alert, now: datetime) -> None:
+        """The deadline passed with the work undone: missed, handed to whoever was on duty when it
+        fell due, and escalated to the 组长 and the office's head."""
+        offices = {deadline.office, self.config.coordinating_office}
+        deadline.status, deadline.escalated_at = "missed", now
+        if deadline.task_id is None:  # a duty the roster assigns: whoever was on duty when it fell due
+            deadlines.hand_over(session, deadline, self.roster.responsible(deadline.office, deadline.due_at),
+                                deadline.due_at, "due")
+        head = self.roster.head(deadline.office)
+        metrics.DEADLINES_MISSED.labels(deadline.kind).inc()
+        audit.append(session, now, SYSTEM.name, "deadline_missed", alert.id,
+                     {"deadline": deadline.key, "status": "open"},
+                     {"deadline": deadline.key, "label": deadline.label, "status": "missed",
+                      "due": deadline.due_at, "office": deadline.office, "person": deadline.person,
+                      "escalated_to": ["组长", *([head.name] if head else [])]})
+        subject, body = messages.escalation(alert, deadline, self.config.console_url)
+        self.notifier.notify(session, alert, f"timer:{timer.id}", subject, body, now, offices=offices,
+                             leader=True, urgent=True, any_level=True,
+                             people=[deadline.person, head.name if head else ""])
 
     def _chase_receipt(self, session: Session, timer: Timer, deadline: Deadline, alert: Alert, now: datetime,
                        report: TickReport) -> None:

@@ -201,8 +201,8 @@ class Workflow:
                 deadline = a.session.execute(select(Deadline).where(
                     Deadline.alert_id == alert.id, Deadline.key == kind, Deadline.status == "open")).scalar_one_or_none()
                 if deadline is not None:
-                    deadlines.void_deadline(a.session, deadline)
-                    a.extra.setdefault("voided", []).append(kind)
+                    ended = self._stop(a.session, deadline, a.now)
+                    a.extra.setdefault("voided" if ended == "void" else "missed", []).append(kind)
         if started:
             a.extra["deadlines"] = {d.key: d.due_at for d in started}
             subject, body = messages.opened(alert, started, self.config.console_url)
@@ -369,17 +369,28 @@ class Workflow:
                 raise IllegalTransition(f"alert {alert_id}: {deadline.label} was already "
                                         + ("made" if deadline.done_at else f"exempted by {deadline.exempted_by}"))
             deadline.exempted_by, deadline.exempted_at, deadline.exempt_reason = actor.name, a.now, reason
-            if deadline.status == "open":  # not due yet: it no longer applies, and its timers stop
-                deadlines.void_deadline(a.session, deadline)
+            if deadline.status == "open":  # it no longer applies, and its timers stop
+                self._stop(a.session, deadline, a.now)
             a.extra.update(deadline=deadline.key, status=deadline.status)
         return alert_id
+
+    def _stop(self, session: Session, deadline: Deadline, now: datetime) -> str:
+        """End a running deadline that no longer applies: ``void`` (its timers stop), or ``missed``
+        when its time has already passed and the ticker has not said so yet: a lapse stays on
+        record whatever comes after, and whichever ran first."""
+        if self.timekeeper.settle_overdue(session, deadline, now):
+            return "missed"
+        deadlines.void_deadline(session, deadline)
+        return "void"
 
     def apply_dismissal(self, a: Acting, reason: str, actor) -> None:
         """What dismissing a false alarm (误报) does to an alert, inside an action's frame: its clocks
         stop, its open tasks are cancelled, the reason is kept and its articles feed training.
         Who may dismiss, and when a second person is needed, is :mod:`alerting.dismissals`."""
         a.alert.dismiss_reason = reason
-        deadlines.void_deadlines(a.session, a.alert.id)
+        for deadline in a.session.execute(select(Deadline).where(
+                Deadline.alert_id == a.alert.id, Deadline.status == "open")).scalars().all():
+            self._stop(a.session, deadline, a.now)
         for task in a.session.execute(select(Task).where(Task.alert_id == a.alert.id, Task.state == "open")).scalars():
             task.state = "void"
         article_ids = a.session.execute(select(AlertArticle.article_id).where(

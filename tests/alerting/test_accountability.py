@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from alerting.access import Actor
@@ -73,3 +74,37 @@ def test_a_period_without_lapses_says_so(service, clock, tmp_path):
     data = gather(service.store, service.config, start, end, clock.now())
     assert data.lapses == []
     assert "无迟报漏报情况" in write_accountability(data, tmp_path).html.read_text(encoding="utf-8")
+
+
+def _end_the_clock(service, alert_id: str, how: str) -> None:
+    if how == "exempted":
+        service.exempt(alert_id, LEADER, "major", "已电话口头报告")
+    elif how == "lowered":
+        service.judge(alert_id, OFFICE, "研判为较大", level=2)
+    else:
+        service.dismiss(alert_id, LEADER, "误报")
+
+
+@pytest.mark.parametrize("how", ["exempted", "lowered", "dismissed"])
+@pytest.mark.parametrize("ticker_ran_first", [True, False])
+def test_an_overdue_report_stays_a_lapse_however_its_clock_ends(service, clock, how, ticker_ran_first):
+    alert_id = service.ingest(scored("多名群众围堵镇政府，与干部发生冲突", at=clock.now(), story="late"))
+    clock.advance(hours=1, minutes=20)        # 20 minutes past the 1-hour report; the ticker was down
+    if ticker_ran_first:
+        service.tick()
+    _end_the_clock(service, alert_id, how)
+    start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
+    (lapse,) = gather(service.store, service.config, start, end, clock.now()).lapses
+    assert (lapse.alert_id, lapse.duty, lapse.office) == (alert_id, "1小时上报", "宣传部")
+    assert any("超时，报组长" in f for f in lapse.followed)   # the 组长 was told, as the ticker tells
+
+
+@pytest.mark.parametrize("how", ["exempted", "lowered", "dismissed"])
+def test_a_report_not_yet_due_is_no_lapse_when_its_clock_ends(service, clock, how):
+    alert_id = service.ingest(scored("多名群众围堵镇政府，与干部发生冲突", at=clock.now(), story="early"))
+    clock.advance(minutes=40)
+    _end_the_clock(service, alert_id, how)
+    clock.advance(hours=2)
+    service.tick()
+    start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
+    assert gather(service.store, service.config, start, end, clock.now()).lapses == []
