@@ -1,8 +1,8 @@
 """Dismissing a false alarm (排除误报) needs a second person when it matters.
 
-One staff member must not make a 较大 or 重大 item disappear: for those, a dismissal is a proposal
-(申请排除) that the 组长 approves (同意排除: the alert is dismissed then) or returns with a note
-(退回); meanwhile the alert and its clocks go on as before, and the 组长 is told at once. A 一般
+One staff member must not make a 较大 or 重大 item disappear: for those (and for an item that was
+ever one, though lowered since), a dismissal is a proposal (申请排除) that the 组长 approves
+(同意排除: the alert is dismissed then) or returns with a note (退回); meanwhile the alert and its clocks go on as before, and the 组长 is told at once. A 一般
 item may be dismissed by its office directly, and the 组长 may dismiss anything directly. Every
 dismissal, proposed, approved, returned or direct, is a :class:`~alerting.store.models.Dismissal`
 row and an audit entry, and the next briefing lists them all with who proposed, who decided, why.
@@ -22,10 +22,10 @@ from alerting.config import AlertingConfig
 from alerting.errors import IllegalTransition, NotFound
 from alerting.notifier import Notifier
 from alerting.store import Store
-from alerting.store.models import Alert, Dismissal
+from alerting.store.models import Alert, AuditEntry, Dismissal
 from alerting.workflow import Workflow
 
-__all__ = ["Dismissals", "SECOND_PERSON_LEVEL", "decided_between"]
+__all__ = ["Dismissals", "SECOND_PERSON_LEVEL", "decided_between", "highest_level"]
 
 #: from this level up a dismissal is a proposal for the 组长
 SECOND_PERSON_LEVEL = 2
@@ -53,13 +53,20 @@ class Dismissals:
         if not reason.strip():
             raise IllegalTransition("give the reason for dismissing (--reason): it is kept for accountability")
         with self.store.session() as session:
-            level = self.access.load(session, alert_id, actor).level
+            level = highest_level(session, self.access.load(session, alert_id, actor))
         if level < SECOND_PERSON_LEVEL or self._leads(actor):
             with self.workflow.acting(alert_id, actor, "dismiss", "dismiss", note=reason) as a:
+                if highest_level(a.session, a.alert) >= SECOND_PERSON_LEVEL and not self._leads(actor):
+                    raise IllegalTransition(f"alert {alert_id} was raised meanwhile: ask again, it now "
+                                            "needs the 组长")
                 self.workflow.apply_dismissal(a, reason, actor)
                 a.session.add(Dismissal(alert_id=alert_id, level=a.alert.level, reason=reason,
                                         proposed_by=actor.name, proposed_at=a.now, state="direct",
                                         decided_by=actor.name, decided_at=a.now, note=""))
+                waiting = self._waiting(a.session, alert_id)
+                if waiting is not None:  # the 组长 dismissed it directly: that decides the proposal too
+                    waiting.state, waiting.decided_by, waiting.decided_at = "approved", actor.name, a.now
+                    waiting.note = "组长直接排除"
             return "dismissed"
         with self.workflow.acting(alert_id, actor, "dismiss_propose", note=reason) as a:
             self.workflow.check_transition(a.alert, "dismiss")
@@ -113,6 +120,17 @@ class Dismissals:
         if proposal is None:
             raise NotFound(f"alert {alert_id} has no dismissal waiting for a decision")
         return proposal
+
+
+def highest_level(session: Session, alert: Alert) -> int:
+    """The highest level ``alert`` has ever had, read from its audit entries: lowering a 较大 or
+    重大 item at 初步研判 must not let one staff member dismiss it alone afterwards."""
+    levels = [alert.level]
+    for before, after in session.execute(select(AuditEntry.before, AuditEntry.after)
+                                         .where(AuditEntry.alert_id == alert.id)).all():
+        levels += [snap["level"] for snap in (before, after)
+                   if isinstance(snap, dict) and isinstance(snap.get("level"), int)]
+    return max(levels)
 
 
 def decided_between(session: Session, start: datetime, end: datetime) -> list[Dismissal]:

@@ -75,6 +75,25 @@ def test_a_routine_item_is_dismissed_by_its_office_and_the_leader_dismisses_dire
     assert states == {routine: "dismissed", major: "dismissed"}
 
 
+def test_lowering_a_major_item_first_does_not_let_one_staff_member_dismiss_it(service, clock):
+    alert_id = service.ingest(scored("多名群众围堵镇政府，与干部发生冲突", at=clock.now(), story="d7"))
+    service.judge(alert_id, OFFICE, "初判为一般", level=1)
+    assert service.dismiss(alert_id, OFFICE, "不实") == "proposed"   # it was 重大: the 组长 decides
+    detail = service.show(alert_id, OFFICE)
+    assert detail.alert.state != "dismissed"
+    assert [(d.state, d.level) for d in detail.dismissals] == [("proposed", 1)]
+
+
+def test_the_leaders_direct_dismissal_decides_a_waiting_proposal(service, clock):
+    alert_id = service.ingest(scored("网传某镇纪委压案不查", at=clock.now(), story="d8"))
+    assert service.dismiss(alert_id, OFFICE, "当事人已澄清") == "proposed"
+    assert service.dismiss(alert_id, LEADER, "经查系旧闻翻炒") == "dismissed"
+    detail = service.show(alert_id, LEADER)
+    assert sorted((d.state, d.proposed_by, d.decided_by) for d in detail.dismissals) == [
+        ("approved", "王敏", "陈组长"), ("direct", "陈组长", "陈组长")]
+    assert service.dismissals.waiting(LEADER) == []
+
+
 def test_every_dismissal_is_in_the_briefing_with_who_proposed_decided_and_why(service, clock):
     kept = service.ingest(scored("网传某局长公车私用", at=clock.now(), level=2, story="d4"))
     gone = service.ingest(scored("某镇开展廉政教育月活动", at=clock.now(), level=1, story="d5"))
