@@ -166,6 +166,12 @@ class Intake:
         if row.source_id not in alert.sources:
             alert.sources = [*alert.sources, row.source_id]
         alert.last_seen = max(alert.last_seen, row.seen_at)
+        if row.seen_at < alert.first_seen:
+            # an article fetched before the one the alert opened with, taken in late (its partition
+            # lagged): the story was found then, and the clocks that run from finding it move up
+            was = alert.first_seen
+            alert.first_seen, alert.first_source = row.seen_at, row.source_id
+            self.timekeeper.found_earlier(session, alert, was, now)
         alert.updated_at = now
         session.flush()
 

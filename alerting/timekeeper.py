@@ -99,6 +99,20 @@ class Timekeeper:
                 now=now, reminders=clocks.reminders, person=self.roster.responsible(office, now)))
         return started
 
+    def found_earlier(self, session: Session, alert: Alert, was_first_seen: datetime, now: datetime) -> None:
+        """The alert's first sighting moved from ``was_first_seen`` to ``alert.first_seen`` (an
+        earlier article came late): the report clocks that ran from the first sighting run from the
+        new one. A clock that ran from a raise or was cut short as urgent keeps its time."""
+        clocks = self.config.clocks
+        for deadline in session.execute(select(Deadline).where(
+                Deadline.alert_id == alert.id, Deadline.kind.in_(("major", "overall")),
+                Deadline.status == "open")).scalars().all():
+            within = clocks.upward(deadline.kind).within
+            if deadline.due_at == was_first_seen + within:
+                deadlines.open_deadline(session, alert_id=alert.id, kind=deadline.kind, key=deadline.key,
+                                        label=deadline.label, office=deadline.office,
+                                        due=alert.first_seen + within, now=now, reminders=clocks.reminders)
+
     def tick(self, deliver: bool = True) -> TickReport:
         """Fire every reminder and escalation that is due, then deliver the outbox."""
         report = TickReport()

@@ -123,6 +123,32 @@ def test_a_story_raised_to_major_late_gets_its_hour_from_the_raise_and_the_messa
     assert service.tick().escalations == 1
 
 
+def test_an_earlier_article_taken_in_late_moves_the_first_sighting_and_the_hour_up(service, clock):
+    found = clock.now()
+    clock.advance(minutes=40)
+    alert_id = service.ingest(scored("多名群众围堵镇政府，与干部发生冲突", at=clock.now(), story="lag",
+                                     source="tieba-1"))
+    clock.advance(minutes=5)          # the article fetched 40 minutes earlier comes from a lagging partition
+    service.ingest(scored("多名群众围堵镇政府，与干部发生冲突！", at=found, story="lag", source="weibo-1"))
+    detail = service.show(alert_id, OFFICE)
+    assert (detail.alert.first_seen, detail.alert.first_source) == (found, "weibo-1")
+    (deadline,) = detail.deadlines
+    assert (deadline.status, deadline.due_at) == ("open", found + timedelta(hours=1))
+
+
+def test_an_earlier_article_leaves_a_clock_that_runs_from_a_raise(service, clock):
+    found = clock.now()
+    clock.advance(minutes=30)
+    alert_id = service.ingest(scored("网传某镇干部违规发放补贴", at=clock.now(), level=2, story="raised"))
+    clock.advance(minutes=70)
+    service.ingest(scored("网传某镇干部违规发放补贴，多名村民实名举报", at=clock.now(), level=3, story="raised",
+                          source="forum-1"))
+    raised = clock.now()
+    service.ingest(scored("网传某镇干部违规发放补贴。", at=found, level=2, story="raised", source="weibo-1"))
+    (deadline,) = service.show(alert_id, OFFICE).deadlines
+    assert deadline.due_at == raised + timedelta(hours=1)   # the hour from the raise, not from 09:00
+
+
 @pytest.mark.parametrize("raised_at, due", [("10:18", "10:48"), ("09:20", "10:08")])
 def test_clocks_may_run_from_first_seen_with_a_minimum_left_by_setting(store_factory, raised_at, due):
     config = AlertingConfig.model_validate({"clocks": {"raised_from": "first_seen", "min_left": "30m"}})
