@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages, outbox
@@ -34,7 +34,7 @@ from alerting.people import Roster
 from alerting.notify.base import Channel
 from alerting.notify.channels import build_channels
 from alerting.store import Store
-from alerting.store.models import Alert, Deadline, Timer
+from alerting.store.models import Alert, Deadline, Report, Timer
 from pipeline import metrics
 
 __all__ = ["Timekeeper", "TickReport", "Ticker"]
@@ -97,7 +97,20 @@ class Timekeeper:
             started.append(deadlines.open_deadline(
                 session, alert_id=alert.id, kind=kind, key=kind, label=clock.label, office=office, due=due,
                 now=now, reminders=clocks.reminders, person=self.roster.responsible(office, now)))
-        return started
+        return [d for d in started if not self._already_reported(session, d)]
+
+    def _already_reported(self, session: Session, deadline: Deadline) -> bool:
+        """Close a clock whose recipients all have a report already (made before a raise brought the
+        alert under it): the work is done, at the last of those reports, and nothing is owed."""
+        if deadline.status != "open":
+            return False
+        wanted = set(self.config.clocks.upward(deadline.kind).recipients)
+        made = dict(session.execute(select(Report.recipient, func.max(Report.at)).where(
+            Report.alert_id == deadline.alert_id, Report.recipient.in_(wanted)).group_by(Report.recipient)).all())
+        if set(made) != wanted:
+            return False
+        deadlines.close_deadline(session, deadline, max(made.values()))
+        return True
 
     def found_earlier(self, session: Session, alert: Alert, was_first_seen: datetime, now: datetime) -> None:
         """The alert's first sighting moved from ``was_first_seen`` to ``alert.first_seen`` (an

@@ -77,6 +77,21 @@ def test_each_step_has_its_deadline_met_once_its_units_have_a_report(service, cl
     assert clocks["overall"].status == "met"
 
 
+def test_reports_made_before_a_raise_meet_the_clock_the_raise_opens(service, clock):
+    alert_id = service.ingest(scored("镇干部违规吃喝被曝光", at=clock.now(), story="u9", level=2))
+    clock.advance(minutes=10)
+    service.report(alert_id, OFFICE, ["市纪委监委宣传部", "县委", "县委宣传部"])
+    reported = clock.now()
+    clock.advance(minutes=20)
+    service.escalate(alert_id, OFFICE, "事态扩大", level=3)
+    (major,) = [d for d in service.show(alert_id, OFFICE).deadlines if d.key == "major"]
+    assert (major.status, major.done_at) == ("met", reported)
+    clock.advance(hours=2)
+    assert service.tick().escalations == 0
+    assert accountability.gather(service.store, service.config, NINE - timedelta(days=1),
+                                 NINE + timedelta(days=1), clock.now()).lapses == []
+
+
 def test_a_receipt_is_recorded_with_who_how_and_when_and_chased_while_unconfirmed(store_factory, clock, smtp):
     config = AlertingConfig.model_validate({"notify": {
         "channels": [smtp.channel_config("xcb_mail", to=["xcb@huichang.example"])],
