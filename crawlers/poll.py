@@ -258,6 +258,8 @@ class PollSource:
             if feed.problem:
                 self._warn(result, "feed_malformed", source, url,
                            f"{feed.problem}; {len(feed.entries)} entries read anyway")
+            for why in feed.skipped:
+                self._warn(result, "feed_item_unreadable", source, url, why)
             if not feed.entries and feed.problem:
                 raise FetchError(source.id, url, "parse", f"nothing readable: {feed.problem}" + (
                     "; RSSHub answered with something that is not a feed: is rsshub.url the "
@@ -271,6 +273,9 @@ class PollSource:
             by_id = {e.entry_id: e for e in feed.entries}
             for entry_id in self._new(source, list(by_id)):
                 e = by_id[entry_id]
+                if e.problem:  # only for new items: a seen one is not read again
+                    self._warn(result, "feed_item_odd", source, url,
+                               f"item {e.link or entry_id!r}: {e.problem}")
                 self._entry(source, entry_id, {
                     "kind": "feed", "link": e.link or fetched.url, "title": e.title,
                     "content": e.content, "author": e.author, "encoding": feed.encoding,

@@ -152,3 +152,16 @@ def test_a_sitemap_index_that_stays_the_same_still_leads_to_new_articles(
     ).replace("http://yuqing.test", fixture_server.origin))
     again = PollSource(fetcher, crawl_state).run(source, NOW)
     assert publish(again, crawl_state) == ["示范县召开2026年党风廉政建设工作会议"]
+
+
+def test_one_odd_item_costs_the_feed_nothing_and_is_named_in_a_warning(fixture_server, fetcher,
+                                                                     make_source):
+    source = make_source("/feeds/odd_items.xml")
+    result = PollSource(fetcher).run(source, NOW)
+    assert [c.article.title for c in result.candidates] == [
+        "关于城关镇老旧小区改造进度的咨询", "置顶：留言须知", "网友爆料：村干部优亲厚友\U0001F620"]
+    assert result.candidates[1].article.published is None
+    (warning,) = result.warnings
+    notice = fixture_server.url("/wmly/notice.html")
+    assert warning.startswith(f"feed_item_odd: fixture: {source.url}: item '{notice}': "
+                              "the date '0000-00-00 00:00:00'")
