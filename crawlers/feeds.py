@@ -91,8 +91,10 @@ def html_to_text(markup: str) -> str:
 
 
 # A date string that names its zone; without one, feedparser would take it as UTC while Chinese
-# sites mean Beijing time.
-_HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d|\b(?:GMT|UTC?|[ECMP][SD]T))\s*$", re.I)
+# sites mean Beijing time. CST is not one of them here: feedparser reads it as US Central time,
+# while on Chinese sites it is China Standard Time, which normalisation's parser reads (as it
+# does for pages).
+_HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d|\b(?:GMT|UTC?|[EMP][SD]T|CDT))\s*$", re.I)
 
 
 def _published(entry: Any) -> tuple[datetime | None, str | None]:

@@ -147,3 +147,9 @@ def test_a_reference_to_no_character_is_dropped_and_never_raises(reference):
             "</item></channel></rss>").encode()
     (item,) = parse_feed(body, "http://yuqing.test/rss.xml").entries
     assert item.title == "留言回复"
+
+
+def test_cst_in_a_chinese_feed_is_china_standard_time_in_both_forms_it_comes_in():
+    # RFC 822 with CST, and Java's Date.toString as CMSs on Java print it
+    parsed = feed("cst_dates.xml")
+    assert [e.published for e in parsed.entries] == [datetime(2024, 3, 5, 10, 20, tzinfo=SHANGHAI)] * 2
