@@ -55,18 +55,22 @@ class FeedEntry:
     published: datetime | None
     published_raw: str | None
     author: str | None
+    #: what was wrong with the item but did not lose it (a date that is no date), for a warning
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
 class ParsedFeed:
     """What was read from a feed: ``kind`` like ``rss20``/``atom10``/``rss10``, ``problem`` the
-    parser's complaint when the feed is malformed (entries may still be there)."""
+    parser's complaint when the feed is malformed (entries may still be there); ``skipped`` says,
+    item by item, why an item could not be read at all (the others are in ``entries``)."""
 
     kind: str
     title: str
     entries: tuple[FeedEntry, ...]
     problem: str | None = None
     encoding: str | None = None
+    skipped: tuple[str, ...] = ()
 
 
 _BLOCK = re.compile(r"</?(p|div|br|li|tr|h[1-6]|section|article)\b[^>]*>", re.I)
@@ -87,8 +91,10 @@ def html_to_text(markup: str) -> str:
 
 
 # A date string that names its zone; without one, feedparser would take it as UTC while Chinese
-# sites mean Beijing time.
-_HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d|\b(?:GMT|UTC?|[ECMP][SD]T))\s*$", re.I)
+# sites mean Beijing time. CST is not one of them here: feedparser reads it as US Central time,
+# while on Chinese sites it is China Standard Time, which normalisation's parser reads (as it
+# does for pages).
+_HAS_ZONE = re.compile(r"(?:Z|[+-]\d\d:?\d\d|\b(?:GMT|UTC?|[EMP][SD]T|CDT))\s*$", re.I)
 
 
 def _published(entry: Any) -> tuple[datetime | None, str | None]:
@@ -99,8 +105,12 @@ def _published(entry: Any) -> tuple[datetime | None, str | None]:
         if local is not None:
             return local, raw
     if parsed:
-        # feedparser normalises to UTC struct_time; timegm keeps it UTC
-        return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc), raw
+        try:
+            # feedparser normalises to UTC struct_time; timegm keeps it UTC
+            return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc), raw
+        except (ValueError, OverflowError, OSError):
+            # a placeholder like MySQL's 0000-00-00 00:00:00 comes out before year 1
+            pass
     if raw:
         return _parse_date(raw), raw
     return None, None
@@ -128,8 +138,88 @@ def _entry(entry: Any) -> FeedEntry | None:
         return None
     entry_id = guid or link or "sha256:" + hashlib.sha256(
         f"{title}\n{raw or ''}\n{text[:200]}".encode()).hexdigest()
+    problem = None
+    if raw and published is None:
+        problem = f"the date {raw.strip()[:80]!r} is not a date that can be read; kept without a date"
     return FeedEntry(entry_id=entry_id, link=link, title=title, content=text, published=published,
-                     published_raw=raw, author=(entry.get("author") or None))
+                     published_raw=raw, author=(entry.get("author") or None), problem=problem)
+
+
+def _item_name(entry: Any) -> str:
+    """How a warning names an item: its link, else its guid, else its title."""
+    for key in ("link", "id", "title"):
+        value = entry.get(key) if hasattr(entry, "get") else None
+        if isinstance(value, str) and value.strip():
+            return f"item {value.strip()[:200]!r}"
+    return "an item without link, guid or title"
+
+
+def _entries(raw_entries: Any) -> tuple[tuple[FeedEntry, ...], tuple[str, ...]]:
+    """The feed's items read one by one: an item that cannot be read is skipped with why, and
+    never costs the others."""
+    entries: list[FeedEntry] = []
+    skipped: list[str] = []
+    for raw in raw_entries:
+        try:
+            entry = _entry(raw)
+        except Exception as exc:  # one odd item must not lose the feed's other items
+            skipped.append(f"{_item_name(raw)} skipped: {type(exc).__name__}: {exc}")
+            continue
+        if entry is not None:
+            entries.append(entry)
+    return tuple(entries), tuple(skipped)
+
+
+# Character references, decimal or hex; the ';' is optional because feedparser's lenient parser
+# takes them without it too.
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _charref_code(match: re.Match) -> int:
+    digits = match[1] or match[2]
+    if len(digits.lstrip(b"0")) > 8:
+        return -1  # far past U+10FFFF, and int() of thousands of digits is refused
+    return int(digits, 16 if match[1] else 10)
+
+
+def _repair_charrefs(data: bytes) -> bytes:
+    """Character references that name no character made real or dropped.
+
+    Sites written in JavaScript or Java escape an emoji as its two UTF-16 halves
+    (``&#55357;&#56864;``); each half alone is no character, and feedparser raises on one
+    instead of reading the feed. An adjacent pair becomes the one reference it means; a lone half
+    or a number past U+10FFFF is dropped. The references are ASCII, and in the ASCII-compatible
+    encodings feeds use (UTF-8, GB18030, Big5) no multibyte character contains ``&#`` or digits.
+    """
+    if b"&#" not in data:
+        return data
+    parts: list[bytes] = []
+    last = 0
+    changed = False
+    matches = list(_CHARREF.finditer(data))
+    i = 0
+    while i < len(matches):
+        match = matches[i]
+        code = _charref_code(match)
+        i += 1
+        if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            continue
+        replacement = b""
+        end = match.end()
+        if 0xD800 <= code <= 0xDBFF and i < len(matches) and matches[i].start() == end:
+            low = _charref_code(matches[i])
+            if 0xDC00 <= low <= 0xDFFF:
+                whole = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                replacement = b"&#%d;" % whole
+                end = matches[i].end()
+                i += 1
+        parts += [data[last:match.start()], replacement]
+        last = end
+        changed = True
+    if not changed:
+        return data
+    parts.append(data[last:])
+    return b"".join(parts)
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None,
@@ -147,14 +237,18 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None,
     headers = {"content-location": url, "content-type": "application/xml"}
     if content_type and not encoding:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=True)
+    try:
+        parsed = feedparser.parse(_repair_charrefs(data), response_headers=headers,
+                                  sanitize_html=False, resolve_relative_uris=True)
+    except Exception as exc:  # a feedparser bug on odd input: the caller reports it, not a crash
+        return ParsedFeed(kind="unknown", title="", entries=(),
+                          problem=f"the feed parser failed: {type(exc).__name__}: {exc}")
     exc = parsed.get("bozo_exception")
     if not encoding and isinstance(exc, feedparser.CharacterEncodingOverride):
         redone = _reparse_misdeclared(body, url, content_type, str(exc))
         if redone is not None:
             return redone
-    entries = tuple(e for e in (_entry(raw) for raw in parsed.entries) if e is not None)
+    entries, skipped = _entries(parsed.entries)
     problem = None
     # a feed served as text/html is common and harmless: not worth a warning every round
     if parsed.get("bozo") and not isinstance(exc, feedparser.NonXMLContentType):
@@ -163,7 +257,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None,
         problem = "not a feed (no RSS, Atom or RSS 1.0 document found)"
     return ParsedFeed(kind=parsed.get("version") or "unknown",
                       title=html_to_text(parsed.feed.get("title", "")), entries=entries,
-                      problem=problem, encoding=parsed.get("encoding") or None)
+                      problem=problem, encoding=parsed.get("encoding") or None, skipped=skipped)
 
 
 def _reparse_misdeclared(body: bytes, url: str, content_type: str | None,
@@ -178,7 +272,8 @@ def _reparse_misdeclared(body: bytes, url: str, content_type: str | None,
     note = (f"{complaint}; the bytes read as {decoded.encoding}, so they were read so: set "
             f"'encoding: {decoded.encoding}' on the source to say it")
     return ParsedFeed(again.kind, again.title, again.entries,
-                      f"{again.problem}; {note}" if again.problem else note, decoded.encoding)
+                      f"{again.problem}; {note}" if again.problem else note, decoded.encoding,
+                      again.skipped)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ service publishes it, flushes and marks it seen at once) instead of waiting in t
 end of the source's round.
 
 Only the fetch of the feed/list/sitemap itself raises :class:`~crawlers.base.FetchError` (the
-source failed this round). A failing article page is a warning, and its entry is kept pending in
+source failed this round); of a source's several feeds or sitemaps (``urls:``, a sitemap index's
+children), one that fails is a warning, and the round fails only when none of them gave anything. A failing article page is a warning, and its entry is kept pending in
 the state store with what the feed said of it (:meth:`crawlers.state.StateStore.defer`): it is
 tried again on the next rounds even when the feed answers 304, with a doubling wait, until
 ``RetryPolicy.max_attempts`` failures give it up (counted in ``PollResult.gave_up``). An article
@@ -245,56 +246,91 @@ class PollSource:
     # -- rss / atom / rss 1.0 ----------------------------------------------------------------
 
     def _feed(self, source: Source, now: datetime, result: PollResult, emit: Emit | None) -> None:
-        single = len(source.start_urls) == 1
-        hub = source.type == "rsshub"
+        """Every feed of the source; one that fails is a warning while another was read, and the
+        round fails (with the first failure) only when every one of them failed."""
+        if len(source.start_urls) == 1:
+            self._one_feed(source, source.start_urls[0], now, result, emit)
+            return
+        failures: list[FetchError] = []
         for url in source.start_urls:
             try:
-                fetched = self._fetch(source, url, result, conditional=single)
+                self._one_feed(source, url, now, result, emit)
             except FetchError as exc:
-                raise explain(exc, source.route or "") if hub else exc from None
-            if result.status != "ok":
-                continue
-            feed = parse_feed(fetched.body, fetched.url, fetched.content_type, source.encoding)
-            if feed.problem:
-                self._warn(result, "feed_malformed", source, url,
-                           f"{feed.problem}; {len(feed.entries)} entries read anyway")
-            if not feed.entries and feed.problem:
-                raise FetchError(source.id, url, "parse", f"nothing readable: {feed.problem}" + (
-                    "; RSSHub answered with something that is not a feed: is rsshub.url the "
-                    "instance's address?" if hub else ""))
-            if not feed.entries:
-                # some servers answer errors inside a valid feed shell: that is not "no news"
-                raise FetchError(source.id, url, "empty", (
-                    f"RSSHub gave a feed with no items for {source.route}: the account shows nothing "
-                    "public, or the platform gave RSSHub nothing; open the route on the instance"
-                ) if hub else "the feed has no entries at all; if this lasts, the feed is dead or moved")
-            by_id = {e.entry_id: e for e in feed.entries}
-            for entry_id in self._new(source, list(by_id)):
-                e = by_id[entry_id]
-                self._entry(source, entry_id, {
-                    "kind": "feed", "link": e.link or fetched.url, "title": e.title,
-                    "content": e.content, "author": e.author, "encoding": feed.encoding,
-                    "published": e.published.isoformat() if e.published else None,
-                    "read_page": bool(source.fetch_full_text and e.link)}, now, result, emit)
+                failures.append(exc)
+                self._warn(result, "feed_failed", source, url,
+                           f"{exc.reason}: {exc.detail}; the source's other feeds are still read")
+        if len(failures) == len(source.start_urls):
+            raise failures[0]
+
+    def _one_feed(self, source: Source, url: str, now: datetime, result: PollResult,
+                  emit: Emit | None) -> None:
+        single = len(source.start_urls) == 1
+        hub = source.type == "rsshub"
+        try:
+            fetched = self._fetch(source, url, result, conditional=single)
+        except FetchError as exc:
+            raise explain(exc, source.route or "") if hub else exc from None
+        if result.status != "ok":
+            return
+        feed = parse_feed(fetched.body, fetched.url, fetched.content_type, source.encoding)
+        if feed.problem:
+            self._warn(result, "feed_malformed", source, url,
+                       f"{feed.problem}; {len(feed.entries)} entries read anyway")
+        for why in feed.skipped:
+            self._warn(result, "feed_item_unreadable", source, url, why)
+        if not feed.entries and feed.problem:
+            raise FetchError(source.id, url, "parse", f"nothing readable: {feed.problem}" + (
+                "; RSSHub answered with something that is not a feed: is rsshub.url the "
+                "instance's address?" if hub else ""))
+        if not feed.entries:
+            # some servers answer errors inside a valid feed shell: that is not "no news"
+            raise FetchError(source.id, url, "empty", (
+                f"RSSHub gave a feed with no items for {source.route}: the account shows nothing "
+                "public, or the platform gave RSSHub nothing; open the route on the instance"
+            ) if hub else "the feed has no entries at all; if this lasts, the feed is dead or moved")
+        by_id = {e.entry_id: e for e in feed.entries}
+        for entry_id in self._new(source, list(by_id)):
+            e = by_id[entry_id]
+            if e.problem:  # only for new items: a seen one is not read again
+                self._warn(result, "feed_item_odd", source, url,
+                           f"item {e.link or entry_id!r}: {e.problem}")
+            self._entry(source, entry_id, {
+                "kind": "feed", "link": e.link or fetched.url, "title": e.title,
+                "content": e.content, "author": e.author, "encoding": feed.encoding,
+                "published": e.published.isoformat() if e.published else None,
+                "read_page": bool(source.fetch_full_text and e.link)}, now, result, emit)
 
     # -- news sitemaps -----------------------------------------------------------------------
 
     def _sitemap(self, source: Source, now: datetime, result: PollResult, emit: Emit | None
                  ) -> None:
+        """The source's sitemaps and the child sitemaps they list. One that fails (a child
+        sitemap gone, one URL of several unreadable) is a warning while the others give
+        articles; the round fails (with the first failure) when they gave none."""
         entries = []
+        failures: list[FetchError] = []
         queue = list(source.start_urls)
         budget = source.max_pages
         while queue and budget > 0:
             url = queue.pop(0)
             budget -= 1
-            # never conditional: a sitemap index often stays the same while the sitemaps it lists
-            # change; the seen entries keep the round cheap
-            fetched = self._fetch(source, url, result)
-            parsed = parse_sitemap(fetched.body, fetched.url, source.max_bytes)
-            if parsed.problem:
-                raise FetchError(source.id, url, "parse", f"sitemap unreadable: {parsed.problem}")
+            try:
+                # never conditional: a sitemap index often stays the same while the sitemaps it
+                # lists change; the seen entries keep the round cheap
+                fetched = self._fetch(source, url, result)
+                parsed = parse_sitemap(fetched.body, fetched.url, source.max_bytes)
+                if parsed.problem:
+                    raise FetchError(source.id, url, "parse",
+                                     f"sitemap unreadable: {parsed.problem}")
+            except FetchError as exc:
+                failures.append(exc)
+                self._warn(result, "sitemap_failed", source, url,
+                           f"{exc.reason}: {exc.detail}; the source's other sitemaps are still read")
+                continue
             queue.extend(parsed.sitemaps)
             entries.extend(parsed.entries)
+        if failures and not entries:
+            raise failures[0]
         epoch = datetime.min.replace(tzinfo=timezone.utc)
         entries.sort(key=lambda e: e.published or e.lastmod or epoch, reverse=True)
         by_url = {e.url: e for e in entries}

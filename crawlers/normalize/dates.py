@@ -44,6 +44,16 @@ EN_MONTH_FIRST = re.compile(
 EN_DAY_FIRST = re.compile(
     r"(?<![\d:])(?:" + _WEEKDAY + r"\s+)?(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\s+" + _MONTH
     + r"\.?,?\s+(?P<y>(?:19|20)\d{2})(?!\d)" + _EN_TIME, re.I)
+# Java's Date.toString and C's asctime: "Tue Mar 05 10:20:00 CST 2024", the year after the clock
+# (and the zone, when there is one, between them).
+JAVA_DATE = re.compile(
+    r"(?<![a-z])(?:" + _WEEKDAY + r"\s+)?" + _MONTH + r"\s+(?P<d>3[01]|[12]\d|0?[1-9])\s+"
+    r"(?P<clock>[0-2]?\d:[0-5]\d(?::[0-5]\d)?)\s+(?:(?P<zone>[A-Z]{2,5}(?:[+-]\d\d?(?::?\d\d)?)?"
+    r"|[+-]\d{4})\s+)?(?P<y>(?:19|20)\d{2})(?!\d)", re.I)
+# "CST" after a clock. To Python's email.utils (and feedparser) it is US Central time, -06:00; on
+# Chinese sites (Java's default Date.toString on a server set to Asia/Shanghai, and the CMSs built
+# on it) it is China Standard Time, +08:00, and nothing this system reads means the other.
+_CHINA_CST = re.compile(r"(?<=\d)(\s*)CST(?![A-Za-z])")
 _LATIN = re.compile(r"[A-Za-z]{3}")  # no month name without three letters in a row
 _ISO_ZONE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)$")
 _RELATIVE = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|分鐘|小时|小時|天|日|周|週)前")
@@ -79,7 +89,8 @@ def parse_published_detail(raw: str, now: datetime | None = None,
     if len(text) > 400:
         text = text[:400]
     now = (now or datetime.now(tz)).astimezone(tz) if (now is None or now.tzinfo) else now.replace(tzinfo=tz)
-    for reader in (_read_unix, _read_iso, _read_rfc822):
+    text = _CHINA_CST.sub(r"\1+0800", text)
+    for reader in (_read_unix, _read_iso, _read_rfc822, _read_java):
         result = reader(text, tz)
         if result:
             return result
@@ -91,7 +102,8 @@ def parse_published_detail(raw: str, now: datetime | None = None,
 def date_matches(text: str) -> list[re.Match]:
     """Every absolute date in ``text`` (numeric or with an English month), in order, not
     overlapping; each match is readable by :func:`parse_published_detail`."""
-    patterns = (DATE_RE, EN_MONTH_FIRST, EN_DAY_FIRST) if _LATIN.search(text) else (DATE_RE,)
+    patterns = (DATE_RE, JAVA_DATE, EN_MONTH_FIRST, EN_DAY_FIRST) if _LATIN.search(text) \
+        else (DATE_RE,)
     found = sorted((m for pattern in patterns for m in pattern.finditer(text)),
                    key=lambda m: (m.start(), -m.end()))
     kept: list[re.Match] = []
@@ -140,6 +152,15 @@ def _read_rfc822(text: str, tz: tzinfo) -> ParsedTime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return ParsedTime(moment if moment.tzinfo else moment.replace(tzinfo=tz), True)
+
+
+def _read_java(text: str, tz: tzinfo) -> ParsedTime | None:
+    match = JAVA_DATE.search(text) if _LATIN.search(text) else None
+    if not match:
+        return None
+    # the same fields in RFC 822's order, for the one reader of zones
+    return _read_rfc822(f"{match['d']} {match['mon'][:3]} {match['y']} {match['clock']} "
+                        f"{match['zone'] or ''}".strip(), tz)
 
 
 def _read_relative(text: str, now: datetime) -> ParsedTime | None:

@@ -99,3 +99,25 @@ def test_english_words_that_are_no_date_give_none(raw):
 def test_date_matches_finds_numeric_and_english_dates_in_order():
     found = [m.group(0) for m in date_matches("发布 2024-02-21 10:35，更新 Dec 28 Sat 2013 00:28")]
     assert found == ["2024-02-21 10:35", "Dec 28 Sat 2013 00:28"]
+
+
+@pytest.mark.parametrize("raw", [
+    "Tue, 05 Mar 2024 10:20:00 CST",        # RFC 822, as feeds and meta tags carry it
+    "Tue Mar 05 10:20:00 CST 2024",         # Java's Date.toString on a server in China
+    "发布时间：Tue Mar 05 10:20:00 CST 2024",
+    "2024-03-05 10:20:00 CST",
+    "Tue Mar 05 10:20:00 +0800 2024",
+    "Tue Mar 05 10:20:00 2024",             # asctime: no zone, so Beijing time
+])
+def test_cst_on_chinese_sites_is_china_standard_time_not_us_central(raw):
+    assert parse_published(raw, now=NOW) == bj(2024, 3, 5, 10, 20)
+
+
+def test_javas_date_format_keeps_a_zone_other_than_cst():
+    assert parse_published("Tue Mar 05 10:20:00 UTC 2024") == datetime(2024, 3, 5, 10, 20,
+                                                                       tzinfo=timezone.utc)
+
+
+def test_javas_date_format_is_found_in_a_line_of_page_text():
+    (match,) = date_matches("发布时间：Tue Mar 05 10:20:00 CST 2024　来源：县纪委监委")
+    assert match.group(0) == "Tue Mar 05 10:20:00 CST 2024"

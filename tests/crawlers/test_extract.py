@@ -134,3 +134,22 @@ def test_an_empty_or_junk_page_gives_empty_fields_not_an_error():
         page = extract_article(html, "http://fixtures.test/junk")
         assert isinstance(page, Extracted)
         assert page.published is None
+
+
+@pytest.mark.parametrize("written", ["Tue Mar 05 10:20:00 CST 2024", "Tue, 05 Mar 2024 10:20:00 CST"])
+@pytest.mark.parametrize("where", ["visible", "meta"])
+def test_a_page_reads_cst_as_china_standard_time_as_its_feed_does(written, where):
+    from crawlers.feeds import parse_feed
+    label = f'<div class="info">发布时间：{written}　来源：县纪委监委</div>' if where == "visible" else ""
+    meta = f'<meta property="article:published_time" content="{written}">' if where == "meta" else ""
+    html = ('<html><head><meta charset="utf-8">' + meta + "<title>县纪委监委召开警示教育大会_清河县人民政府"
+            "</title></head><body><h1>县纪委监委召开警示教育大会</h1>" + label +
+            '<div class="article-content"><p>3月5日上午，县纪委监委召开全县警示教育大会，通报近期查处的'
+            "违反中央八项规定精神典型案例。</p><p>会议要求，全县党员干部要以案为鉴、以案促改。</p></div>"
+            "</body></html>")
+    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><item>'
+            "<title>县纪委监委召开警示教育大会</title><link>http://yuqing.test/a.html</link>"
+            f"<pubDate>{written}</pubDate></item></channel></rss>").encode()
+    (entry,) = parse_feed(feed, "http://yuqing.test/rss.xml").entries
+    page = extract_article(html, "http://yuqing.test/a.html")
+    assert page.published == entry.published == datetime(2024, 3, 5, 10, 20, tzinfo=SHANGHAI)

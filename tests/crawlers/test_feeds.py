@@ -120,3 +120,36 @@ def test_eval_feeds_scores_every_check(tmp_path, capsys):
         (tmp_path / name).write_bytes((FEEDS / name).read_bytes())
     assert main(["eval", "feeds", str(tmp_path)]) == 1
     assert "rss20.xml    WRONG" in capsys.readouterr().out
+
+
+def test_an_item_with_a_placeholder_date_is_kept_without_a_date_and_says_why():
+    parsed = feed("odd_items.xml")
+    notice = next(e for e in parsed.entries if e.link.endswith("/notice.html"))
+    assert notice.published is None and notice.published_raw == "0000-00-00 00:00:00"
+    assert notice.problem and "'0000-00-00 00:00:00'" in notice.problem
+    assert [e.title for e in parsed.entries][0] == "关于城关镇老旧小区改造进度的咨询"
+    assert parsed.entries[0].problem is None
+
+
+def test_an_emoji_written_as_two_utf16_halves_becomes_the_emoji():
+    parsed = feed("odd_items.xml")
+    (item,) = [e for e in parsed.entries if e.link.endswith("_42.html")]
+    assert item.title == "网友爆料：村干部优亲厚友\U0001F620"
+    # the hex pair inside CDATA is joined too; the lone half after it names no character
+    assert item.content == "某村低保名额给了村干部亲属\U0001F621，群众意见很大。"
+    assert len(parsed.entries) == 3 and parsed.skipped == ()
+
+
+@pytest.mark.parametrize("reference", ["&#55357;", "&#xDE20;", "&#1114112;", "&#" + "9" * 5000 + ";"])
+def test_a_reference_to_no_character_is_dropped_and_never_raises(reference):
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+            f"<item><title>留言{reference}回复</title><link>http://yuqing.test/a/1.html</link>"
+            "</item></channel></rss>").encode()
+    (item,) = parse_feed(body, "http://yuqing.test/rss.xml").entries
+    assert item.title == "留言回复"
+
+
+def test_cst_in_a_chinese_feed_is_china_standard_time_in_both_forms_it_comes_in():
+    # RFC 822 with CST, and Java's Date.toString as CMSs on Java print it
+    parsed = feed("cst_dates.xml")
+    assert [e.published for e in parsed.entries] == [datetime(2024, 3, 5, 10, 20, tzinfo=SHANGHAI)] * 2

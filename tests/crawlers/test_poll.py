@@ -152,3 +152,61 @@ def test_a_sitemap_index_that_stays_the_same_still_leads_to_new_articles(
     ).replace("http://yuqing.test", fixture_server.origin))
     again = PollSource(fetcher, crawl_state).run(source, NOW)
     assert publish(again, crawl_state) == ["示范县召开2026年党风廉政建设工作会议"]
+
+
+def test_one_odd_item_costs_the_feed_nothing_and_is_named_in_a_warning(fixture_server, fetcher,
+                                                                     make_source):
+    source = make_source("/feeds/odd_items.xml")
+    result = PollSource(fetcher).run(source, NOW)
+    assert [c.article.title for c in result.candidates] == [
+        "关于城关镇老旧小区改造进度的咨询", "置顶：留言须知", "网友爆料：村干部优亲厚友\U0001F620"]
+    assert result.candidates[1].article.published is None
+    (warning,) = result.warnings
+    notice = fixture_server.url("/wmly/notice.html")
+    assert warning.startswith(f"feed_item_odd: fixture: {source.url}: item '{notice}': "
+                              "the date '0000-00-00 00:00:00'")
+
+
+@pytest.mark.parametrize("dead", [{"status": 404, "body": "not found"},
+                                  {"body": "<html><body>系统维护中</body></html>"}],
+                         ids=["gone", "not-a-sitemap"])
+def test_a_dead_child_sitemap_is_a_warning_and_the_others_are_still_read(
+        fixture_server, fetcher, make_source, dead):
+    fixture_server.route("/feeds/sitemap_old.xml", **dead)
+    source = make_source("/feeds/sitemap_index.xml", type="sitemap", extraction=SELECTORS)
+    result = PollSource(fetcher).run(source, NOW)
+    assert [c.article.title for c in result.candidates] == [
+        "示范县某局原局长接受纪律审查和监察调查", "示范县开展群众身边不正之风和腐败问题集中整治回头看"]
+    (warning,) = result.warnings
+    assert warning.startswith(f"sitemap_failed: fixture: {fixture_server.url('/feeds/sitemap_old.xml')}: ")
+
+
+def test_a_sitemap_index_whose_every_child_is_dead_fails_the_round(fixture_server, fetcher,
+                                                                  make_source):
+    fixture_server.route("/feeds/sitemap_old.xml", "not found", status=404)
+    fixture_server.route("/feeds/sitemap_news.xml", "not found", status=404)
+    with pytest.raises(FetchError) as caught:
+        PollSource(fetcher).run(make_source("/feeds/sitemap_index.xml", type="sitemap"), NOW)
+    assert caught.value.reason == "http_error"
+    assert caught.value.url == fixture_server.url("/feeds/sitemap_news.xml")  # the newest, read first
+
+
+def test_a_dead_feed_among_a_sources_feeds_is_a_warning_and_the_others_are_still_read(
+        fixture_server, fetcher, make_source):
+    fixture_server.route("/feeds/moved.xml", "not found", status=404)
+    source = make_source("/feeds/moved.xml", urls=[fixture_server.url("/feeds/rss20.xml")])
+    result = PollSource(fetcher).run(source, NOW)
+    assert len(result.candidates) == 3
+    (warning,) = result.warnings
+    assert warning.startswith(f"feed_failed: fixture: {source.url}: http_error: HTTP 404")
+
+
+def test_a_source_whose_every_feed_fails_fails_the_round_with_the_first(fixture_server, fetcher,
+                                                                        make_source):
+    fixture_server.route("/feeds/moved.xml", "not found", status=404)
+    fixture_server.route("/feeds/empty.xml", '<?xml version="1.0" encoding="utf-8"?>'
+                         '<rss version="2.0"><channel><title>t</title></channel></rss>')
+    source = make_source("/feeds/moved.xml", urls=[fixture_server.url("/feeds/empty.xml")])
+    with pytest.raises(FetchError) as caught:
+        PollSource(fetcher).run(source, NOW)
+    assert (caught.value.url, caught.value.reason) == (source.url, "http_error")
