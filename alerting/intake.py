@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from alerting import audit, messages
@@ -85,14 +85,30 @@ class Intake:
         outcomes: list[str | None | Exception] = []
         with self.store.session() as session:
             for article in articles:
-                try:
-                    with session.begin_nested():
-                        outcomes.append(self._ingest_one(session, article, now))
-                except OperationalError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - handed back to the caller, per article
-                    outcomes.append(exc)
+                outcomes.append(self._in_savepoint(session, article, now))
         return outcomes
+
+    def _in_savepoint(self, session: Session, article: ScoredArticle, now: datetime) -> str | None | Exception:
+        """One article of a batch in its own savepoint; its exception is returned, not raised.
+
+        Tried twice when the second try may succeed: two intake workers (the alerts topic is keyed
+        by article, so one story's reposts reach several) may open the same new story's alert at
+        once; the one that inserts second fails on the alert's key once the first commits, and
+        its second try finds that alert and joins it instead of dead-lettering the article.
+        """
+        outcome = self._once(session, article, now)
+        if isinstance(outcome, IntegrityError):
+            outcome = self._once(session, article, now)
+        return outcome
+
+    def _once(self, session: Session, article: ScoredArticle, now: datetime) -> str | None | Exception:
+        try:
+            with session.begin_nested():
+                return self._ingest_one(session, article, now)
+        except OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, per article
+            return exc
 
     def hand_in(self, article: ScoredArticle, proposal: Proposal, actor) -> str | None:
         """An item an office found (报送), scored by the classifier like any other, with the

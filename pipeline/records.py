@@ -142,7 +142,8 @@ class Article(BaseModel):
         )
 
     def key(self) -> bytes:
-        """Bus key: the hash of the canonical URL, so one story stays in one partition."""
+        """Bus key: the hash of the canonical URL, so one article (its replays and re-fetches) stays
+        in one partition, in order; the reposts of one story are other articles and may not."""
         return text.url_key(self.canonical_url)
 
 

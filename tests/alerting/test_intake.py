@@ -106,3 +106,31 @@ def wait_for(condition, timeout_s: float = 30.0) -> bool:
             pass
         time.sleep(0.1)
     return False
+
+
+def test_two_intake_workers_opening_one_new_story_at_once_both_keep_their_article(store_url):
+    """The alerts topic is keyed by article: two reposts of one new story may reach two intake
+    workers, which both try to open its alert (on PostgreSQL truly at once; SQLite takes one
+    writer at a time). The second joins the first's alert instead of failing its article."""
+    clock = ManualClock(NINE)
+    workers = [AlertService(open_store(store_url), AlertingConfig(), clock=clock, channels={}) for _ in range(2)]
+    batches = [[scored(f"镇干部违规吃喝事件{i}", at=NINE, story=f"story-{i}", source=source,
+                       text=f"镇干部违规吃喝事件{i}，来源{source}。") for i in range(20)]
+               for source in ("weibo-huichang", "tieba-huichang")]
+    outcomes: list[list] = [[], []]
+
+    def work(k: int) -> None:
+        outcomes[k] = workers[k].ingest_many(batches[k])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert [o for both in outcomes for o in both if isinstance(o, Exception)] == []
+        assert outcomes[0] == outcomes[1]   # one alert a story, whoever opened it
+        assert {workers[0].show(alert_id, SYSTEM).alert.articles for alert_id in outcomes[0]} == {2}
+    finally:
+        for worker in workers:
+            worker.store.close()
