@@ -56,7 +56,8 @@ class Queries:
              min_level: int = 1, limit: int = 200) -> list[Alert]:
         """Alerts the actor may see, most urgent first: the commission's own (local, or naming no
         place) before the city's and province's and those from elsewhere; then level, local
-        before unknown, then the nearest deadline owed (a missed one first)."""
+        before unknown, then the nearest deadline owed (a missed one first). At most ``limit``
+        of them, the highest levels and newest, and besides those every one that owes a deadline."""
         states = tuple(states) if states is not None else OPEN_STATES
         with self.store.session() as session:
             query = select(Alert).where(Alert.state.in_(states), Alert.level >= min_level)
@@ -67,6 +68,12 @@ class Queries:
                 query = query.where(visible)
             alerts = session.execute(query.order_by(Alert.level.desc(), Alert.first_seen.desc())
                                      .limit(limit)).scalars().all()
+            # an alert that owes a deadline is in whatever the limit: 200 newer items must not push
+            # a missed report out of the queue
+            owing = select(Deadline.alert_id).join(Alert, Alert.id == Deadline.alert_id).where(deadlines.owed_clause())
+            shown = {a.id for a in alerts}
+            alerts += [a for a in session.execute(query.where(Alert.id.in_(owing))).scalars().all()
+                       if a.id not in shown]
             due = dict(session.execute(
                 select(Deadline.alert_id, func.min(Deadline.due_at)).join(Alert, Alert.id == Deadline.alert_id)
                 .where(deadlines.owed_clause(), Deadline.alert_id.in_([a.id for a in alerts]))

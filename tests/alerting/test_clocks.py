@@ -73,6 +73,18 @@ def test_a_missed_report_stays_in_the_queue_and_the_deadlines_until_it_is_made(s
     assert deadline.status == "missed" and deadline.done_at == clock.now()   # late stays late
 
 
+def test_an_overdue_item_stays_in_a_full_queue_behind_newer_ones(service, clock):
+    old = service.ingest(scored("某镇干部工作作风问题被网友吐槽", at=clock.now(), story="q0", level=1))
+    service.judge(old, OFFICE, "一般，需核实")
+    service.warn(old, OFFICE, ["信访室"])
+    clock.advance(hours=2)
+    service.tick()                                              # the verification is missed
+    service.ingest_many([scored(f"网友反映某村道路问题{i}", at=clock.now(), story=f"q{i + 1}", level=1,
+                                source=f"s{i}") for i in range(5)])
+    queue = service.queue(OFFICE, limit=3)                      # three newer items fill the limit
+    assert len(queue) == 4 and queue[0][0].id == old and queue[0][1].status == "missed"
+
+
 def test_a_missed_verification_stays_owed_until_the_office_reports_it(service, clock):
     alert_id = service.ingest(scored("网传某村干部截留补偿款", at=clock.now(), level=2, story="m2"))
     service.judge(alert_id, OFFICE, "需核实")
