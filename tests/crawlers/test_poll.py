@@ -152,3 +152,45 @@ def test_a_sitemap_index_that_stays_the_same_still_leads_to_new_articles(
     ).replace("http://yuqing.test", fixture_server.origin))
     again = PollSource(fetcher, crawl_state).run(source, NOW)
     assert publish(again, crawl_state) == ["示范县召开2026年党风廉政建设工作会议"]
+
+
+def utf8_cut_inside_the_last_character(text: str) -> bytes:
+    """What a CMS truncating by bytes writes: ``text`` in UTF-8 without its very last byte."""
+    return text.encode("utf-8")[:-1]
+
+
+def test_a_utf8_feed_with_one_summary_cut_inside_a_character_keeps_every_item_readable(
+        fixture_server, fetcher, make_source):
+    item = ("<item><title>{title}</title><link>http://yuqing.test/{n}.html</link>"
+            "<pubDate>Tue, 05 Mar 2024 10:20:00 +0800</pubDate><description>")
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>清河县纪委监委'
+            "</title>" + item.format(title="县纪委监委通报三起违反中央八项规定精神典型问题", n=1)
+            + "近日，清河县纪委监委对3起问题进行了通报。</description></item>"
+            + item.format(title="群众反映补贴问题", n=2)).encode("utf-8") \
+        + utf8_cut_inside_the_last_character("清河镇东头村村干部违规发放补贴") \
+        + b"</description></item></channel></rss>"
+    fixture_server.route("/cut.xml", body, headers={"Content-Type": "application/rss+xml; charset=utf-8"})
+    result = PollSource(fetcher).run(make_source("/cut.xml"), NOW)
+    notice, cut = (c.article for c in result.candidates)
+    assert notice.title == "县纪委监委通报三起违反中央八项规定精神典型问题"
+    assert notice.content == "近日，清河县纪委监委对3起问题进行了通报。"
+    assert (cut.title, cut.content) == ("群众反映补贴问题", "清河镇东头村村干部违规发放补\ufffd")
+    assert any("read as utf-8 with U+FFFD" in w for w in result.warnings)
+
+
+def test_a_utf8_page_with_a_character_cut_in_its_footer_is_published_as_utf8(
+        fixture_server, fetcher, make_source):
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>清河镇开展河道环境整治专项行动</title>"
+            "</head><body><h1 class='title'>清河镇开展河道环境整治专项行动</h1>"
+            "<div class='info'>发布时间：2026-03-01 09:30</div><div class='TRS_Editor'>"
+            + "<p>为进一步改善河道水环境，清河镇组织镇村干部和志愿者清理河道垃圾，整治沿岸环境。</p>" * 4
+            + "</div><div class='foot'>技术支持：某某网络科技")
+    fixture_server.route("/cut/list.html", '<ul class="l"><li><a href="/cut/a.html">甲</a></li></ul>')
+    fixture_server.route("/cut/a.html", utf8_cut_inside_the_last_character(page) + b"</div></body></html>",
+                         headers={"Content-Type": "text/html; charset=utf-8"})
+    source = make_source("/cut/list.html", type="html", extraction={"items": "ul.l li", **SELECTORS})
+    result = PollSource(fetcher).run(source, NOW)
+    (candidate,) = result.candidates
+    assert candidate.article.title == "清河镇开展河道环境整治专项行动"
+    assert candidate.article.encoding == "utf-8"
+    assert "清河镇组织镇村干部和志愿者清理河道垃圾" in candidate.article.content
