@@ -194,3 +194,13 @@ def test_a_utf8_page_with_a_character_cut_in_its_footer_is_published_as_utf8(
     assert candidate.article.title == "清河镇开展河道环境整治专项行动"
     assert candidate.article.encoding == "utf-8"
     assert "清河镇组织镇村干部和志愿者清理河道垃圾" in candidate.article.content
+
+
+def test_a_government_page_gets_the_date_under_its_headline_not_the_sidebar_lists(
+        fixture_server, fetcher, make_source):
+    fixture_server.route("/gov/list.html", '<ul class="l"><li><a href="/pages/gov_sidebar_dates.html">'
+                                           "甲</a></li></ul>")
+    source = make_source("/gov/list.html", type="html", extraction={"items": "ul.l li"})
+    (candidate,) = PollSource(fetcher).run(source, NOW).candidates
+    assert candidate.article.title == "云岭市平川镇完成农村集体“三资”清理"
+    assert candidate.article.published == datetime(2024, 3, 4, tzinfo=SHANGHAI)
