@@ -273,17 +273,22 @@ def _decode_or_replace(body: bytes, codec: str, source: str, where: str) -> Deco
 
 
 # (how the text was wrongly decoded, what the bytes really were): the mix-ups Chinese sites and
-# feed parsers make. Undoing one turns mojibake back into ordinary Chinese.
+# feed parsers make. Undoing one turns mojibake back into ordinary Chinese. iso-8859-2 is
+# feedparser's last fallback, taken when windows-1252 fails on one of the five bytes it leaves
+# undefined (UTF-8 Chinese holds them often).
 _MISREADINGS = (("cp1252", "utf-8"), ("cp1252", "gb18030"), ("cp1252", "big5hkscs"),
-                ("gb18030", "utf-8"), ("big5hkscs", "utf-8"))
+                ("iso8859-2", "utf-8"), ("gb18030", "utf-8"), ("big5hkscs", "utf-8"))
+_SINGLE_BYTE = ("cp1252", "iso8859-2")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
-def _as_cp1252(text: str) -> bytes:
-    """The bytes ``text`` came from if it was decoded as windows-1252, the five bytes it leaves
-    undefined decoded as their Latin-1 control characters (as lenient decoders do) or as U+FFFD."""
+def _as_single_byte(text: str, codec: str) -> bytes:
+    """The bytes ``text`` came from if it was decoded with the single-byte ``codec``. Bytes
+    0x80-0x9F may have become windows-1252's characters (HTML and feed parsers remap those
+    control characters so) or, where windows-1252 leaves them undefined, Latin-1's control
+    characters (as lenient decoders do) or U+FFFD."""
     try:
-        return text.encode("cp1252")
+        return text.encode(codec)
     except UnicodeEncodeError:
         pass  # one by one, then
     out = bytearray()
@@ -292,9 +297,12 @@ def _as_cp1252(text: str) -> bytes:
             out += b"?"
             continue
         try:
-            out += char.encode("cp1252")
+            out += char.encode(codec)
         except UnicodeEncodeError:
-            out += char.encode("latin-1")  # raises for anything beyond U+00FF: not this mix-up
+            try:
+                out += char.encode("cp1252")
+            except UnicodeEncodeError:
+                out += char.encode("latin-1")  # raises beyond U+00FF: not this mix-up
     return bytes(out)
 
 
@@ -320,7 +328,7 @@ def garbled(text: str) -> str | None:
         return f"{replaced} characters could not be decoded (U+FFFD)"
     for wrong, right in _MISREADINGS:
         try:
-            raw = _as_cp1252(sample) if wrong == "cp1252" else sample.encode(wrong)
+            raw = _as_single_byte(sample, wrong) if wrong in _SINGLE_BYTE else sample.encode(wrong)
         except UnicodeError:
             continue
         # leniently: a lenient first decoder already replaced bytes of the original (each

@@ -204,3 +204,12 @@ def test_a_government_page_gets_the_date_under_its_headline_not_the_sidebar_list
     (candidate,) = PollSource(fetcher).run(source, NOW).candidates
     assert candidate.article.title == "云岭市平川镇完成农村集体“三资”清理"
     assert candidate.article.published == datetime(2024, 3, 4, tzinfo=SHANGHAI)
+
+
+def test_utf8_chinese_read_as_iso_8859_2_is_refused_as_garbled_not_published(
+        fixture_server, fetcher, make_source):
+    # iso-8859-2 is what feedparser falls back to; here an operator's override says it
+    with pytest.raises(FetchError) as caught:
+        PollSource(fetcher).run(make_source("/feeds/rss20.xml", encoding="iso-8859-2"), NOW)
+    assert caught.value.reason == "parse"
+    assert "mojibake: utf-8 text decoded as iso8859-2" in caught.value.detail
