@@ -6,9 +6,10 @@
   gives it bytes. It removes entity declarations it does not consider safe and turns off external
   entities, and the expat it runs on limits entity amplification, so an entity-expansion feed
   does not exhaust memory (tests/crawlers/test_feeds.py shows it).
-  When the declared encoding does not hold (feedparser then falls back to windows-1252 and
-  would hand on mojibake), the bytes are decoded by ``crawlers.normalize.encoding``'s rules
-  (which sniff GB18030 and Big5) and parsed again; the wrong declaration is the ``problem``.
+  When the declared encoding does not hold (feedparser then falls back to windows-1252 or
+  iso-8859-2 and would hand on mojibake), the bytes are decoded by
+  ``crawlers.normalize.encoding``'s rules (which sniff GB18030 and Big5, and read UTF-8 with a
+  few cut characters as UTF-8) and parsed again; the wrong declaration is the ``problem``.
 * :func:`parse_sitemap` reads ``<urlset>`` (with Google News ``news:`` fields) and
   ``<sitemapindex>`` with defusedxml, which refuses DTDs with entities outright: a sitemap has
   no business declaring any. A gzipped sitemap is inflated up to ``max_bytes`` and no further.
@@ -263,14 +264,21 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None,
 def _reparse_misdeclared(body: bytes, url: str, content_type: str | None,
                          complaint: str) -> ParsedFeed | None:
     """The feed parsed again in the encoding its bytes really are in, when that can be told
-    without loss (else None: the caller keeps feedparser's reading, and the crawler's check
-    for garbled text reports it)."""
+    (else None: the caller keeps feedparser's reading, and the crawler's check for garbled text
+    reports it). UTF-8 with a few cut characters counts as told: read as UTF-8 with U+FFFD in
+    their place, the other items stay intact, where feedparser's Latin fallback would garble
+    every item of the feed."""
     decoded = decode_html_detail(body, content_type, where=url)
-    if decoded.lossy or decoded.encoding in ("cp1252", "latin-1", "iso8859-1"):
+    if (decoded.lossy and decoded.encoding != "utf-8") or \
+            decoded.encoding in ("cp1252", "latin-1", "iso8859-1"):
         return None
     again = parse_feed(body, url, content_type, encoding=decoded.encoding)
-    note = (f"{complaint}; the bytes read as {decoded.encoding}, so they were read so: set "
-            f"'encoding: {decoded.encoding}' on the source to say it")
+    if decoded.lossy:
+        note = (f"{complaint}; the bytes are utf-8 but for a few invalid sequences (text cut "
+                "inside a character?), so they were read as utf-8 with U+FFFD in their place")
+    else:
+        note = (f"{complaint}; the bytes read as {decoded.encoding}, so they were read so: set "
+                f"'encoding: {decoded.encoding}' on the source to say it")
     return ParsedFeed(again.kind, again.title, again.entries,
                       f"{again.problem}; {note}" if again.problem else note, decoded.encoding,
                       again.skipped)

@@ -9,7 +9,9 @@ Order of trust, and why:
    last update or the CMS's day slot. A date labelled as the *document's* (成文日期, 印发日期,
    生效日期 ...) counts only when the page has no other: a notice is signed days before it is
    published. Government pages print that attribute table above the title, so publication labels
-   are also looked for a little above it.
+   are also looked for a little above it. A date in the few lines right above the title (a
+   microblog's time above its post) counts only when none lies between title and text: on a
+   portal those lines are the end of a sidebar list of other articles (最新发布 … 16:45).
 2. The first post's time of a forum thread printed after its text, beside 楼主 / 1楼.
 3. Metadata (``article:published_time``, ``PubDate``, ``publishdate``, ``og:release_date``,
    ``itemprop=datePublished``, JSON-LD, ``<time datetime>``), used when the visible line has only
@@ -232,14 +234,19 @@ def find_published(tree: etree._Element, lines: list[str], title_at: int, body_a
     ``lines`` are the page's visible lines, ``title_at`` the index of the title line,
     ``body_at`` that of the first body line and ``body_end`` that of the last (-1 when unknown).
     """
-    # A few lines above the title too: microblogs print the time above the post that holds it.
+    # A few lines above the title count only when nothing lies between title and text:
+    # microblogs print the time above the post that holds it, but on a government page those
+    # lines end a sidebar list (最新发布 2024-03-07 16:45) of other articles' dates.
+    top = max(title_at, 0)
     start = max(title_at - 3, 0)
     end = body_at + 1 if body_at >= title_at >= 0 else min(len(lines), start + 12)
-    header = visible_dates(lines, now, start, end)
+    between = visible_dates(lines, now, top, end)
+    lead = visible_dates(lines, now, start, top)
     above = visible_dates(lines, now, start - _ABOVE_TITLE, start) if title_at > 0 else []
-    visible = (_pick([d for d in header if d.label != "document"])
+    visible = (_pick([d for d in between if d.label != "document"])
+               or _pick([d for d in lead if d.label != "document"])
                or _pick([d for d in above if d.label == "publish"])
-               or _pick([d for d in header + above if d.label == "document"]))
+               or _pick([d for d in between + lead + above if d.label == "document"]))
     meta = meta_published(tree)
     if visible is not None:
         if not visible.has_time and meta is not None and meta.has_time and \

@@ -100,3 +100,36 @@ def test_any_bytes_decode_without_raising(body):
                                          ("iso-8859-1", "cp1252"), ("klingon", None)])
 def test_declared_names_map_to_the_codec_that_reads_real_pages(name, codec):
     assert canonical_encoding(name) == codec
+
+
+def cut_inside_a_character(text: str, where: str) -> bytes:
+    """``text`` as UTF-8 with the last byte of ``where``'s last character gone (a CMS cutting
+    a summary by bytes)."""
+    encoded = text.encode("utf-8")
+    keep = encoded.index(where.encode("utf-8")) + len(where.encode("utf-8")) - 1
+    return encoded[:keep] + encoded[keep + 1:]
+
+
+@pytest.mark.parametrize("head, content_type, source", [
+    ('<meta charset="utf-8">', None, "meta"),
+    ("", "text/html; charset=UTF-8", "http"),
+    ("", None, "sniffed"),
+])
+def test_utf8_with_a_character_cut_in_two_stays_utf8_with_one_replacement(head, content_type,
+                                                                          source, caplog):
+    html = page(head) + "<div class='foot'>主办：清河县纪委监委 技术支持：某某网络科技</div>"
+    body = cut_inside_a_character(html, "网络科")
+    decoded = decode_html_detail(body, content_type, where="http://fixtures.test/a.html")
+    assert (decoded.encoding, decoded.source, decoded.lossy) == ("utf-8", source, True)
+    assert NOTICE in decoded.text and decoded.text.count("\ufffd") == 1
+    assert "encoding_lossy: http://fixtures.test/a.html: 1 byte sequence" in caplog.text
+
+
+def test_gbk_text_declared_utf8_is_still_gbk_when_a_little_real_utf8_is_mixed_in():
+    # a GBK page whose template adds a UTF-8 footer: most of its non-ASCII bytes are invalid
+    # UTF-8, which is never "a few cut characters"
+    body = (PAGES / "gbk_county.html").read_bytes().replace(
+        b"</body>", "<p>版权所有 © 清河县人民政府</p></body>".encode("utf-8"))
+    decoded = decode_html_detail(body, "text/html; charset=utf-8")
+    assert decoded.encoding == "gb18030"
+    assert "清河县通报三起违反中央八项规定精神问题" in decoded.text

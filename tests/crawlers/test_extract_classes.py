@@ -114,6 +114,33 @@ def test_d1_a_document_date_is_used_only_when_the_page_has_no_other():
     assert found.published == bj(2024, 1, 26)
 
 
+def test_d1_the_date_under_the_headline_wins_over_a_sidebar_list_just_above_it():
+    found = extract("gov_sidebar_dates.html")
+    assert found.published == bj(2024, 3, 4) and not found.published_has_time
+
+
+SIDEBAR = ("<div class='side'><div>最新发布</div><ul><li><a href='/a/9.html'>全市优化营商环境工作推进会召开</a>"
+           "<em>{when}</em></li></ul></div>")
+
+
+@pytest.mark.parametrize("when", ["2024-03-08 17:20", "2024-03-08"])
+@pytest.mark.parametrize("bar", ["发布日期：2024-03-04　来源：平川镇人民政府", "2024-03-04　平川镇人民政府"])
+def test_d1_a_labelled_or_bare_date_between_title_and_text_beats_any_date_above_the_title(when, bar):
+    found = page("<title>平川镇完成农村集体三资清理_云岭市人民政府</title>",
+                 SIDEBAR.format(when=when) + "<h1>平川镇完成农村集体三资清理</h1>"
+                 f"<div class='attr'>{bar}</div><div class='article-content'>{TEXT}</div>")
+    assert found.published == bj(2024, 3, 4)
+
+
+def test_d1_a_time_above_the_post_is_taken_when_nothing_lies_between_title_and_text():
+    # a microblog prints the author and the time above the post, and the post is its own title
+    found = page("<title>平川镇完成农村集体三资清理</title>",
+                 "<div class='card'><div class='name'>云岭发布</div><div class='from'>2024-03-04 09:12</div>"
+                 "<div class='wbtext'>平川镇完成农村集体三资清理</div>"
+                 f"<div class='article-content'>{TEXT}</div></div>")
+    assert found.published == bj(2024, 3, 4, 9, 12)
+
+
 def test_d2_a_date_split_over_elements_is_joined():
     assert extract("split_date.html").published == bj(2024, 2, 21, 10, 35)
     found = page("<title>惠民资金专项检查_清河新闻</title>",

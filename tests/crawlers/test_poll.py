@@ -210,3 +210,64 @@ def test_a_source_whose_every_feed_fails_fails_the_round_with_the_first(fixture_
     with pytest.raises(FetchError) as caught:
         PollSource(fetcher).run(source, NOW)
     assert (caught.value.url, caught.value.reason) == (source.url, "http_error")
+
+
+def utf8_cut_inside_the_last_character(text: str) -> bytes:
+    """What a CMS truncating by bytes writes: ``text`` in UTF-8 without its very last byte."""
+    return text.encode("utf-8")[:-1]
+
+
+def test_a_utf8_feed_with_one_summary_cut_inside_a_character_keeps_every_item_readable(
+        fixture_server, fetcher, make_source):
+    item = ("<item><title>{title}</title><link>http://yuqing.test/{n}.html</link>"
+            "<pubDate>Tue, 05 Mar 2024 10:20:00 +0800</pubDate><description>")
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>清河县纪委监委'
+            "</title>" + item.format(title="县纪委监委通报三起违反中央八项规定精神典型问题", n=1)
+            + "近日，清河县纪委监委对3起问题进行了通报。</description></item>"
+            + item.format(title="群众反映补贴问题", n=2)).encode("utf-8") \
+        + utf8_cut_inside_the_last_character("清河镇东头村村干部违规发放补贴") \
+        + b"</description></item></channel></rss>"
+    fixture_server.route("/cut.xml", body, headers={"Content-Type": "application/rss+xml; charset=utf-8"})
+    result = PollSource(fetcher).run(make_source("/cut.xml"), NOW)
+    notice, cut = (c.article for c in result.candidates)
+    assert notice.title == "县纪委监委通报三起违反中央八项规定精神典型问题"
+    assert notice.content == "近日，清河县纪委监委对3起问题进行了通报。"
+    assert (cut.title, cut.content) == ("群众反映补贴问题", "清河镇东头村村干部违规发放补\ufffd")
+    assert any("read as utf-8 with U+FFFD" in w for w in result.warnings)
+
+
+def test_a_utf8_page_with_a_character_cut_in_its_footer_is_published_as_utf8(
+        fixture_server, fetcher, make_source):
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>清河镇开展河道环境整治专项行动</title>"
+            "</head><body><h1 class='title'>清河镇开展河道环境整治专项行动</h1>"
+            "<div class='info'>发布时间：2026-03-01 09:30</div><div class='TRS_Editor'>"
+            + "<p>为进一步改善河道水环境，清河镇组织镇村干部和志愿者清理河道垃圾，整治沿岸环境。</p>" * 4
+            + "</div><div class='foot'>技术支持：某某网络科技")
+    fixture_server.route("/cut/list.html", '<ul class="l"><li><a href="/cut/a.html">甲</a></li></ul>')
+    fixture_server.route("/cut/a.html", utf8_cut_inside_the_last_character(page) + b"</div></body></html>",
+                         headers={"Content-Type": "text/html; charset=utf-8"})
+    source = make_source("/cut/list.html", type="html", extraction={"items": "ul.l li", **SELECTORS})
+    result = PollSource(fetcher).run(source, NOW)
+    (candidate,) = result.candidates
+    assert candidate.article.title == "清河镇开展河道环境整治专项行动"
+    assert candidate.article.encoding == "utf-8"
+    assert "清河镇组织镇村干部和志愿者清理河道垃圾" in candidate.article.content
+
+
+def test_a_government_page_gets_the_date_under_its_headline_not_the_sidebar_lists(
+        fixture_server, fetcher, make_source):
+    fixture_server.route("/gov/list.html", '<ul class="l"><li><a href="/pages/gov_sidebar_dates.html">'
+                                           "甲</a></li></ul>")
+    source = make_source("/gov/list.html", type="html", extraction={"items": "ul.l li"})
+    (candidate,) = PollSource(fetcher).run(source, NOW).candidates
+    assert candidate.article.title == "云岭市平川镇完成农村集体“三资”清理"
+    assert candidate.article.published == datetime(2024, 3, 4, tzinfo=SHANGHAI)
+
+
+def test_utf8_chinese_read_as_iso_8859_2_is_refused_as_garbled_not_published(
+        fixture_server, fetcher, make_source):
+    # iso-8859-2 is what feedparser falls back to; here an operator's override says it
+    with pytest.raises(FetchError) as caught:
+        PollSource(fetcher).run(make_source("/feeds/rss20.xml", encoding="iso-8859-2"), NOW)
+    assert caught.value.reason == "parse"
+    assert "mojibake: utf-8 text decoded as iso8859-2" in caught.value.detail

@@ -303,7 +303,8 @@ def test_chinese_text_is_never_called_garbled(text):
 
 @settings(FUZZ, max_examples=300)
 @given(chinese.filter(lambda t: sum(c in COMMON for c in t) >= 8),
-       st.sampled_from([("gb18030", "latin-1"), ("utf-8", "latin-1"), ("utf-8", "cp1252")]))
+       st.sampled_from([("gb18030", "latin-1"), ("utf-8", "latin-1"), ("utf-8", "cp1252"),
+                        ("utf-8", "iso8859-2")]))
 def test_chinese_decoded_the_wrong_way_is_called_garbled(text, codecs):
     real, wrong = codecs
     assert garbled(text.encode(real).decode(wrong, "replace")) is not None
