@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,7 +48,7 @@ from zope.interface import implementer
 from crawlers.base import BlockedError, FetchError, UnsafeURLError
 from crawlers.fetch import USER_AGENT, looks_like_challenge
 from crawlers.pages import article_problem, decode_page, extract_page, list_links
-from crawlers.poll import PollResult
+from crawlers.poll import PollResult, RetryPolicy
 from crawlers.safety import check_address, check_url, may_connect
 from crawlers.snapshots import SnapshotStore
 from crawlers.sources import DEFAULT_RATE, Source
@@ -69,15 +69,23 @@ class GenericSpider(scrapy.Spider):
     """Crawls one ``html`` source: list pages (bounded) to article pages not seen before.
 
     ``state`` (a :class:`~crawlers.state.StateStore`, or None) says which article URLs were
-    published before. Items are plain dicts with the fields of :meth:`Article.create` plus
-    ``entry_id``; :class:`PublishArticles` appends what it published to ``published``.
+    published before, and keeps the article pages that failed for a retry (as
+    :class:`~crawlers.poll.PollSource` does: a wait that doubles, given up after
+    ``retry.max_attempts``); the round asks again for those whose wait is over, listed or not.
+    Items are plain dicts with the fields of :meth:`Article.create` plus ``entry_id``;
+    :class:`PublishArticles` appends what it published to ``published``.
     """
 
     name = "yuqing"
 
-    def __init__(self, source: Source, state=None, bus=None, snapshots=None, **kwargs):
+    def __init__(self, source: Source, state=None, bus=None, snapshots=None, now: datetime | None = None,
+                 retry: RetryPolicy = RetryPolicy(), **kwargs):
         super().__init__(**kwargs)
         self.source = source
+        self.now = now or datetime.now(timezone.utc)
+        self.retry = retry
+        self.page_failures = 0
+        self.gave_up: list[str] = []
         self.state = state
         self.bus = bus
         self.snapshots = snapshots
@@ -97,6 +105,11 @@ class GenericSpider(scrapy.Spider):
         for url in self.source.start_urls:
             yield scrapy.Request(url, callback=self.parse_list, errback=self.list_failed,
                                  cb_kwargs={"page": 1}, dont_filter=True)
+        for kept in self.state.due_pending(self.source.id, self.now) if self.state is not None else []:
+            link = kept.entry.get("link") or kept.entry_id
+            if link not in self.scheduled:
+                self.scheduled.add(link)
+                yield scrapy.Request(link, callback=self.parse_article, errback=self.article_failed)
 
     def _text(self, response) -> tuple[str, str]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
@@ -107,6 +120,9 @@ class GenericSpider(scrapy.Spider):
         text, _ = self._text(response)
         links, next_url = list_links(text, response.url, self.source.extraction)
         fresh = self.state.unseen(self.source.id, links) if self.state is not None else links
+        if self.state is not None and fresh:  # pages kept for a retry come back on their own schedule
+            waiting = self.state.pending_ids(self.source.id)
+            fresh = [link for link in fresh if link not in waiting]
         for link in fresh:
             if link in self.scheduled or self.taken >= self.source.max_items:
                 continue
@@ -154,8 +170,18 @@ class GenericSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         reason, message = self._reason(failure)
-        self.warnings.append(f"page_failed: {self.source.id}: {failure.request.url}: "
-                             f"{reason}: {message}")
+        link = failure.request.url
+        self.warnings.append(f"page_failed: {self.source.id}: {link}: {reason}: {message}")
+        self.page_failures += 1
+        if self.state is None:  # a dry run keeps nothing
+            return
+        kept = self.state.defer(self.source.id, link, {"kind": "page", "link": link, "read_page": True},
+                                f"{reason}: {message}", self.now, max_attempts=self.retry.max_attempts,
+                                first_wait_s=self.retry.first_wait_s)
+        if kept.gave_up_at is not None:
+            self.gave_up.append(f"page_given_up: {self.source.id}: {link}: {kept.attempts} attempts "
+                                f"failed, the last with {reason}: {message}; open the page to check it, "
+                                "the entry is not tried again")
 
 
 class _Refused(IgnoreRequest):
@@ -381,8 +407,10 @@ class ScrapyRunner:
     """
 
     def __init__(self, bus: BusSpec, state_path: str | Path, snapshots: str | Path | None = None,
-                 timeout_s: float = 900.0, default_rate: float = DEFAULT_RATE):
+                 timeout_s: float = 900.0, default_rate: float = DEFAULT_RATE,
+                 retry: RetryPolicy = RetryPolicy()):
         self.bus = bus
+        self.retry = retry
         self.default_rate = default_rate
         self.state_path = Path(state_path)
         self.snapshots = Path(snapshots) if snapshots is not None else None
@@ -395,7 +423,8 @@ class ScrapyRunner:
             job.write_text(json.dumps({"source": source.model_dump(mode="json"),
                                        "bus": self.bus.__dict__, "state": str(self.state_path),
                                        "snapshots": str(self.snapshots) if self.snapshots else None,
-                                       "default_rate": self.default_rate}),
+                                       "default_rate": self.default_rate, "now": now.isoformat(),
+                                       "retry": [self.retry.max_attempts, self.retry.first_wait_s]}),
                            encoding="utf-8")
             try:
                 done = subprocess.run([sys.executable, "-m", "crawlers.spider", str(job), str(report)],
@@ -418,8 +447,8 @@ class ScrapyRunner:
             raise FetchError(source.id, source.start_urls[0], "parse",
                              f"all {len(outcome['refused'])} new articles were refused, e.g. "
                              f"{outcome['refused'][0]}")
-        return PollResult(source.id, "ok", warnings=outcome["warnings"],
-                          published=outcome["published"])
+        return PollResult(source.id, "ok", warnings=outcome["warnings"], published=outcome["published"],
+                          page_failures=outcome["page_failures"], gave_up=outcome["gave_up"])
 
 
 def _crawl(job_path: Path, report_path: Path) -> None:
@@ -433,12 +462,15 @@ def _crawl(job_path: Path, report_path: Path) -> None:
                                  install_root_handler=False)
         crawler = process.create_crawler(GenericSpider)
         snapshots = SnapshotStore(job["snapshots"]) if job.get("snapshots") else None
-        process.crawl(crawler, source=source, state=state, bus=bus, snapshots=snapshots)
+        max_attempts, first_wait_s = job["retry"]
+        process.crawl(crawler, source=source, state=state, bus=bus, snapshots=snapshots,
+                      now=datetime.fromisoformat(job["now"]), retry=RetryPolicy(max_attempts, first_wait_s))
         process.start()
         spider = crawler.spider
         report = {"published": len(spider.published), "list_pages_ok": spider.list_pages_ok,
                   "failures": spider.failures, "warnings": spider.warnings,
-                  "refused": spider.refused}
+                  "refused": spider.refused, "page_failures": spider.page_failures,
+                  "gave_up": spider.gave_up}
     finally:
         state.close()
         bus.close()

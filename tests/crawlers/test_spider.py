@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from crawlers.base import BlockedError, FetchError, UnsafeURLError
+from crawlers.poll import RetryPolicy
 from crawlers.snapshots import SnapshotStore
 from crawlers.sources import Source
 from crawlers.state import StateStore
@@ -103,3 +104,44 @@ def test_scrapy_settings_keep_the_limits_on():
     unset = source.model_copy(update={"rate_limit_per_minute": None})
     assert scrapy_settings(unset)["DOWNLOAD_DELAY"] == 2.0              # the default 30 a minute
     assert scrapy_settings(unset, 120)["DOWNLOAD_DELAY"] == 0.5         # crawl.rate_limit_per_minute
+
+
+def test_an_article_page_that_fails_is_counted_kept_and_retried_once_off_the_list(
+        bus_factory, fixture_server, make_source, tmp_path):
+    runner = ScrapyRunner(BusSpec.of(bus_factory()), tmp_path / "state.sqlite3",
+                          retry=RetryPolicy(max_attempts=3, first_wait_s=60))
+    source = make_source("/sites/list.html", type="html", id="county-list", extraction=SELECTORS,
+                         max_pages=1)
+    failing = "/sites/t20260305_1.html"
+    fixture_server.route(failing, "busy", status=503, headers={"Content-Type": "text/plain"})
+    first = runner.run(source, NOW)
+    assert (first.published, first.page_failures) == (1, 1)
+    assert any(w.startswith(f"page_failed: county-list: {fixture_server.url(failing)}") for w in first.warnings)
+    state = StateStore(tmp_path / "state.sqlite3")
+    assert [p.entry_id for p in state.pending("county-list")] == [fixture_server.url(failing)]
+    state.close()
+
+    # the site is back, and the list has moved on: the page is no longer on its first page
+    del fixture_server.routes[failing]
+    fixture_server.route("/sites/list.html", "<html><body><ul class='list'></ul></body></html>",
+                         headers={"Content-Type": "text/html; charset=utf-8"})
+    assert runner.run(source, NOW + timedelta(seconds=30)).published == 0    # its wait is not over
+    later = runner.run(source, NOW + timedelta(minutes=2))
+    assert (later.published, later.page_failures) == (1, 0)
+    state = StateStore(tmp_path / "state.sqlite3")
+    assert state.pending("county-list") == []
+    state.close()
+
+
+def test_a_page_that_keeps_failing_is_given_up_and_said_so(bus_factory, fixture_server, make_source,
+                                                           tmp_path):
+    runner = ScrapyRunner(BusSpec.of(bus_factory()), tmp_path / "state.sqlite3",
+                          retry=RetryPolicy(max_attempts=2, first_wait_s=60))
+    source = make_source("/sites/list.html", type="html", id="county-list", extraction=SELECTORS,
+                         max_pages=1)
+    fixture_server.route("/sites/t20260305_1.html", "busy", status=503, headers={"Content-Type": "text/plain"})
+    assert runner.run(source, NOW).gave_up == []
+    again = runner.run(source, NOW + timedelta(minutes=2))
+    (given_up,) = again.gave_up
+    assert given_up.startswith("page_given_up: county-list:") and "2 attempts" in given_up
+    assert runner.run(source, NOW + timedelta(hours=1)).gave_up == []   # said once, not every round

@@ -48,12 +48,14 @@ def run(args: argparse.Namespace) -> int:
     html_runner = None
     if not args.no_scrapy:
         # deferred: Scrapy and Twisted take about a second to import, and --no-scrapy needs neither
+        from crawlers.poll import RetryPolicy
         from crawlers.spider import BusSpec, ScrapyRunner
 
         html_runner = ScrapyRunner(BusSpec(settings.bus.url, settings.bus.partitions,
                                            settings.bus.topic_prefix),
                                    data / "crawl_state.sqlite3", data / "snapshots",
-                                   default_rate=settings.crawl.rate_limit_per_minute)
+                                   default_rate=settings.crawl.rate_limit_per_minute,
+                                   retry=RetryPolicy(settings.crawl.page_attempts, settings.crawl.page_retry_s))
     with Application(settings) as app:  # BackendUnavailable -> exit code 3
         # --workers and --host-delay are in the settings already (settings_from)
         with app.crawl_service(watcher, shard=shard, html_runner=html_runner) as service:
