@@ -27,6 +27,7 @@ from alerting.briefing.render import render_pdf, render_template
 from alerting.config import AlertingConfig
 from alerting.store import Store
 from alerting.store.models import Alert, AuditEntry, Deadline, Task
+from pipeline.export import as_text
 from pipeline.records import SHANGHAI
 
 __all__ = ["Lapse", "OfficeRecord", "AccountabilityData", "gather", "write_accountability", "Written"]
@@ -179,8 +180,7 @@ def _xlsx(data: AccountabilityData, path: Path) -> None:
                "、".join(f"#{seq}" for seq in lapse.entries)]
         sheet.append(row)
         for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+            as_text(cell)
     for column, width in zip("ABCDEFGHIJK", (12, 40, 14, 10, 8, 12, 12, 10, 10, 48, 16)):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"

@@ -34,6 +34,15 @@ def neutral(value):
     return value
 
 
+def as_text(cell) -> None:
+    """Keep an openpyxl cell holding text a string, never a formula (openpyxl makes "=..." one),
+    with Excel's quote prefix where editing it later would revive the formula."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if cell.value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+
+
 def row(article: ScoredArticle) -> list:
     return [beijing_minute(article.published or article.fetched), article.level, article.department, article.source_id,
             article.title or article.content[:40], article.url, round(article.relevance, 3),
@@ -66,10 +75,7 @@ def export(articles: Iterable[ScoredArticle], path: Path) -> int:
             for column, value in enumerate(r, 1):
                 cell = sheet.cell(row=number, column=column)
                 cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # openpyxl makes "=..." a formula; text stays text
-                    if value.startswith(FORMULA_START):
-                        cell.quotePrefix = True
+                as_text(cell)
         for i, width in enumerate(WIDTHS, 1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.freeze_panes = "A2"

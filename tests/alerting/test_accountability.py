@@ -108,3 +108,14 @@ def test_a_report_not_yet_due_is_no_lapse_when_its_clock_ends(service, clock, ho
     service.tick()
     start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
     assert gather(service.store, service.config, start, end, clock.now()).lapses == []
+
+
+def test_a_title_from_the_web_that_looks_like_a_formula_stays_text_in_the_xlsx(service, clock, tmp_path):
+    title = '=HYPERLINK("http://evil.example","网传某镇纪委包庇违纪干部")'
+    service.ingest(scored(title, at=clock.now(), story="f1"))
+    clock.advance(hours=2)
+    service.tick()
+    start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
+    written = write_accountability(gather(service.store, service.config, start, end, clock.now()), tmp_path)
+    cell = load_workbook(written.xlsx).active["B2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (title, "s", True)
