@@ -1,7 +1,8 @@
 """The article title: the heading the page shows, not ``<title>`` with the site name.
 
-Candidates are the visible headings (h1-h6, elements whose class or id says title/headline, and
-label lines such as a forum's ``主题：…`` or a disclosure table's ``标题`` cell), the ``og:title`` /
+Candidates are the visible headings (h1-h6, elements whose class or id says title/headline,
+label lines such as a forum's ``主题：…`` or a disclosure table's ``标题`` cell, and lines set large
+by their own inline style, as table-layout CMSs mark a headline), the ``og:title`` /
 ``ArticleTitle`` metas and ``<title>`` split at its separators (``_``, `` - ``, ``|``, ``——``).
 A visible heading that agrees with a meta or ``<title>`` wins; metas are only a fallback because
 CMSs fill them from a different field (another wording, escaped markup, or only the column name).
@@ -137,7 +138,9 @@ def title_candidates(tree: etree._Element, page: PageLines | None = None) -> lis
             text = _label_text(el)
             kind = "label"
             if not text:
-                continue
+                if not _emphasised(el):
+                    continue
+                kind = "styled"
         else:
             continue
         if tag in ("h2", "h3", "h4", "h5", "h6") and _NOT_TITLE_HINT.search(hint):
@@ -150,6 +153,25 @@ def title_candidates(tree: etree._Element, page: PageLines | None = None) -> lis
             seen.add((text, kind))
             found.append(Candidate(text, kind, page.line_of(el) if page else -1))
     return found
+
+
+_BOLD = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.I)
+_FONT_PX = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(px|pt)", re.I)
+
+
+def _emphasised(el: etree._Element) -> bool:
+    """Set large (18 px or more), or bold at 16 px or more, by its own inline style, or a
+    ``<font size>`` of 5 or more: how table-layout CMSs of county governments mark the headline,
+    in a plain ``<td>`` with no heading tag or class."""
+    if el.tag == "font":
+        size = (el.get("size") or "").strip()
+        return size.isdigit() and int(size) >= 5
+    style = el.get("style") or ""
+    found = _FONT_PX.search(style)
+    if found is None:
+        return False
+    px = float(found.group(1)) * (4 / 3 if found.group(2).lower() == "pt" else 1)
+    return px >= 18 or (px >= 16 and _BOLD.search(style) is not None)
 
 
 def _key(text: str) -> str:

@@ -54,6 +54,36 @@ def test_t1_a_disclosure_table_title_cell_after_its_label():
     assert found.title == "关于做好2024年惠民资金发放工作的通知"
 
 
+TABLE_PORTAL = ("<table width='980'><tr><td><img src='/images/logo.gif' alt='平川县人民政府网'></td></tr></table>"
+                "<table width='980'><tr><td class='dh'><a href='/'>首页</a> | <a href='/xxgk/'>信息公开</a></td></tr></table>"
+                "<table width='980'><tr><td><table width='100%'><tr>{headline}</tr>"
+                "<tr><td align='center'>2024-04-09　　来源：平川县纪委监委</td></tr></table>"
+                "<div id='zoom'>" + TEXT + "</div></td></tr></table>")
+
+
+@pytest.mark.parametrize("headline", [
+    "<td align='center' style='font-size:22px;font-weight:bold;color:#c00'>{}</td>",
+    "<td align='center' style='FONT-SIZE: 16pt; COLOR: #003366'>{}</td>",
+    "<td align='center' style='font-size:16px;font-weight:700'>{}</td>",
+    "<td align='center'><font size='5' color='#cc0000'><b>{}</b></font></td>",
+])
+def test_t1_a_headline_set_large_in_a_table_cell_wins_over_a_title_tag_of_the_site_alone(headline):
+    # county portals built with table layouts: <title> is the site's name, the headline a plain
+    # cell made large by its own inline style, with no heading tag or class to say so
+    wanted = "平川县纪委监委通报两起惠民资金领域典型问题"
+    found = page("<title>平川县人民政府网</title>", TABLE_PORTAL.format(headline=headline.format(wanted)))
+    assert found.title == wanted
+
+
+def test_t1_a_large_sidebar_caption_does_not_beat_the_headline_heading():
+    found = page("<title>平川县人民政府网</title>",
+                 "<div class='side'><div style='font-size:18px;font-weight:bold'>通知公告</div>"
+                 "<ul><li><a href='/a/1.html'>关于开展春季造林绿化工作的通知</a></li></ul></div>"
+                 "<h2>平川县纪委监委通报两起惠民资金领域典型问题</h2>"
+                 f"<div class='info'>2024-04-09</div><div class='article-content'>{TEXT}</div>")
+    assert found.title == "平川县纪委监委通报两起惠民资金领域典型问题"
+
+
 def test_t2_the_visible_headline_wins_over_a_meta_in_other_words():
     assert extract("meta_title_differs.html").title == "清河县召开全县领导干部警示教育大会 观看专题片通报典型案例"
 
