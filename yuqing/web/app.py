@@ -11,7 +11,7 @@ Who may open which page is decided here by role (:data:`PAGES`); what a user may
 an alert is decided by the service, with the user's Actor. The service's errors become HTTP
 statuses: NotFound 404, Forbidden 403, IllegalTransition 409, UnknownOffice 422.
 Every response carries a Content-Security-Policy that allows scripts, styles and images from
-the console itself only.
+the console itself only. Every request body is capped before it is read (:mod:`yuqing.web.limits`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from yuqing.web import api, pages
 from yuqing.web.auth import Auth, CsrfError, LoginFailed, LoginThrottled
 from yuqing.web.console import ECHARTS, STATIC, Console, ConsoleOptions, templates
 from yuqing.web.events import ChangeFeed
+from yuqing.web.limits import BodyLimit, BodyTooLarge
 
 __all__ = ["create_app"]
 
@@ -72,6 +73,14 @@ def create_app(service: AlertService, options: ConsoleOptions | None = None, aut
     app.include_router(api.router)
     app.include_router(pages.router)
 
+    def too_large(request: Request, exc: BodyTooLarge):
+        if is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=413)
+        return pages.error_page(request, 413, exc.message)
+
+    # added before security_headers, so that its answers carry the headers too
+    app.add_middleware(BodyLimit, refuse=too_large)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -102,6 +111,10 @@ def create_app(service: AlertService, options: ConsoleOptions | None = None, aut
         if is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         return pages.error_page(request, status, str(exc))
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, exc: BodyTooLarge):
+        return too_large(request, exc)
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError):

@@ -446,9 +446,6 @@ def sources(request: Request, login=Depends(require_page("sources"))):
 
 @router.post("/sources")
 async def sources_submit(request: Request):
-    refused = operations.upload_refused(request.headers.get("content-length"))
-    if refused:  # before the body is read: a form is parsed whole in memory
-        return error_page(request, 413, refused)
     login, form = await _posted(request)
     console = console_of(request)
     if not console.can(login.account, "sources"):
