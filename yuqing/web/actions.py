@@ -21,6 +21,7 @@ from alerting.chain import RECEIPT_VIAS
 from alerting.handling import HANDLING_KINDS
 from alerting.reviews import REVIEW_LABELS
 from alerting.workflow import ACTION_WORDS, TaskSpec
+from yuqing.web.inputs import whole_number
 
 __all__ = ["ACTIONS", "Action", "perform", "complete_task", "CompleteIn", "form_to_model",
            "ActionResult", "ApproveBriefingIn", "ReturnBriefingIn", "ReviewResult", "review_briefing",
@@ -239,6 +240,15 @@ def _flag(value: str | None) -> bool | None:
     return None if value in (None, "") else value in ("1", "on", "true", "yes")
 
 
+def _number(value: str) -> int | str | None:
+    """A number field of a form: None when empty; anything but a whole number goes to the model
+    as written, which refuses it naming the field (never ``int()`` on it: "²" is a digit to
+    ``str.isdigit``)."""
+    value = value.strip()
+    number = whole_number(value)
+    return number if number is not None else (value or None)
+
+
 def form_to_model(name: str, form) -> BaseModel:
     """The request model of action ``name`` from an HTML form (a starlette ``FormData``).
 
@@ -247,9 +257,8 @@ def form_to_model(name: str, form) -> BaseModel:
     def text(key: str) -> str:
         return (form.get(key) or "").strip()
 
-    def number(key: str) -> int | None:
-        value = text(key)
-        return int(value) if value.isdigit() else None
+    def number(key: str) -> int | str | None:
+        return _number(text(key))
 
     if name == "task_done":
         return CompleteIn(result=text("result"))
@@ -263,7 +272,7 @@ def form_to_model(name: str, form) -> BaseModel:
     if model is AssignIn:
         return AssignIn(note=text("note"), office=text("office"))
     if model is ConsultIn:
-        tasks = [TaskIn(title=t.strip(), office=o, person=p.strip(), within_minutes=int(w) if w.isdigit() else None)
+        tasks = [TaskIn(title=t.strip(), office=o, person=p.strip(), within_minutes=_number(w))
                  for t, o, p, w in zip(form.getlist("title"), form.getlist("office"), form.getlist("person"),
                                        form.getlist("within_minutes")) if t.strip()]
         return ConsultIn(tasks=tasks)

@@ -29,6 +29,7 @@ from alerting.routing import COUNTER_NAMES
 from classifiers.tokenize import tokens
 from pipeline.index import Query
 from pipeline.records import SHANGHAI, beijing_time
+from yuqing.web.inputs import BAD_DATE, search_text, whole_number
 
 __all__ = ["SearchForm", "search", "story", "trends", "SCORE_SCAN", "story_alert_id"]
 
@@ -57,10 +58,10 @@ def _day(value: str, end: bool = False) -> datetime | None:
         return None
     try:
         moment = beijing_time(value)
-    except ValueError:
+        if end and len(value) <= 10:
+            moment += timedelta(days=1)
+    except BAD_DATE:
         raise ValueError(f"{value!r} is not a date; write e.g. 2026-11-20") from None
-    if end and len(value) <= 10:
-        moment += timedelta(days=1)
     return moment
 
 
@@ -80,15 +81,18 @@ def story_alert_id(story_id: str, article_id: str) -> str:
 
 def search(index, form: SearchForm) -> dict:
     """Run the search; raises ValueError for a malformed field (the message names it)."""
-    level = int(form.level) if form.level.isdigit() else None
+    level = whole_number(form.level, 0, 3)
+    if form.level and level is None:
+        raise ValueError(f"level {form.level!r}: 0, 1, 2 or 3")
     min_score = float(form.min_score) if form.min_score else None
     if min_score is not None and not 0 <= min_score <= 1:
         raise ValueError("min_score: between 0 and 1")
     sort = form.sort if form.sort in ("relevance", "newest", "oldest", "level") else "relevance"
     page = max(1, form.page)
-    base = dict(text=form.q, since=_day(form.since), until=_day(form.until, end=True),
-                sources=(form.source,) if form.source else (), levels=(level,) if level is not None else (),
-                departments=(form.office,) if form.office else (), sort=sort)
+    source, office = search_text(form.source), search_text(form.office)
+    base = dict(text=search_text(form.q), since=_day(form.since), until=_day(form.until, end=True),
+                sources=(source,) if source else (), levels=(level,) if level is not None else (),
+                departments=(office,) if office else (), sort=sort)
     if min_score is None:
         found = index.search(Query(**base, offset=(page - 1) * PAGE, limit=PAGE))
         return {"total": found.total, "hits": [_hit(h) for h in found.hits], "page": page,

@@ -28,6 +28,7 @@ from yuqing.web.console import (
     client_ip, console_of, cookie_secure, require_login, require_page, set_session_cookie,
 )
 from yuqing.web.events import stream
+from yuqing.web.inputs import RowId
 
 __all__ = ["router"]
 
@@ -130,7 +131,7 @@ def tasks(request: Request, login: Login = Depends(require_login), open_only: bo
 
 @router.post("/tasks/{task_id}/complete", response_model=ActionResult,
              summary="report a verification (核实反馈) or finish a consultation task")
-def task_complete(request: Request, task_id: int, body: CompleteIn, login: Login = Depends(csrf_header)):
+def task_complete(request: Request, task_id: RowId, body: CompleteIn, login: Login = Depends(csrf_header)):
     return complete_task(console_of(request).service, acting_actor(login.account), task_id, body)
 
 

@@ -11,17 +11,17 @@ Who may open which page is decided here by role (:data:`PAGES`); what a user may
 an alert is decided by the service, with the user's Actor. The service's errors become HTTP
 statuses: NotFound 404, Forbidden 403, IllegalTransition 409, UnknownOffice 422.
 Every response carries a Content-Security-Policy that allows scripts, styles and images from
-the console itself only.
+the console itself only. Every request body is capped before it is read (:mod:`yuqing.web.limits`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -32,6 +32,8 @@ from yuqing.web import api, pages
 from yuqing.web.auth import Auth, CsrfError, LoginFailed, LoginThrottled
 from yuqing.web.console import ECHARTS, STATIC, Console, ConsoleOptions, templates
 from yuqing.web.events import ChangeFeed
+from yuqing.web.inputs import BadInput
+from yuqing.web.limits import BodyLimit, BodyTooLarge
 
 __all__ = ["create_app"]
 
@@ -39,6 +41,13 @@ log = logging.getLogger(__name__)
 
 STATUS = {NotFound: 404, Forbidden: 403, IllegalTransition: 409, UnknownOffice: 422, CsrfError: 403,
           LoginFailed: 401, LoginThrottled: 429}
+
+
+def _problems(errors) -> list[dict]:
+    """Where and what is wrong, without the input: it may be what JSON cannot encode (NaN, an
+    exception in the context), and it is the client's own anyway."""
+    return [{"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+            for error in errors]
 
 
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -72,6 +81,14 @@ def create_app(service: AlertService, options: ConsoleOptions | None = None, aut
     app.include_router(api.router)
     app.include_router(pages.router)
 
+    def too_large(request: Request, exc: BodyTooLarge):
+        if is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=413)
+        return pages.error_page(request, 413, exc.message)
+
+    # added before security_headers, so that its answers carry the headers too
+    app.add_middleware(BodyLimit, refuse=too_large)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -103,9 +120,22 @@ def create_app(service: AlertService, options: ConsoleOptions | None = None, aut
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
         return pages.error_page(request, status, str(exc))
 
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, exc: BodyTooLarge):
+        return too_large(request, exc)
+
+    @app.exception_handler(BadInput)
+    async def bad_input(request: Request, exc: BadInput):
+        if is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return pages.error_page(request, 422, str(exc))
+
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError):
-        # via JSON: the errors' context may hold exceptions, which JSONResponse cannot encode
-        return JSONResponse({"detail": json.loads(exc.json(include_url=False))}, status_code=422)
+        return JSONResponse({"detail": _problems(exc.errors(include_url=False))}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": _problems(exc.errors())}, status_code=422)
 
     return app

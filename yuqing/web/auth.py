@@ -20,7 +20,10 @@ several processes count together. Within :attr:`Auth.window`, at most
   at one account than that,
 * :attr:`Auth.max_ip_failures` per address for any names (one address trying many accounts).
 
-Beyond that :class:`LoginThrottled` says when to try again. The address is the client's as the
+Beyond that :class:`LoginThrottled` says when to try again. Each attempt is counted and recorded
+as a failure before its password is checked, under locks of its name and its address on
+PostgreSQL (SQLite's transactions are serial already), so that parallel guesses cannot all count
+the same failures; a success takes its record back. The address is the client's as the
 console sees it: the connected peer, or what a proxy listed in ``yuqing console
 --trusted-proxies`` forwarded, and nothing a client may write itself. The price of the
 per-account limit is that a guesser can keep one account throttled for as long as it keeps
@@ -37,7 +40,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from alerting import audit
 from alerting.accounts import Account, check_password
@@ -106,12 +109,21 @@ class Auth:
         self.lifetime = lifetime
 
     def login(self, name: str, password: str, ip: str) -> Login:
-        """Check the password and open a session; raises LoginThrottled or LoginFailed."""
+        """Check the password and open a session; raises LoginThrottled or LoginFailed.
+
+        The attempt is counted before the password is checked: under a lock of the name and the
+        address, the failures are counted and, if below the limits, this attempt is recorded as
+        one, in one transaction. Parallel guesses thus each take a place that the next ones see,
+        and no more passwords are checked than the limits allow. A success takes its place back.
+        """
         now = self.clock.now()
         name = name.strip()[:80]
         with self.store.session() as session:
+            _serialise(session, _NAME_LOCK, name)
+            _serialise(session, _ADDRESS_LOCK, ip)
             since = now - self.window
             session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+
             def failures(*where):
                 return session.execute(select(func.count(), func.min(LoginFailure.at)).where(
                     LoginFailure.at >= since, *where)).one()
@@ -123,25 +135,29 @@ class Auth:
                         default=None)
             if retry is not None:
                 # the password is not even checked: a guesser learns nothing while throttled
-                user, reason = None, "rate_limited"
+                audit.append(session, now, name or "-", "login_failed", None, None,
+                             {"ip": ip, "reason": "rate_limited"})
             else:
-                user, reason = check_password(session, name, password)
-            if user is None:
-                if retry is None:
-                    session.add(LoginFailure(name=name, ip=ip, at=now))
-                audit.append(session, now, name or "-", "login_failed", None, None, {"ip": ip, "reason": reason})
-        # raised outside the transaction so that the failure and its audit entry are kept
+                attempt = LoginFailure(name=name, ip=ip, at=now)
+                session.add(attempt)
+        # raised outside the transaction so that the audit entry is kept
         if retry is not None:
             raise LoginThrottled(f"登录失败次数过多，请于 {_minutes(retry - now)} 分钟后再试", retry)
+        # the password is checked outside the locks: one slow hash must not hold up others' logins
+        with self.store.session() as session:
+            user, reason = check_password(session, name, password)
+            if user is None:
+                audit.append(session, now, name or "-", "login_failed", None, None, {"ip": ip, "reason": reason})
+            else:
+                session.execute(delete(LoginFailure).where(LoginFailure.id == attempt.id))
+                token, csrf = new_token(), new_token()
+                session.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf=csrf, ip=ip,
+                                       created_at=now, last_seen=now, expires_at=now + self.lifetime))
+                session.execute(delete(WebSession).where(WebSession.expires_at < now))
+                audit.append(session, now, user.name, "login", None, None,
+                             {"ip": ip, "office": user.office, "role": user.role})
         if user is None:
             raise LoginFailed("用户名或密码错误")
-        token, csrf = new_token(), new_token()
-        with self.store.session() as session:
-            session.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf=csrf, ip=ip,
-                                   created_at=now, last_seen=now, expires_at=now + self.lifetime))
-            session.execute(delete(WebSession).where(WebSession.expires_at < now))
-            audit.append(session, now, user.name, "login", None, None,
-                         {"ip": ip, "office": user.office, "role": user.role})
         return Login(Account.of(user), csrf, token)
 
     def session(self, token: str | None) -> Login | None:
@@ -178,6 +194,21 @@ class Auth:
     def check_csrf(login: Login, given: str | None) -> None:
         if not same_token(login.csrf, given):
             raise CsrfError("请求缺少有效的安全令牌（CSRF）；请刷新页面后重试")
+
+
+#: the classes of the advisory locks of the rate limit (pg_advisory_xact_lock(class, key))
+_NAME_LOCK, _ADDRESS_LOCK = 0x7971_0001, 0x7971_0002
+
+
+def _serialise(session, kind: int, value: str) -> None:
+    """Hold ``value`` of ``kind`` locked until the transaction ends, so that its failed logins are
+    counted and recorded by one login at a time. PostgreSQL's default isolation lets parallel
+    transactions count the same rows; SQLite needs nothing, as its every transaction starts with
+    BEGIN IMMEDIATE (one writer at a time). Locks are always taken name first, then address, so
+    two logins never wait for each other in a circle."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:kind, hashtext(:value))"),
+                        {"kind": kind, "value": value})
 
 
 def _minutes(delta: timedelta) -> int:

@@ -36,7 +36,7 @@ from pipeline.records import beijing_minute
 from pipeline.yamlfile import MAX_YAML_BYTES
 
 __all__ = ["source_rows", "source_files", "check_yaml", "save_yaml", "test_fetch", "briefings",
-           "briefing_file", "HEALTH_LABELS", "upload_refused", "MAX_SOURCES_FORM"]
+           "briefing_file", "HEALTH_LABELS", "MAX_SOURCES_FORM"]
 
 HEALTH_LABELS = {"ok": "正常", "failing_soft": "暂时失败", "failing_hard": "持续失败", "quiet": "长期无更新",
                  "blocked": "被屏蔽", "unknown": "尚未抓取", "disabled": "已停用"}
@@ -99,19 +99,9 @@ def _scratch_copy(path: Path, file: Path, text: str) -> tuple[Path, str]:
     return scratch, str(target)
 
 
-#: the largest sources form accepted: a file at the YAML cap, percent-encoded (3 characters a
-#: byte at worst), and room for the other fields
+#: the largest sources form accepted (yuqing.web.limits holds it to this): a file at the YAML cap,
+#: percent-encoded (3 characters a byte at worst), and room for the other fields
 MAX_SOURCES_FORM = 3 * MAX_YAML_BYTES + 65_536
-
-
-def upload_refused(content_length: str | None) -> str | None:
-    """Why a sources form of ``content_length`` bytes is refused before it is read (too large,
-    or of no declared length: browsers always declare it), or None; in the console's words."""
-    if content_length is None or not content_length.isdigit():
-        return "请求缺少长度（Content-Length），请从采集源页面提交"
-    if int(content_length) > MAX_SOURCES_FORM:
-        return f"采集源文件过大（上限 {MAX_YAML_BYTES // 1000} KB），请拆分为多个文件后分别保存"
-    return None
 
 
 def check_yaml(path: Path, file: Path, text: str) -> list[str]:

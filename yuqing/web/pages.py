@@ -36,6 +36,7 @@ from yuqing.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, LoginFailed, Log
 from yuqing.web.console import (
     ECHARTS, client_ip, console_of, cookie_secure, login_of, require_login, require_page, set_session_cookie,
 )
+from yuqing.web.inputs import BAD_DATE, RowId, query_number
 
 __all__ = ["router", "error_page", "render"]
 
@@ -151,7 +152,7 @@ def _queue_args(request: Request) -> dict:
     states = None
     if q.get("all"):
         states = list(views.STATE_LABELS)
-    level = int(q["level"]) if q.get("level", "").isdigit() and 1 <= int(q["level"]) <= 3 else 1
+    level = query_number(q, "level", 1, 3, 1)
     return {"states": states, "office": q.get("office") or None, "min_level": level}
 
 
@@ -259,7 +260,7 @@ def _form_time(text: str | None, now):
         return now
     try:
         return beijing_time(text)
-    except ValueError:
+    except BAD_DATE:
         raise ValueError(f"收到时间 {text!r} 不是有效时间") from None
 
 
@@ -311,7 +312,7 @@ def tasks(request: Request, login=Depends(require_page("tasks"))):
 
 
 @router.post("/tasks/{task_id}/complete")
-async def task_complete(request: Request, task_id: int):
+async def task_complete(request: Request, task_id: RowId):
     login, form = await _posted(request)
     try:
         body = form_to_model("task_done", form)
@@ -334,7 +335,7 @@ def _accountability(request: Request):
         first = date.fromisoformat(request.query_params.get("from") or today.replace(day=1).isoformat())
         last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
         start, end, _, _ = period("range", start=first, end=last)
-    except ValueError:
+    except BAD_DATE:
         raise NotFound("dates are YYYY-MM-DD, with from not after to") from None
     data = accountability.gather(console.service.store, console.service.config, start, end,
                                  console.service.clock.now())
@@ -387,17 +388,18 @@ async def briefing_review(request: Request, name: str, decision: str):
 @router.get("/search")
 def search(request: Request, login=Depends(require_page("search"))):
     q = request.query_params
-    page = int(q["page"]) if q.get("page", "").isdigit() else 1
+    page = query_number(q, "page", 1, 500, 1)
     form = analysis.SearchForm(q.get("q", ""), q.get("since", ""), q.get("until", ""), q.get("source", ""),
                                q.get("level", ""), q.get("office", ""), q.get("min_score", ""),
-                               q.get("sort", "relevance"), min(page, 500))
+                               q.get("sort", "relevance"), page)
     result, error = None, ""
     try:
         result = analysis.search(console_of(request).index(), form)
     except ValueError as exc:
         error = str(exc)
     base = "&".join(f"{k}={quote(v)}" for k, v in q.items() if k != "page" and v)
-    return render(request, "search.html", form=form, result=result, error=error, page="search", base=base)
+    return render(request, "search.html", status=422 if error else 200, form=form, result=result, error=error,
+                  page="search", base=base)
 
 
 @router.get("/stories/{alert_id}")
@@ -410,8 +412,7 @@ def story(request: Request, alert_id: str, login=Depends(require_login)):
 
 @router.get("/trends")
 def trends(request: Request, login=Depends(require_page("trends"))):
-    days = request.query_params.get("days", "30")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 90 else 30
+    days = query_number(request.query_params, "days", 1, 90, 30)
     console = console_of(request)
     data = analysis.trends(console.index(), console.service.clock.now(), days)
     return render(request, "trends.html", t=data, days=days, page="trends")
@@ -446,9 +447,6 @@ def sources(request: Request, login=Depends(require_page("sources"))):
 
 @router.post("/sources")
 async def sources_submit(request: Request):
-    refused = operations.upload_refused(request.headers.get("content-length"))
-    if refused:  # before the body is read: a form is parsed whole in memory
-        return error_page(request, 413, refused)
     login, form = await _posted(request)
     console = console_of(request)
     if not console.can(login.account, "sources"):

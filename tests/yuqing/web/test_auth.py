@@ -4,7 +4,10 @@ entries they leave; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+import threading
 
+import httpx
+import pytest
 from sqlalchemy import select
 
 from alerting.store.models import AuditEntry, WebSession
@@ -84,6 +87,43 @@ def test_the_rate_limit_survives_a_restart_of_the_console(service, clients):
         client.post("/api/login", json={"name": "xf", "password": "guess guess"})
     with TestClient(create_app(service)) as restarted:  # the failures are in the database
         assert restarted.post("/api/login", json={"name": "xf", "password": PASSWORD}).status_code == 429
+
+
+@pytest.mark.parametrize("guesses, names, addresses, limit", [
+    (16, 1, 1, 5),    # one name from one address: a person mistyping
+    (26, 1, 26, 20),  # one name from many addresses: a botnet
+    (36, 36, 1, 30),  # many names from one address
+])
+def test_parallel_guesses_check_no_more_passwords_than_the_limit(service, app, monkeypatch, guesses, names,
+                                                                addresses, limit):
+    # the failures are counted, the password checked, the failure recorded: parallel guesses must
+    # not all count the same failures. A slower hash than the other tests' widens the window the
+    # production hash (64 MiB, ~0.2 s) has
+    from argon2 import PasswordHasher
+
+    from alerting import accounts
+    from yuqing.web.testing import ConsoleServer
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1))
+    codes, start = [], threading.Barrier(guesses)
+
+    def guess(i: int) -> None:
+        # 127.0.0.0/8 is loopback: each address is a real one the console sees as the peer
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + i % addresses}")
+        with httpx.Client(base_url=server.url, transport=transport, timeout=60) as client:
+            start.wait()
+            answer = client.post("/api/login", json={"name": f"guessed{i % names}", "password": f"guess {i}"})
+            codes.append(answer.status_code)
+
+    with ConsoleServer(app) as server:
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(guesses)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(set(codes)) == [401, 429]
+    assert codes.count(401) == limit, f"{codes.count(401)} passwords checked, at most {limit} allowed"
+    assert len(audit(service, "login_failed")) == guesses
 
 
 def test_sessions_end_after_the_idle_time(service, clients):

@@ -133,6 +133,93 @@ def test_an_alert_from_arrival_to_closed_across_three_offices(console):
         ["xc", "xc", "xf", "zz", "xc"]
 
 
+def test_the_queue_keeps_showing_new_alerts_after_a_dialog_was_opened_and_cancelled(console):
+    # cancelling a dialog gives the focus back to the row's button: a region with a focused
+    # button is not being written in, and must not stop taking changes
+    from playwright.sync_api import sync_playwright
+
+    service, url = console
+    (older, _), = service.queue(_coordinator())
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.set_default_timeout(15_000)
+            log_in(page, url, "xc", PASSWORD)
+            page.locator("body[data-stream='open']").wait_for(state="attached")
+            page.click(f"tr[data-alert='{older.id}'] button.act-judge")
+            page.locator("dialog[open] button.cancel").click()
+            assert page.evaluate("document.activeElement.tagName") == "BUTTON"
+            arrived = service.ingest(scored("#会昌# 某镇党委书记被指收受礼金",
+                                            at=service.clock.now() - timedelta(minutes=50), level=3))
+            page.locator(f"tr[data-alert='{arrived}']").wait_for(state="attached")
+            assert page.locator("#queue-count").inner_text() == "2"
+        finally:
+            browser.close()
+
+
+def test_a_region_being_written_in_is_left_alone_and_refreshed_once_it_is_clean(console):
+    from playwright.sync_api import sync_playwright
+
+    service, url = console
+    me = _coordinator()
+
+    def warned(title: str) -> int:
+        alert_id = service.ingest(scored(title, at=service.clock.now() - timedelta(minutes=50), level=2))
+        service.judge(alert_id, me, "初判")
+        (task,) = service.warn(alert_id, me, ["信访室"])
+        return task
+
+    first = warned("#会昌# 某村集体土地被指违规流转")
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.set_default_timeout(15_000)
+            log_in(page, url, "xf", PASSWORD)
+            page.goto(f"{url}/tasks")
+            page.locator("body[data-stream='open']").wait_for(state="attached")
+            field = page.locator(f"tr[data-task='{first}'] textarea[name=result]")
+            field.fill("已联系村委会，正在核实")
+            second = warned("#会昌# 某镇卫生院被指乱收费")
+            page.locator("body[data-behind='1']").wait_for(state="attached")  # the change came, skipped
+            assert field.input_value() == "已联系村委会，正在核实"
+            assert page.locator(f"tr[data-task='{second}']").count() == 0
+            field.fill("")
+            page.locator("h1").click()  # done writing: the region is clean, and catches up
+            page.locator(f"tr[data-task='{second}']").wait_for(state="attached")
+        finally:
+            browser.close()
+
+
+def test_an_alert_that_arrived_while_the_stream_was_down_appears_when_it_reconnects(sqlite_url, service_factory):
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    service = service_factory(sqlite_url, clock=SystemClock())
+    service.ingest(scored("县委第三巡察组进驻县自然资源局", at=service.clock.now() - timedelta(hours=2), level=1))
+    with socket.socket() as probe:  # the restarted console listens where the page expects it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.set_default_timeout(20_000)
+            with ConsoleServer(create_app(service, ConsoleOptions(poll_interval=0.2)), port=port) as first:
+                log_in(page, first.url, "xc", PASSWORD)
+                page.locator("body[data-stream='open']").wait_for(state="attached")
+            page.locator(".live-dot:not(.on)").wait_for(state="attached")  # the page saw it go
+            arrived = service.ingest(scored("#会昌# 实名举报某局长违规吃喝",
+                                            at=service.clock.now() - timedelta(minutes=50), level=3))
+            with ConsoleServer(create_app(service, ConsoleOptions(poll_interval=0.2)), port=port):
+                page.locator(f"tr[data-alert='{arrived}']").wait_for(state="attached")
+        finally:
+            browser.close()
+
+
 def _coordinator():
     from alerting.access import Actor
 

@@ -32,10 +32,21 @@
   }
 
   // ---- live updates: the server says "changed", the page fetches itself and swaps its live regions
+  // A region is left alone while the person is writing in it: a field with focus and a value, or
+  // text typed into a field and not yet sent. A focused button or link (a dialog just cancelled,
+  // a row's title just clicked) is not writing: such a region is refreshed.
   function dirty(region) {
-    if (region.contains(document.activeElement) && document.activeElement !== document.body) return true;
-    return Array.prototype.some.call(region.querySelectorAll("textarea, input[type=text]"), function (f) { return f.value; });
+    var active = document.activeElement;
+    if (active && region.contains(active) && active.matches("input, textarea, select") && active.value) return true;
+    return Array.prototype.some.call(region.querySelectorAll("textarea, input[type=text], input:not([type])"),
+      function (f) { return f.value !== f.defaultValue; });
   }
+  // A region skipped as dirty is behind: it is refreshed once it is clean again (the change that
+  // was skipped will not be announced a second time).
+  var behind = false;
+  function catchUp() { if (behind) refresh(body.dataset.version); }
+  document.addEventListener("focusout", function () { setTimeout(catchUp, 0); });
+  setInterval(catchUp, 3000);
   var refreshing = false;
   function refresh(version) {
     if (refreshing) return;
@@ -46,9 +57,11 @@
     }).then(function (html) {
       if (!html) return;
       var doc = new DOMParser().parseFromString(html, "text/html");
+      var skipped = false;
       document.querySelectorAll("[data-live][id]").forEach(function (region) {
         var fresh = doc.getElementById(region.id);
-        if (!fresh || dirty(region)) return;
+        if (!fresh) return;
+        if (dirty(region)) { skipped = true; return; }
         var before = {};
         region.querySelectorAll("tr[data-alert]").forEach(function (tr) { before[tr.dataset.alert] = tr.dataset.updated; });
         region.innerHTML = fresh.innerHTML;
@@ -59,6 +72,8 @@
       var count = document.getElementById("queue-count");
       if (count) count.textContent = document.querySelectorAll("#queue-rows tr[data-alert]").length;
       body.dataset.version = version;
+      behind = skipped;
+      body.dataset.behind = skipped ? "1" : "";
       tick();
     }).catch(function () {}).then(function () { refreshing = false; });
   }
@@ -72,7 +87,15 @@
       if (!isNaN(at)) offset = at - Date.now();
       return data;
     }
-    source.addEventListener("hello", function (e) { sync(e); if (dot) dot.classList.add("on"); body.dataset.stream = "open"; });
+    // every hello after the first is a reconnection: changes made while the stream was down were
+    // announced to no one, so the page fetches itself once
+    var hellos = 0;
+    source.addEventListener("hello", function (e) {
+      sync(e);
+      if (dot) dot.classList.add("on");
+      body.dataset.stream = "open";
+      if (hellos++) refresh(body.dataset.version);
+    });
     source.addEventListener("queue", function (e) { refresh(sync(e).version); });
     source.onerror = function () { if (dot) dot.classList.remove("on"); };
     // regions fed by another process's files (the crawler's health) are not in the change feed:
