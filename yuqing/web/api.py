@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from starlette.concurrency import run_in_threadpool
 
-from alerting.accounts import acting_actor, actor_for
+from alerting.accounts import ACTING_ROLES, acting_actor, actor_for
 from alerting.errors import Forbidden, NotFound
 from yuqing.web import analysis, operations, views
 from yuqing.web.actions import (
@@ -95,7 +95,8 @@ def alerts(request: Request, login: Login = Depends(require_login),
 
 @router.get("/alerts/{alert_id}", summary="one alert with articles, deadlines, tasks, reports, history")
 def alert(request: Request, alert_id: str, login: Login = Depends(require_login)) -> dict[str, Any]:
-    return views.alert_detail(console_of(request).service, actor_for(login.account), alert_id)
+    return views.alert_detail(console_of(request).service, actor_for(login.account), alert_id,
+                              acts=login.account.role in ACTING_ROLES)
 
 
 def _action_route(name: str):

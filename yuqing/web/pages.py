@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from alerting import accountability
-from alerting.accounts import acting_actor, actor_for
+from alerting.accounts import ACTING_ROLES, acting_actor, actor_for
 from alerting.errors import AlertingError, IllegalTransition, NotFound
 from alerting.handins import LEVEL_WORDS, item_article, level_of, petition_article, petition_proposal
 from alerting.petitions import CHANNELS, PETITION_OFFICE
@@ -178,7 +178,8 @@ def queue_rows(request: Request, login=Depends(require_page("queue"))):
 @router.get("/alerts/{alert_id}")
 def alert_page(request: Request, alert_id: str, login=Depends(require_login)):
     console = console_of(request)
-    detail = views.alert_detail(console.service, actor_for(login.account), alert_id)
+    detail = views.alert_detail(console.service, actor_for(login.account), alert_id,
+                                acts=login.account.role in ACTING_ROLES)
     return render(request, "alert.html", a=detail, page="queue", actions=ACTIONS)
 
 

@@ -124,8 +124,9 @@ def _task(task: Task, alert_title: str = "") -> dict:
             "done": iso(task.done_at)}
 
 
-def alert_detail(service, actor: Actor, alert_id: str) -> dict:
-    """One alert with its articles, deadlines, tasks, reports, messages and history."""
+def alert_detail(service, actor: Actor, alert_id: str, acts: bool = True) -> dict:
+    """One alert with its articles, deadlines, tasks, reports, messages and history; ``acts``
+    False (an analyst, an operator: they read only) offers no action, form or task."""
     detail = service.show(alert_id, actor)
     a = detail.alert
     now = service.clock.now()
@@ -168,6 +169,8 @@ def alert_detail(service, actor: Actor, alert_id: str) -> dict:
         my_tasks=[t.id for t in detail.tasks if t.state == "open"
                   and (t.office == actor.office or coordinates(service, actor))],
     )
+    if not acts:
+        row.update(actions=[], may_report_special=False, may_record_petition=False, my_tasks=[])
     return row
 
 

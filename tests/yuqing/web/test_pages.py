@@ -158,6 +158,18 @@ def test_a_refused_action_comes_back_as_a_message_on_the_page(site):
     assert "办结未完成" not in client.get(f"/alerts/{alert_id}").text  # shown once
 
 
+def test_an_analyst_is_offered_no_action_form_or_task_on_an_alert(site):
+    alert_id = site.alerts["实名举报副局长公车私用"]
+    site.client("xc").post(f"/api/alerts/{alert_id}/warn", json={"offices": ["信访室"]})
+    analyst = site.client("fx")
+    page = analyst.get(f"/alerts/{alert_id}").text
+    assert "data-action=" not in page and f"/alerts/{alert_id}/special" not in page
+    assert "/intake/petition" not in page and "/complete" not in page
+    detail = analyst.get(f"/api/alerts/{alert_id}").json()
+    assert (detail["actions"], detail["my_tasks"], detail["may_record_petition"]) == ([], [], False)
+    assert site.client("xc").get(f"/api/alerts/{alert_id}").json()["actions"]   # staff still are
+
+
 def test_search_finds_simplified_and_traditional_with_filters(site):
     client = site.client("fx")
     found = client.get("/api/search", params={"q": "中纪委"}).json()
