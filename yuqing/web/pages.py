@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from alerting import accountability
@@ -358,7 +360,9 @@ def accountability_export(request: Request, fmt: str = "pdf", login=Depends(requ
     folder = Path(tempfile.mkdtemp(prefix="yuqing-accountability-"))
     written = accountability.write_accountability(data, folder)
     path = {"pdf": written.pdf, "xlsx": written.xlsx, "html": written.html}[fmt]
-    return FileResponse(path, filename=path.name)
+    # the three files are made for this download only: gone once it is sent
+    return FileResponse(path, filename=path.name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 @router.get("/overview")

@@ -5,6 +5,7 @@ store's behaviour on PostgreSQL is covered by test_api and test_auth."""
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -262,7 +263,9 @@ def test_the_sources_yaml_is_validated_before_it_is_saved(site):
     assert client.post("/sources", data={"file": "sources.yaml", "text": fixed, "do": "save"}).status_code == 403
 
 
-def test_the_leader_reads_the_accountability_report_and_exports_it(site):
+def test_the_leader_reads_the_accountability_report_and_exports_it(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
     leader = site.client("zz")
     page = leader.get("/accountability?from=2026-11-01&to=2026-11-30")
     assert page.status_code == 200 and "迟报漏报情况" in page.text and "按部门和责任人" in page.text
@@ -270,6 +273,7 @@ def test_the_leader_reads_the_accountability_report_and_exports_it(site):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     xlsx = leader.get("/accountability/export?fmt=xlsx&from=2026-11-01&to=2026-11-30")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert list((tmp_path / "scratch").iterdir()) == []   # the files made for a download do not stay
     assert leader.get("/accountability?from=2026-13-01").status_code == 404
 
 
