@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +64,8 @@ def parse_duration(value: Any) -> float:
         if not match:
             raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 10m, 2h or 1d")
         seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"{value!r}: a duration must be more than zero")
+    if not math.isfinite(seconds) or seconds <= 0:  # YAML's .nan and .inf are floats too
+        raise ValueError(f"{value!r}: a duration must be a finite number of seconds more than zero")
     return seconds
 
 
@@ -194,8 +195,11 @@ class Source(_Model):
     def _known_encoding(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                codecs.lookup(value)
+                found = codecs.lookup(value)
             except LookupError:
+                found = None
+            # rot13, base64, zlib are codecs too, but no page's characters are written in them
+            if found is None or not getattr(found, "_is_text_encoding", True):
                 raise ValueError(f"unknown encoding {value!r}; use e.g. gb18030, gbk, big5, "
                                  "utf-8") from None
         return value

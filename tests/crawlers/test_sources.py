@@ -98,10 +98,25 @@ def test_durations(raw, seconds):
     assert parse_duration(raw) == seconds
 
 
-@pytest.mark.parametrize("raw", ["0", "soon", "-5m", True])
+@pytest.mark.parametrize("raw", ["0", "soon", "-5m", True, float("nan"), float("inf")])
 def test_bad_durations(raw):
     with pytest.raises(ValueError):
         parse_duration(raw)
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("interval", ".nan", "sources[0].interval: nan: a duration must be a finite number"),
+    ("interval", ".inf", "sources[0].interval: inf: a duration must be a finite number"),
+    ("encoding", "rot13", "sources[0].encoding: unknown encoding 'rot13'"),
+    ("encoding", "base64", "sources[0].encoding: unknown encoding 'base64'"),
+])
+def test_a_value_yaml_or_python_accepts_but_a_crawl_cannot_use_is_refused_with_its_place(
+        tmp_path, field, value, expected):
+    path = write(tmp_path, "odd.yaml", "sources:\n  - id: odd\n    name: 奇怪的源\n    type: rss\n"
+                                        f"    url: https://example.cn/feed.xml\n    {field}: {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_sources(path)
+    assert f"{path}:6:" in str(caught.value) and expected in str(caught.value)
 
 
 def test_validate_command_exit_codes(tmp_path, capsys):
