@@ -39,10 +39,15 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 
+#: how long a statement waits for another connection's write lock before the bus counts as
+#: unavailable (a worker then backs off and retries the batch)
+LOCK_WAIT_S = 30.0
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False)
         # WAL lets a consumer read while a producer appends; NORMAL sync is durable across a
         # process crash (only a power cut can lose the last transactions).
         conn.execute("PRAGMA journal_mode=WAL")
@@ -203,6 +208,12 @@ class LocalConsumer:
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def _read(self, max_records: int) -> list[Message]:
+        try:
+            return self._read_rows(max_records)
+        except sqlite3.Error as exc:  # locked for longer than the timeout: a backend outage
+            raise BackendUnavailable(f"embedded bus {self.bus.path}: read failed: {exc}") from None
+
+    def _read_rows(self, max_records: int) -> list[Message]:
         out: list[Message] = []
         # Share the batch between partitions so a busy one does not starve the others.
         share = max(1, max_records // len(self._positions))
@@ -225,7 +236,10 @@ class LocalConsumer:
             (self.group, self.bus.prefix + topic, partition, position)
             for (topic, partition), position in self._positions.items()
         ]
-        self._conn.execute("BEGIN IMMEDIATE")  # all partitions' offsets move together
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")  # all partitions' offsets move together
+        except sqlite3.Error as exc:  # e.g. locked by a VACUUM for longer than the timeout
+            raise BackendUnavailable(f"embedded bus {self.bus.path}: commit failed: {exc}") from None
         try:
             self._conn.executemany(
                 "INSERT INTO group_offsets VALUES (?,?,?,?) ON CONFLICT(grp, topic, partition) "
@@ -233,6 +247,9 @@ class LocalConsumer:
                 rows,
             )
             self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._conn.execute("ROLLBACK")
+            raise BackendUnavailable(f"embedded bus {self.bus.path}: commit failed: {exc}") from None
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

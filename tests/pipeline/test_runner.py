@@ -88,6 +88,32 @@ def test_an_unreachable_backend_stops_the_batch_uncommitted_and_it_comes_back(tm
     assert drain(bus.consumer(DEADLETTER, "ops"), 1, timeout_s=1.0) == []
 
 
+def test_a_bus_locked_by_another_writer_is_waited_out_not_fatal(tmp_path, monkeypatch):
+    """Another process holding the embedded bus's write lock (a VACUUM of a large bus) for longer
+    than the lock wait: the worker backs off and commits once the lock is gone."""
+    import sqlite3
+    import threading
+
+    from pipeline.bus import local
+
+    monkeypatch.setattr(local, "LOCK_WAIT_S", 0.2)
+    bus = LocalBus(tmp_path / "bus.sqlite3")
+    publish(bus, [b"fine", b"fine"])
+    other = sqlite3.connect(tmp_path / "bus.sqlite3", isolation_level=None, check_same_thread=False)
+    seen: list[int] = []
+
+    def step(batch) -> None:
+        if not seen:   # the lock is taken between the poll and the commit of the first batch
+            other.execute("BEGIN EXCLUSIVE")
+            threading.Timer(1.0, lambda: other.execute("COMMIT")).start()
+        handle_batch(bus, "index", batch, lambda m: seen.append(m.offset), StepCount())
+
+    worker = Worker(bus, RAW, "index", step, idle_s=0.5, max_backoff_s=0.5)
+    worker.run(until_idle=True)        # raised sqlite3.OperationalError before
+    assert sorted(set(seen)) == [0, 1]
+    assert drain(bus.consumer(RAW, "index"), 1, timeout_s=0.5) == []   # committed in the end
+
+
 @pytest.mark.parametrize("poison, why", [
     (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
     (b'{"schema": "article/1", "n": ' + b"9" * 5000 + b"}", "not a record"),
