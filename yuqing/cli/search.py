@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.export and args.export.suffix.lower() not in (".csv", ".xlsx"):
         print(f"yuqing search: {args.export}: export to .csv or .xlsx")
         return 2
+    if args.export and not args.export.resolve().parent.is_dir():
+        print(f"yuqing search: {args.export}: no folder {args.export.resolve().parent}; create it first")
+        return 2
     index = open_index(settings_from(args))
     try:
         result = index.search(query)

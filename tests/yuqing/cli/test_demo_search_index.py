@@ -88,6 +88,9 @@ def test_search_results_export_to_csv_and_excel(tmp_path, capsys, monkeypatch):
     assert [c.value for c in sheet[1]][:3] == ["时间", "级别", "办理部门"]
     assert sheet.max_row == len(rows)
     assert main(["search", "--export", "x.pdf"]) == 2
+    capsys.readouterr()
+    assert main(["search", "--export", str(tmp_path / "no-such-folder" / "x.csv")]) == 2
+    assert "no-such-folder; create it first" in capsys.readouterr().out
 
 
 def test_run_keeps_one_consumer_group_per_step(capsys):
