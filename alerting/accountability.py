@@ -27,7 +27,7 @@ from alerting.briefing.render import render_pdf, render_template
 from alerting.config import AlertingConfig
 from alerting.store import Store
 from alerting.store.models import Alert, AuditEntry, Deadline, Task
-from pipeline.export import as_text
+from pipeline.export import as_text, xml_safe
 from pipeline.records import SHANGHAI
 
 __all__ = ["Lapse", "OfficeRecord", "AccountabilityData", "gather", "write_accountability", "Written"]
@@ -178,7 +178,7 @@ def _xlsx(data: AccountabilityData, path: Path) -> None:
                prose.short_time(lapse.due), prose.short_time(lapse.done_at),
                round(lapse.late.total_seconds() / 3600, 2), lapse.outcome, "；".join(lapse.followed),
                "、".join(f"#{seq}" for seq in lapse.entries)]
-        sheet.append(row)
+        sheet.append([xml_safe(v) if isinstance(v, str) else v for v in row])
         for cell in sheet[sheet.max_row]:
             as_text(cell)
     for column, width in zip("ABCDEFGHIJK", (12, 40, 14, 10, 8, 12, 12, 10, 10, 48, 16)):

@@ -14,6 +14,7 @@ also carry Excel's quote prefix, so that editing the cell later does not revive 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -34,10 +35,25 @@ def neutral(value):
     return value
 
 
+#: characters an XML document (docx, xlsx) cannot hold: C0 controls but tab and line ends, DEL,
+#: lone surrogates, U+FFFE/U+FFFF. Word's Shift+Enter line break (U+000B) and a page break
+#: (U+000C), pasted into a note, are line breaks.
+_NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
+
+
+def xml_safe(text: str) -> str:
+    """``text`` as a Word or Excel file can hold it: python-docx and openpyxl refuse the file
+    for one control character, which a note pasted from Word or a handed-in title may carry."""
+    return _NOT_XML.sub("", text.translate(_BREAKS))
+
+
 def as_text(cell) -> None:
     """Keep an openpyxl cell holding text a string, never a formula (openpyxl makes "=..." one),
-    with Excel's quote prefix where editing it later would revive the formula."""
+    with Excel's quote prefix where editing it later would revive the formula, and only
+    characters the file can hold."""
     if isinstance(cell.value, str):
+        cell.value = xml_safe(cell.value)
         cell.data_type = "s"
         if cell.value.startswith(FORMULA_START):
             cell.quotePrefix = True

@@ -18,6 +18,7 @@ from pathlib import Path
 from alerting.briefing import prose
 from alerting.briefing.data import LEVEL_NAMES
 from alerting.briefing.render import render_pdf, render_template
+from pipeline.export import xml_safe
 from pipeline.records import SHANGHAI
 
 __all__ = ["SPECIAL_KINDS", "SourceLine", "SpecialReport", "render_special_html", "render_special_pdf",
@@ -150,15 +151,15 @@ def render_special_docx(report: SpecialReport, path: str | Path) -> Path:
     from docx.shared import Pt
 
     document = Document()
-    document.core_properties.title = f"{report.heading}{report.title}"
-    document.core_properties.author = report.unit
+    document.core_properties.title = xml_safe(f"{report.heading}{report.title}")
+    document.core_properties.author = xml_safe(report.unit)
 
     def paragraph(text: str, size: float = 14, bold: bool = False, font: str = "仿宋", center: bool = False,
                   style: str | None = None):
         p = document.add_paragraph(style=style)
         if center:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = p.add_run(text)
+        run = p.add_run(xml_safe(text))
         run.bold, run.font.size = bold, Pt(size)
         _east_asian(run, font)
         return p

@@ -119,3 +119,13 @@ def test_a_title_from_the_web_that_looks_like_a_formula_stays_text_in_the_xlsx(s
     written = write_accountability(gather(service.store, service.config, start, end, clock.now()), tmp_path)
     cell = load_workbook(written.xlsx).active["B2"]
     assert (cell.value, cell.data_type, cell.quotePrefix) == (title, "s", True)
+
+
+def test_a_note_pasted_from_word_with_control_characters_still_gives_the_xlsx(service, clock, tmp_path):
+    # Word's Shift+Enter arrives as U+000B; openpyxl refused the whole sheet for it
+    service.ingest(scored("网传某村低保被截留\x0b多人转发\x07", at=clock.now(), story="c1"))
+    clock.advance(hours=2)
+    service.tick()
+    start, end, _, _ = period("daily", NINE.astimezone(SHANGHAI).date())
+    written = write_accountability(gather(service.store, service.config, start, end, clock.now()), tmp_path)
+    assert load_workbook(written.xlsx).active["B2"].value == "网传某村低保被截留\n多人转发"

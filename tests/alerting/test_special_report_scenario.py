@@ -147,3 +147,14 @@ def test_a_major_item_is_reported_handled_closed_and_briefed_consistently(servic
     stated = int(re.search(r"本期纳入重要舆情管理(\d+)起", html).group(1))
     assert rows == stated == len(data.stories) == 2
     assert "协同公安：请县公安局核查首发账号" in html
+
+
+def test_a_note_pasted_from_word_still_gives_the_special_report(service, clock, tmp_path):
+    # Word's Shift+Enter arrives as U+000B: python-docx refused to write the 专报 for it, while
+    # the 1-hour clock ran
+    alert_id = service.ingest(scored("网传县纪委干部收受红包视频\x08", at=clock.now(), story="sc9"))
+    service.judge(alert_id, OFFICE, "涉纪检监察干部，传播较快。\x0b建议立即核实。")
+    written = service.special_report(alert_id, OFFICE, "首报", tmp_path, NAMES)
+    doc = sections(written.docx)
+    assert "网传县纪委干部收受红包视频" in doc["一、舆情概要"]
+    assert "传播较快。\n建议立即核实。" in doc["三、研判意见"]
