@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from alerting import messages
 from alerting.access import Access, Actor
 from alerting.clock import Clock
 from alerting.config import AlertingConfig
+from alerting.drills import real_alerts
 from alerting.errors import IllegalTransition, NotFound
 from alerting.notifier import Notifier
 from alerting.store import Store
@@ -134,7 +135,9 @@ def highest_level(session: Session, alert: Alert) -> int:
 
 
 def decided_between(session: Session, start: datetime, end: datetime) -> list[Dismissal]:
-    """Every dismissal proposed or decided in ``[start, end)``, for the briefing's 排除 list."""
-    return list(session.execute(select(Dismissal).where(or_(
-        Dismissal.decided_at.between(start, end), Dismissal.proposed_at.between(start, end)))
+    """Every dismissal proposed or decided in ``[start, end)`` of a real alert (a drill's are left
+    out, as from every count of real work), for the briefing's 排除 list."""
+    return list(session.execute(select(Dismissal).join(Alert, Alert.id == Dismissal.alert_id).where(
+        real_alerts(), or_(and_(Dismissal.decided_at >= start, Dismissal.decided_at < end),
+                           and_(Dismissal.proposed_at >= start, Dismissal.proposed_at < end)))
         .order_by(Dismissal.proposed_at)).scalars())

@@ -147,8 +147,9 @@ def _stories(session, start: datetime, end: datetime, deadlines: list[Deadline])
         or_(Alert.first_seen >= start, Alert.state != "closed", Alert.id.in_(active)))
         .order_by(Alert.level.desc(), Alert.first_seen)).scalars().all()
     handled = handlings_of(session, [a.id for a in alerts])
+    # the clock a reader must see first: a missed one, else the next still running, else one met
     nearest: dict[str, Deadline] = {}
-    for d in sorted(deadlines, key=lambda d: d.due_at):
+    for d in sorted(deadlines, key=lambda d: ({"missed": 0, "open": 1}.get(d.status, 2), d.due_at)):
         if d.kind in ("major", "overall"):
             nearest.setdefault(d.alert_id, d)
     return [StoryLine(
@@ -201,7 +202,9 @@ def gather(store: Store, config: AlertingConfig, kind: str, start: datetime, end
                                   due=d.due_at.astimezone(SHANGHAI),
                                   done_at=d.done_at.astimezone(SHANGHAI) if d.done_at else None,
                                   status=_status(d), office=d.office)
-                   for d in sorted(deadlines, key=lambda d: d.due_at)]
+                   # 本期到期 is what falls due in the period: one still running that falls due
+                   # after it is the next briefing's, and is in the stories' 时限 column meanwhile
+                   for d in sorted(deadlines, key=lambda d: d.due_at) if start <= d.due_at < end]
         sources = Counter(names.get(source, source) for _, _, source, _ in current)
         open_tasks: list[Task] = []
         tasks = []

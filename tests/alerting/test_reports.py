@@ -125,3 +125,48 @@ def test_the_scheduled_briefing_names_the_sources_as_the_sources_file_does(store
     (made,) = job(datetime(2026, 11, 27, 7, 31, tzinfo=SHANGHAI))
     page = made.html.read_text(encoding="utf-8")
     assert "微博·会昌发布" in page and "weibo-huichang" not in page
+
+
+def day_briefing(service, clock, day: date, made: datetime):
+    clock.set(made)
+    service.tick(deliver=False)
+    start, end, previous_start, previous_end = period("daily", day)
+    return gather(service.store, service.config, "daily", start, end, previous_start, previous_end, clock.now())
+
+
+def test_a_deadline_is_counted_in_the_briefing_of_the_day_it_falls_due_only(store_factory):
+    clock = ManualClock(datetime(2026, 12, 6, 21, 0, tzinfo=SHANGHAI))
+    service = AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
+    alert_id = service.ingest(scored("某村低保名额给了村干部亲戚", at=clock.now(), level=1, story="d1"))
+    (task,) = service.consult(alert_id, OFFICE, [TaskSpec("调取低保审批记录", "监督检查室", "刘洋",
+                                                          timedelta(hours=12))])     # due Monday 09:00
+    sunday = day_briefing(service, clock, date(2026, 12, 6), datetime(2026, 12, 7, 7, 30, tzinfo=SHANGHAI))
+    assert sunday.deadlines == []
+    clock.set(datetime(2026, 12, 7, 8, 40, tzinfo=SHANGHAI))
+    service.complete_task(task, Actor("刘洋", "监督检查室"), "已调取")
+    monday = day_briefing(service, clock, date(2026, 12, 7), datetime(2026, 12, 8, 7, 30, tzinfo=SHANGHAI))
+    assert [(r.kind, r.status) for r in monday.deadlines] == [("会商任务", "met")]
+
+
+def test_a_story_shows_its_missed_clock_before_one_met_earlier(store_factory):
+    clock = ManualClock(NINE)
+    service = AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
+    alert_id = service.ingest(scored("网传县纪委干部收受红包视频", at=clock.now(), story="n1"))
+    service.judge(alert_id, OFFICE, "可能影响全局", overall=True)
+    clock.advance(minutes=30)
+    service.report(alert_id, OFFICE, ["市纪委监委宣传部", "县委", "县委宣传部"])   # the hour is met
+    clock.advance(hours=2)
+    data = day_briefing(service, clock, NINE.date(), clock.now() + timedelta(hours=14))
+    (story,) = [s for s in data.stories if s.alert_id == alert_id]
+    assert (story.deadline_status, story.deadline) == ("missed", NINE + timedelta(hours=2))
+
+
+def test_a_drills_dismissal_is_not_in_the_briefing(store_factory):
+    clock = ManualClock(NINE)
+    service = AlertService(store_factory(), AlertingConfig(), clock=clock, channels={})
+    real = service.ingest(scored("某镇开展廉政教育月活动", at=clock.now(), level=1, story="x1"))
+    service.dismiss(real, OFFICE, "与纪检监察无关")
+    drill = service.start_drill("演练：网传某镇干部酒驾顶包", 2, "宣传部", OFFICE)
+    service.dismiss(drill, Actor("陈组长", role="leader"), "演练结束")
+    data = day_briefing(service, clock, NINE.date(), clock.now() + timedelta(hours=20))
+    assert [d.alert_id for d in data.dismissals] == [real]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import re
+import subprocess
 
 import numpy as np
 import pypdfium2
@@ -191,3 +192,16 @@ def test_the_pdf_renderer_loads_no_url_even_when_html_asks(tmp_path, caplog):
     render_pdf(html, tmp_path / "t.pdf")
     assert "泄露" not in pdf_pages(tmp_path / "t.pdf")[0]
     assert caplog.text.count("disallowed protocol") == 2
+
+
+def test_a_headline_of_one_long_unbroken_run_leaves_every_column_on_the_page(tmp_path):
+    # a title from the web with a pasted link used to push 级别 … 时限 off the page for every row;
+    # pdftotext (poppler, deploy/setup-system) reads only what lies on the page
+    data = sample_data()
+    link = "举报材料详见https://pan.example.com/s/" + "Q7wErTyUiOpAsDfGhJkLzXcVbNm0123456789" * 4
+    data = dataclasses.replace(data, stories=[dataclasses.replace(data.stories[0], title=link)] + data.stories[1:])
+    pdf = render_pdf(data, tmp_path / "long.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    table = re.sub(r"\s+", "", text[text.index("表1"):text.index("三、苗头性倾向性问题")])
+    for story in data.stories:   # cells wrap inside, but every row keeps its office and state
+        assert story.office in table and story.state in table
