@@ -58,6 +58,15 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _outage_or(exc: sqlite3.OperationalError, what: str) -> Exception:
+    """A lock held by another writer past :data:`LOCK_WAIT_S` (a VACUUM) passes: the step backs
+    off and retries (BackendUnavailable). Anything else (a table gone, a broken file) does not,
+    and is raised as it is, so that the step stops with the reason."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return BackendUnavailable(f"{what}: {exc}")
+    return exc
+
+
 def partition_for(key: bytes | None, partitions: int, counter: int) -> int:
     """Stable partition of a key (crc32), round-robin for records without one."""
     if key is None:
@@ -210,8 +219,8 @@ class LocalConsumer:
     def _read(self, max_records: int) -> list[Message]:
         try:
             return self._read_rows(max_records)
-        except sqlite3.Error as exc:  # locked for longer than the timeout: a backend outage
-            raise BackendUnavailable(f"embedded bus {self.bus.path}: read failed: {exc}") from None
+        except sqlite3.OperationalError as exc:
+            raise _outage_or(exc, f"embedded bus {self.bus.path}: read failed") from None
 
     def _read_rows(self, max_records: int) -> list[Message]:
         out: list[Message] = []
@@ -238,8 +247,8 @@ class LocalConsumer:
         ]
         try:
             self._conn.execute("BEGIN IMMEDIATE")  # all partitions' offsets move together
-        except sqlite3.Error as exc:  # e.g. locked by a VACUUM for longer than the timeout
-            raise BackendUnavailable(f"embedded bus {self.bus.path}: commit failed: {exc}") from None
+        except sqlite3.OperationalError as exc:
+            raise _outage_or(exc, f"embedded bus {self.bus.path}: commit failed") from None
         try:
             self._conn.executemany(
                 "INSERT INTO group_offsets VALUES (?,?,?,?) ON CONFLICT(grp, topic, partition) "
@@ -247,9 +256,9 @@ class LocalConsumer:
                 rows,
             )
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except sqlite3.OperationalError as exc:
             self._conn.execute("ROLLBACK")
-            raise BackendUnavailable(f"embedded bus {self.bus.path}: commit failed: {exc}") from None
+            raise _outage_or(exc, f"embedded bus {self.bus.path}: commit failed") from None
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
