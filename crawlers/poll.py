@@ -37,6 +37,7 @@ from crawlers.base import FetchError
 from crawlers.extract.signals import spread_of_text
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
+from crawlers.normalize.dates import after_fetch, to_shanghai
 from crawlers.pages import PageArticle, article_problem, decode_page, extract_page, list_links
 from crawlers.rsshub import explain
 from crawlers.sources import Source
@@ -229,8 +230,13 @@ class PollSource:
             PollSource._warn(result, event, source, url, detail)
             result.refused.append(f"{event}: {url}: {detail}")
             return None
+        published = page.published
+        if after_fetch(published, now):
+            PollSource._warn(result, "published_future", source, url,
+                             f"{to_shanghai(published).isoformat()} is after the fetch; kept without a date")
+            published = None
         article = Article.create(source_id=source.id, url=url, title=page.title,
-                                 content=page.content, published=page.published, fetched=now,
+                                 content=page.content, published=published, fetched=now,
                                  author=page.author, encoding=encoding, spread=spread)
         return Candidate(entry_id, article)
 

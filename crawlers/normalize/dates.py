@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 
 from pipeline.records import SHANGHAI
 
-__all__ = ["SHANGHAI", "ParsedTime", "parse_published", "parse_published_detail", "to_shanghai", "DATE_RE",
+__all__ = ["SHANGHAI", "ParsedTime", "after_fetch", "parse_published", "parse_published_detail", "to_shanghai", "DATE_RE",
            "date_matches"]
 
 
@@ -68,6 +68,16 @@ class ParsedTime:
 
     value: datetime
     has_time: bool
+
+
+#: a publication time later than the fetch by more than this is a CMS's placeholder or typo
+#: (2099-12-31, a year typed wrong), not news from the future: the article is kept without it
+FUTURE_SLACK = timedelta(days=1)
+
+
+def after_fetch(published: datetime | None, fetched: datetime) -> bool:
+    """Whether ``published`` is implausibly later than the fetch (see :data:`FUTURE_SLACK`)."""
+    return published is not None and published > fetched + FUTURE_SLACK
 
 
 def parse_published(raw: str, now: datetime | None = None, tz: tzinfo = SHANGHAI) -> datetime | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -271,3 +272,25 @@ def test_utf8_chinese_read_as_iso_8859_2_is_refused_as_garbled_not_published(
         PollSource(fetcher).run(make_source("/feeds/rss20.xml", encoding="iso-8859-2"), NOW)
     assert caught.value.reason == "parse"
     assert "mojibake: utf-8 text decoded as iso8859-2" in caught.value.detail
+
+
+def test_a_publication_time_years_after_the_fetch_is_kept_out_and_said(fixture_server, fetcher, make_source):
+    # a CMS placeholder (2099-12-31) or a year typed wrong: not news from the future; such a time
+    # would also open an index month decades ahead
+    fixture_server.route("/feeds/future.xml", """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>某县信访局</title><link>http://yuqing.test/</link>
+<item><title>关于2024年信访工作情况的通报</title><link>http://yuqing.test/xf/1.html</link>
+<description>今年以来，全县共受理群众信访事项312件，办结率98.7%。</description>
+<pubDate>Thu, 31 Dec 2099 00:00:00 +0800</pubDate></item>
+<item><title>县信访局开展领导干部接访下访活动</title><link>http://yuqing.test/xf/2.html</link>
+<description>本月，县信访局组织开展领导干部接访下访活动，现场解决群众诉求15件。</description>
+<pubDate>{tomorrow}</pubDate></item>
+</channel></rss>""".replace("http://yuqing.test", fixture_server.origin).replace(
+        "{tomorrow}", format_datetime(NOW + timedelta(hours=20))), headers={"Content-Type": "application/rss+xml"})
+    source = make_source("/feeds/future.xml")
+    result = PollSource(fetcher).run(source, NOW)
+    published = {c.article.title: c.article.published for c in result.candidates}
+    assert published["关于2024年信访工作情况的通报"] is None
+    assert published["县信访局开展领导干部接访下访活动"] == NOW + timedelta(hours=20)   # a clock a day fast is not
+    (warning,) = result.warnings
+    assert warning.startswith(f"published_future: fixture: {fixture_server.url('/xf/1.html')}: 2099-12-31")
