@@ -93,9 +93,9 @@ class ReportChain:
                 made.add(unit.name)
             outcome = {}
             for deadline in clocks:
-                if deadline.status != "void" and deadline.done_at is None:
-                    if set(self.config.clocks.upward(deadline.kind).recipients) <= made:
-                        outcome[deadline.key] = deadlines.close_deadline(a.session, deadline, a.now)
+                status = self.workflow.timekeeper.close_if_reported(a.session, deadline)
+                if status is not None:
+                    outcome[deadline.key] = status
             a.extra.update(recipients=[u.name for u in units], deadlines=outcome)
             if skipped:
                 a.extra.update(skipped=skipped, skip_reason=skip_reason)

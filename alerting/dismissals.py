@@ -2,10 +2,11 @@
 
 One staff member must not make a 较大 or 重大 item disappear: for those (and for an item that was
 ever one, though lowered since), a dismissal is a proposal (申请排除) that the 组长 approves
-(同意排除: the alert is dismissed then) or returns with a note (退回); meanwhile the alert and its clocks go on as before, and the 组长 is told at once. A 一般
-item may be dismissed by its office directly, and the 组长 may dismiss anything directly. Every
-dismissal, proposed, approved, returned or direct, is a :class:`~alerting.store.models.Dismissal`
-row and an audit entry, and the next briefing lists them all with who proposed, who decided, why.
+(同意排除: the alert is dismissed then) or returns with a note (退回); meanwhile the alert and its
+clocks go on as before, and the 组长 is told at once. A 一般 item may be dismissed by its office
+directly, and the 组长 may dismiss anything directly. Every dismissal, proposed, approved, returned
+or direct, is a :class:`~alerting.store.models.Dismissal` row and an audit entry, and the next
+briefing lists them all with who proposed, who decided, why.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerting import audit, deadlines, messages, outbox
@@ -97,20 +97,21 @@ class Timekeeper:
             started.append(deadlines.open_deadline(
                 session, alert_id=alert.id, kind=kind, key=kind, label=clock.label, office=office, due=due,
                 now=now, reminders=clocks.reminders, person=self.roster.responsible(office, now)))
-        return [d for d in started if not self._already_reported(session, d)]
+        return [d for d in started if self.close_if_reported(session, d) is None]
 
-    def _already_reported(self, session: Session, deadline: Deadline) -> bool:
-        """Close a clock whose recipients all have a report already (made before a raise brought the
-        alert under it): the work is done, at the last of those reports, and nothing is owed."""
-        if deadline.status != "open":
-            return False
+    def close_if_reported(self, session: Session, deadline: Deadline) -> str | None:
+        """A report clock is met once each of its recipients has a report: record it done at the
+        last of those reports and return its status (``met``, or ``missed`` made up late); None
+        while a recipient still waits. Reports made before a raise brought the alert under the
+        clock count as well."""
+        if deadline.status == "void" or deadline.done_at is not None:
+            return None
         wanted = set(self.config.clocks.upward(deadline.kind).recipients)
         made = dict(session.execute(select(Report.recipient, func.max(Report.at)).where(
             Report.alert_id == deadline.alert_id, Report.recipient.in_(wanted)).group_by(Report.recipient)).all())
         if set(made) != wanted:
-            return False
-        deadlines.close_deadline(session, deadline, max(made.values()))
-        return True
+            return None
+        return deadlines.close_deadline(session, deadline, max(made.values()))
 
     def found_earlier(self, session: Session, alert: Alert, was_first_seen: datetime, now: datetime) -> None:
         """The alert's first sighting moved from ``was_first_seen`` to ``alert.first_seen`` (an
