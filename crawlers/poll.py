@@ -13,8 +13,9 @@ service publishes it, flushes and marks it seen at once) instead of waiting in t
 end of the source's round.
 
 Only the fetch of the feed/list/sitemap itself raises :class:`~crawlers.base.FetchError` (the
-source failed this round); of a source's several feeds or sitemaps (``urls:``, a sitemap index's
-children), one that fails is a warning, and the round fails only when none of them gave anything. A failing article page is a warning, and its entry is kept pending in
+source failed this round); of a source's several feeds or sitemaps (``urls:``, a sitemap
+index's children), one that fails is a warning, and the round fails only when none of them gave
+anything. A failing article page is a warning, and its entry is kept pending in
 the state store with what the feed said of it (:meth:`crawlers.state.StateStore.defer`): it is
 tried again on the next rounds even when the feed answers 304, with a doubling wait, until
 ``RetryPolicy.max_attempts`` failures give it up (counted in ``PollResult.gave_up``). An article
@@ -37,7 +38,7 @@ from crawlers.base import FetchError
 from crawlers.extract.signals import spread_of_text
 from crawlers.feeds import parse_feed, parse_sitemap
 from crawlers.fetch import Fetched, Fetcher
-from crawlers.normalize.dates import after_fetch, to_shanghai
+from crawlers.normalize.dates import after_fetch
 from crawlers.pages import PageArticle, article_problem, decode_page, extract_page, list_links
 from crawlers.rsshub import explain
 from crawlers.sources import Source
@@ -231,9 +232,8 @@ class PollSource:
             result.refused.append(f"{event}: {url}: {detail}")
             return None
         published = page.published
-        if after_fetch(published, now):
-            PollSource._warn(result, "published_future", source, url,
-                             f"{to_shanghai(published).isoformat()} is after the fetch; kept without a date")
+        if future := after_fetch(published, now):
+            PollSource._warn(result, "published_future", source, url, future)
             published = None
         article = Article.create(source_id=source.id, url=url, title=page.title,
                                  content=page.content, published=published, fetched=now,

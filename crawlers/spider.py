@@ -47,7 +47,7 @@ from zope.interface import implementer
 
 from crawlers.base import BlockedError, FetchError, UnsafeURLError
 from crawlers.fetch import USER_AGENT, looks_like_challenge
-from crawlers.normalize.dates import after_fetch, to_shanghai
+from crawlers.normalize.dates import after_fetch
 from crawlers.pages import article_problem, decode_page, extract_page, list_links
 from crawlers.poll import PollResult, RetryPolicy
 from crawlers.safety import check_address, check_url, may_connect
@@ -144,9 +144,8 @@ class GenericSpider(scrapy.Spider):
             self.refused.append(message)
             return
         published = page.published
-        if after_fetch(published, datetime.now(timezone.utc)):
-            self.warnings.append(f"published_future: {self.source.id}: {response.url}: "
-                                 f"{to_shanghai(published).isoformat()} is after the fetch; kept without a date")
+        if future := after_fetch(published, self.now):
+            self.warnings.append(f"published_future: {self.source.id}: {response.url}: {future}")
             published = None
         yield {"entry_id": response.request.url, "url": response.url, "title": page.title,
                "content": page.content, "published": published, "author": page.author,

@@ -75,9 +75,12 @@ class ParsedTime:
 FUTURE_SLACK = timedelta(days=1)
 
 
-def after_fetch(published: datetime | None, fetched: datetime) -> bool:
-    """Whether ``published`` is implausibly later than the fetch (see :data:`FUTURE_SLACK`)."""
-    return published is not None and published > fetched + FUTURE_SLACK
+def after_fetch(published: datetime | None, fetched: datetime) -> str | None:
+    """What is wrong with ``published`` when it is implausibly later than the fetch (see
+    :data:`FUTURE_SLACK`), for the warning of the article kept without it; None when it is not."""
+    if published is None or published <= fetched + FUTURE_SLACK:
+        return None
+    return f"{to_shanghai(published).isoformat()} is after the fetch; kept without a date"
 
 
 def parse_published(raw: str, now: datetime | None = None, tz: tzinfo = SHANGHAI) -> datetime | None:
